@@ -1,0 +1,96 @@
+"""What every verb shares: global options, error rendering, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import click
+
+from narrator.errors import NarratorError
+
+if TYPE_CHECKING:
+    from narrator.config import Config
+    from narrator.state import Database
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class Globals:
+    """Options given before the verb (``narrator --database URL state list``)."""
+
+    config_path: str | None = None
+    database_url: str | None = None
+    _config: Config | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        if self._config is None:
+            from narrator.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def url(self, *, sandbox: bool = False) -> str:
+        from narrator.config import database_url, sandbox_database_url
+
+        url = database_url(self.database_url, self.config())
+        return sandbox_database_url(url) if sandbox else url
+
+    def database(self, *, sandbox: bool = False) -> Database:
+        """Open (and migrate on first use) the database."""
+        from narrator.state import open_database
+
+        return open_database(self.url(sandbox=sandbox))
+
+
+def get_globals() -> Globals:
+    ctx = click.get_current_context()
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Globals) else Globals()
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a NarratorError into its message on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except NarratorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def to_jsonable(value: Any) -> Any:
+    """Datetimes as ISO strings, tuples as lists; everything else as is."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def render_value(value: Any) -> str:
+    """A state value for humans: strings bare, everything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,154 @@
+"""Configuration: ``narrator.toml`` (DESIGN §6) and the environment.
+
+Pure apart from reading the one file. Secrets never live here: the file names
+environment variables (``token_env``, ``api_key_env``) and :func:`secret`
+reads them when a platform or provider needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from narrator.errors import ConfigError, did_you_mean
+
+DEFAULT_CONFIG = "narrator.toml"
+DEFAULT_DATABASE_URL = "sqlite:///narrator.db"
+SANDBOX_GUILD_ID = "100000000000000001"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str | None = None
+
+
+class DiscordConfig(_Section):
+    token_env: str = "DISCORD_TOKEN"
+    guild_id: str | None = None
+    api_base: str = "https://discord.com/api/v10"
+    timeout: float = 30.0
+
+
+class ModelProfile(_Section):
+    """One ``[models.NAME]`` profile."""
+
+    provider: Literal["openai", "anthropic", "gemini", "sandbox"] = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    model: str = ""
+    rpm: int | None = None
+    tpm: int | None = None
+    rpd: int | None = None
+    tpd: int | None = None
+    timeout: float = 60.0
+    max_wait: float = 120.0  # seconds an act may wait for a short (minute) window
+    max_retries: int = 5
+    system: str | None = None
+
+
+class HistoryConfig(_Section):
+    keep_last: int | None = 100  # changes kept per key
+    keep_days: int | None = 90
+
+
+class StateConfig(_Section):
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
+
+
+class Config(_Section):
+    """The whole configuration, with defaults for everything."""
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    models: dict[str, ModelProfile] = Field(default_factory=dict)
+    state: StateConfig = Field(default_factory=StateConfig)
+    path: str | None = None  # where it was read from, if anywhere
+
+    def profile(self, name: str) -> ModelProfile | None:
+        return self.models.get(name)
+
+
+def load_config(path: str | None = None, *, environ: dict[str, str] | None = None) -> Config:
+    """Read the configuration.
+
+    ``path`` wins, then ``$NARRATOR_CONFIG``, then ``./narrator.toml``. A named
+    file that does not exist is an error; a missing default file means defaults.
+    """
+    env = os.environ if environ is None else environ
+    explicit = path or env.get("NARRATOR_CONFIG")
+    file = Path(explicit or DEFAULT_CONFIG)
+    if not file.exists():
+        if explicit:
+            raise ConfigError(
+                f"configuration file {file} does not exist",
+                hint="create it (see config.example.toml) or drop --config / NARRATOR_CONFIG",
+            )
+        return Config()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: {exc}", hint="fix the TOML syntax") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    return parse_config(data, str(file))
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
+    known = set(Config.model_fields) - {"path"}
+    for key in data:
+        if key not in known:
+            hint = did_you_mean(key, known)
+            raise ConfigError(
+                f"{source}: unknown section [{key}]",
+                hint=hint or f"known sections: {', '.join(sorted(known))}",
+            )
+    try:
+        return Config.model_validate({**data, "path": source})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{source}: {where}: {first['msg']}",
+            hint="see config.example.toml for every setting",
+        ) from None
+
+
+def database_url(cli_url: str | None, config: Config, environ: dict[str, str] | None = None) -> str:
+    """``--database`` wins, then ``$NARRATOR_DATABASE_URL``, then ``[database] url``."""
+    env = os.environ if environ is None else environ
+    return cli_url or env.get("NARRATOR_DATABASE_URL") or config.database.url or DEFAULT_DATABASE_URL
+
+
+def sandbox_database_url(real_url: str) -> str:
+    """The sandbox database lives beside the real one: ``x.db`` → ``x.sandbox.db``.
+
+    For a server database (PostgreSQL) the sandbox is a SQLite file in the
+    working directory, so a rehearsal never touches the real server.
+    """
+    prefix = "sqlite:///"
+    if real_url.startswith(prefix) and real_url != "sqlite:///:memory:":
+        path = real_url[len(prefix) :]
+        stem, dot, ext = path.rpartition(".")
+        sandbox = f"{stem}.sandbox.{ext}" if dot and "/" not in ext else f"{path}.sandbox"
+        return prefix + sandbox
+    return "sqlite:///narrator.sandbox.db"
+
+
+def secret(env_name: str, *, what: str, environ: dict[str, str] | None = None) -> str:
+    """Read a secret from the environment, or explain how to provide it."""
+    env = os.environ if environ is None else environ
+    value = env.get(env_name, "")
+    if not value:
+        raise ConfigError(
+            f"{what} needs the environment variable {env_name}, which is not set",
+            hint=f"export {env_name}=... (the secret itself never goes in a file), "
+            "or rehearse with --sandbox",
+        )
+    return value

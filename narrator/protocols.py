@@ -1,0 +1,222 @@
+"""The seams between the engine and the world, as ``typing.Protocol`` classes.
+
+The executor talks only to these. Real implementations live in
+``narrator.state`` (SQLAlchemy), ``narrator.platforms`` (Discord, the emulator)
+and ``narrator.providers`` (OpenAI, Anthropic, Gemini, the sandbox model);
+public fakes for tests live in ``narrator.testing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+JSON = Any  # a value json.dumps accepts: None, bool, int, float, str, list, dict
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass(frozen=True, slots=True)
+class StateEntry:
+    """One stored state value with its bookkeeping."""
+
+    key: str
+    value: JSON
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    version: int = 1
+
+
+@runtime_checkable
+class StateRepository(Protocol):
+    """Persistent key/value state. Keys are dotted strings, values JSON."""
+
+    def get(self, key: str, default: JSON = None) -> JSON:
+        """The value at ``key``, or ``default`` when missing or expired."""
+
+    def get_entry(self, key: str) -> StateEntry | None:
+        """The whole entry at ``key``, or None when missing or expired."""
+
+    def set(
+        self,
+        key: str,
+        value: JSON,
+        *,
+        ttl: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store ``value`` at ``key`` (``ttl`` in seconds)."""
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; True when it existed."""
+
+    def list_prefix(self, prefix: str) -> list[StateEntry]:
+        """Entries whose key starts with ``prefix``, sorted by key."""
+
+    def clear_prefix(self, prefix: str) -> int:
+        """Remove entries whose key starts with ``prefix``; the count removed."""
+
+
+# --------------------------------------------------------------------------- run journal
+
+RunStatus = Literal["running", "done", "failed", "stopped", "interrupted"]
+ActStatus = Literal["running", "done", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActRecord:
+    run_id: str
+    seq: int
+    name: str
+    status: ActStatus
+    iteration: int | None = None
+    output: JSON = None
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    run_id: str
+    narrative: str
+    source: str
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None = None
+    error: str | None = None
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    acts: tuple[ActRecord, ...] = ()
+
+
+@runtime_checkable
+class RunJournal(Protocol):
+    """Where every run and act is recorded."""
+
+    def start_run(
+        self, run_id: str, narrative: str, source: str, summary: Mapping[str, Any]
+    ) -> None: ...
+
+    def record_act(self, record: ActRecord) -> None:
+        """Insert or update the act row identified by (run_id, seq)."""
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        summary: Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]: ...
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+@dataclass(frozen=True, slots=True)
+class CommandCall:
+    """One resolved platform command, ready to perform."""
+
+    platform: str
+    command: str
+    args: Mapping[str, Any]
+    act: str
+    run_id: str
+    idempotency_key: str  # stable across retries and resumed runs of the same act
+    allow_destructive: bool = False
+    model_text_keys: frozenset[str] = frozenset()  # args whose text came from a model
+    mentions: tuple[str, ...] | None = None
+    dry_run: bool = False  # plan: read what you must, write nothing, report changes
+    default_guild_id: str | None = None
+    lookup: Callable[[str], Any] | None = None  # read a state value (None when missing)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What a command produced, plus the state keys it wants written.
+
+    ``captures`` maps state keys (``discord.{guild}.channel.{name}``) to values;
+    ``changes`` describes what a convergent command did or would do, for ``plan``.
+    """
+
+    output: JSON
+    captures: Mapping[str, JSON] = field(default_factory=dict)
+    changes: Sequence[Mapping[str, Any]] = ()
+    wrote: bool = True
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """A chat platform that performs bot commands."""
+
+    name: str
+
+    async def execute(self, call: CommandCall) -> CommandResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    profile: str  # the [models.NAME] profile used
+    model: str  # the provider's model id
+    messages: tuple[Message, ...]
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    act: str = ""
+    json_mode: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResponse:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@runtime_checkable
+class ModelProvider(Protocol):
+    """A language model behind some API."""
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- time
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Wall clock and sleep, injected so tests never sleep."""
+
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def monotonic(self) -> float: ...
