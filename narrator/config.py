@@ -123,7 +123,9 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
 def database_url(cli_url: str | None, config: Config, environ: dict[str, str] | None = None) -> str:
     """``--database`` wins, then ``$NARRATOR_DATABASE_URL``, then ``[database] url``."""
     env = os.environ if environ is None else environ
-    return cli_url or env.get("NARRATOR_DATABASE_URL") or config.database.url or DEFAULT_DATABASE_URL
+    return (
+        cli_url or env.get("NARRATOR_DATABASE_URL") or config.database.url or DEFAULT_DATABASE_URL
+    )
 
 
 def sandbox_database_url(real_url: str) -> str:

@@ -1,0 +1,436 @@
+"""The one loop that performs effects: decide → do → record.
+
+For each act: evaluate ``skip_if`` against current state, perform the act's
+commands or model call, write captures and ``output_var`` to state, and
+journal the act. Carousels repeat the loop within a budget. ``dry_run``
+(``narrator plan``) walks the same decisions without writing anything.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from narrator import commands as catalogue
+from narrator import interpolate as tpl
+from narrator.clock import SystemClock
+from narrator.errors import (
+    ActFailed,
+    BudgetExhausted,
+    DestructiveRefused,
+    NarratorError,
+    ReferenceFailed,
+)
+from narrator.executor.model_act import Conversation, perform_model_act
+from narrator.executor.outcome import ActOutcome, CarouselOutcome, RunOutcome
+from narrator.plan import Act, BotCommandInput, Plan
+from narrator.protocols import (
+    ActRecord,
+    Clock,
+    CommandCall,
+    ModelProvider,
+    Platform,
+    RunJournal,
+    StateRepository,
+)
+
+
+class PlatformSource(Protocol):
+    """Gives the platform a command names; raises NotConfigured if there is none."""
+
+    async def get(self, name: str) -> Platform: ...
+
+
+class Reporter(Protocol):
+    """Progress for people: the CLI prints it, tests may record it."""
+
+    def act_started(self, act: str, iteration: int | None) -> None: ...
+
+    def act_finished(self, outcome: ActOutcome) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+class _SilentReporter:
+    def act_started(self, act: str, iteration: int | None) -> None:
+        pass
+
+    def act_finished(self, outcome: ActOutcome) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+@dataclass
+class Services:
+    """Everything the executor talks to."""
+
+    state: StateRepository
+    journal: RunJournal
+    platforms: PlatformSource
+    models: ModelProvider | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    env: Mapping[str, str] = field(default_factory=dict)
+    allow_destructive: bool = False
+    default_guild_id: str | None = None
+    reporter: Reporter = field(default_factory=_SilentReporter)
+
+
+def new_run_id() -> str:
+    """Time-sortable, unique: 12 hex digits of milliseconds + 8 random."""
+    return f"{int(time.time() * 1000):012x}{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class _RunState:
+    plan: Plan
+    run_id: str
+    dry_run: bool
+    acts: dict[str, tpl.ActValue] = field(default_factory=dict)
+    conversation: Conversation = field(default_factory=Conversation)
+    seq: int = 0
+    outcomes: list[ActOutcome] = field(default_factory=list)
+    done: dict[tuple[int, str], Any] = field(default_factory=dict)  # resumed acts
+    tokens_used: int = 0
+
+
+class Executor:
+    """Runs plans against :class:`Services`."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    # ------------------------------------------------------------------ public
+
+    async def run(
+        self,
+        plan: Plan,
+        *,
+        run_id: str | None = None,
+        vars_: Mapping[str, str] | None = None,
+        resume: Mapping[tuple[int, str], Any] | None = None,
+    ) -> RunOutcome:
+        """Run ``plan``; every act is journalled. Never raises NarratorError for act failures."""
+        rs = _RunState(plan, run_id or new_run_id(), dry_run=False, done=dict(resume or {}))
+        summary = {"vars": dict(vars_ or {}), "dialect": plan.dialect}
+        if resume is None:
+            self.s.journal.start_run(rs.run_id, plan.name, plan.source, summary)
+        return await self._execute(rs)
+
+    async def plan(self, plan: Plan) -> RunOutcome:
+        """What ``run`` would do under the current state; writes nothing."""
+        rs = _RunState(plan, "plan", dry_run=True)
+        return await self._execute(rs)
+
+    # ------------------------------------------------------------------ loop
+
+    async def _execute(self, rs: _RunState) -> RunOutcome:
+        plan = rs.plan
+        spec = plan.carousel
+        iterations = spec.iterations if spec and not rs.dry_run else 1
+        carousel = CarouselOutcome(iterations_planned=spec.iterations) if spec else None
+        status: str = "done"
+        error: str | None = None
+        try:
+            for iteration in range(1, iterations + 1):
+                if spec is not None and carousel is not None:
+                    if iteration > 1 and spec.interval:
+                        await self.s.clock.sleep(spec.interval)
+                    if iteration > 1:
+                        rs.conversation = Conversation()
+                ok, err = await self._iteration(rs, iteration if spec else None)
+                if carousel is None:
+                    if not ok:
+                        status, error = "failed", err
+                    continue
+                if ok:
+                    carousel.iterations_completed += 1
+                elif isinstance(err, _BudgetStop):
+                    carousel.stopped_reason = "budget_exhausted"
+                    self.s.reporter.note(f"carousel stopped: {err.message}")
+                    break
+                else:
+                    carousel.iterations_failed += 1
+                    if not spec or not spec.continue_on_error:
+                        carousel.stopped_reason = "error"
+                        status, error = "failed", str(err)
+                        break
+                if spec and spec.until and tpl.condition(spec.until, self._scope(rs, iteration)):
+                    carousel.stopped_reason = "condition"
+                    break
+        except KeyboardInterrupt:
+            status, error = "interrupted", "interrupted"
+            if carousel:
+                carousel.stopped_reason = "interrupted"
+            raise
+        finally:
+            if carousel is not None:
+                carousel.tokens_used = rs.tokens_used
+            if not rs.dry_run:
+                self.s.journal.finish_run(
+                    rs.run_id,
+                    status,  # type: ignore[arg-type]
+                    error=error,
+                    summary={"carousel": carousel.to_json()} if carousel else {},
+                )
+        return RunOutcome(
+            run_id=rs.run_id,
+            narrative=plan.name,
+            status=status,  # type: ignore[arg-type]
+            acts=rs.outcomes,
+            error=error,
+            carousel=carousel,
+            dry_run=rs.dry_run,
+        )
+
+    async def _iteration(self, rs: _RunState, iteration: int | None) -> tuple[bool, Any]:
+        """Run every act once. Returns (ok, error message or _BudgetStop)."""
+        for act in rs.plan.acts:
+            repeats = act.carousel.iterations if act.carousel and not rs.dry_run else 1
+            for inner in range(1, repeats + 1):
+                it = inner if act.carousel else iteration
+                outcome = await self._act(rs, act, it)
+                if outcome.status == "failed":
+                    if outcome.budget_stop:
+                        return False, _BudgetStop(outcome.error or "budget exhausted")
+                    if act.carousel and act.carousel.continue_on_error:
+                        continue
+                    return False, outcome.error
+        return True, None
+
+    # ------------------------------------------------------------------ one act
+
+    async def _act(self, rs: _RunState, act: Act, iteration: int | None) -> ActOutcome:
+        key = (iteration or 0, act.name)
+        if key in rs.done:  # resumed: this act finished in the earlier attempt
+            rs.acts[act.name] = tpl.ActValue(rs.done[key])
+            return ActOutcome(act.name, "done", rs.done[key], iteration=iteration)
+        rs.seq += 1
+        seq = rs.seq
+        started = self.s.clock.now()
+        t0 = time.perf_counter()
+        self.s.reporter.act_started(act.name, iteration)
+        if not rs.dry_run:
+            self.s.journal.record_act(
+                ActRecord(rs.run_id, seq, act.name, "running", iteration, started_at=started)
+            )
+        scope = self._scope(rs, iteration)
+        outcome: ActOutcome
+        try:
+            if act.skip_if and tpl.condition(act.skip_if, scope):
+                outcome = self._skipped(rs, act, iteration)
+            else:
+                outcome = await self._perform(rs, act, iteration, scope, seq)
+        except BudgetExhausted as exc:
+            outcome = ActOutcome(act.name, "failed", error=_act_message(act, exc))
+            outcome.budget_stop = True
+        except NarratorError as exc:
+            outcome = ActOutcome(act.name, "failed", error=_act_message(act, exc))
+        outcome.iteration = iteration
+        outcome.duration_ms = (time.perf_counter() - t0) * 1000
+        rs.outcomes.append(outcome)
+        if not rs.dry_run:
+            self.s.journal.record_act(
+                ActRecord(
+                    rs.run_id,
+                    seq,
+                    act.name,
+                    outcome.status,
+                    iteration,
+                    output=outcome.output,
+                    error=outcome.error,
+                    started_at=started,
+                    finished_at=self.s.clock.now(),
+                )
+            )
+        self.s.reporter.act_finished(outcome)
+        return outcome
+
+    def _skipped(self, rs: _RunState, act: Act, iteration: int | None) -> ActOutcome:
+        if act.output_var:
+            entry = self.s.state.get_entry(act.output_var)
+            if entry is not None:
+                tainted = entry.metadata.get("source") == "model"
+                rs.acts[act.name] = tpl.ActValue(entry.value, tainted=tainted)
+                return ActOutcome(act.name, "skipped", entry.value)
+            rs.acts[act.name] = tpl.ActValue(
+                has_output=False,
+                why_missing=f"was skipped and its output_var '{act.output_var}' is not set",
+            )
+        else:
+            rs.acts[act.name] = tpl.ActValue(
+                has_output=False,
+                why_missing="was skipped and has no output_var, so it has no output",
+            )
+        return ActOutcome(act.name, "skipped", None)
+
+    async def _perform(
+        self, rs: _RunState, act: Act, iteration: int | None, scope: tpl.Scope, seq: int
+    ) -> ActOutcome:
+        if act.subplan is not None:
+            return await self._subplan(rs, act)
+        if act.commands:
+            return await self._commands(rs, act, iteration, scope)
+        if rs.dry_run:
+            rs.acts[act.name] = tpl.ActValue(
+                has_output=False, why_missing="is a model act; its output is known after run"
+            )
+            model = act.model or rs.plan.model or "default"
+            return ActOutcome(
+                act.name, "done", None, changes=[{"action": "model", "resource": f"model {model}"}]
+            )
+        if self.s.models is None:
+            from narrator.errors import NotConfigured
+
+            raise NotConfigured(
+                "this is a model act but no model is configured",
+                act=act.name,
+                hint="add a [models.default] profile to narrator.toml, or rehearse with --sandbox",
+            )
+        result = await perform_model_act(act, rs.plan, scope, self.s.models, rs.conversation)
+        rs.tokens_used += result.tokens
+        rs.acts[act.name] = tpl.ActValue(result.output, tainted=True)
+        if act.output_var:
+            self.s.state.set(act.output_var, result.output, metadata=self._meta(rs, act, "model"))
+        return ActOutcome(act.name, "done", result.output)
+
+    async def _commands(
+        self, rs: _RunState, act: Act, iteration: int | None, scope: tpl.Scope
+    ) -> ActOutcome:
+        outputs: list[Any] = []
+        changes: list[dict[str, Any]] = []
+        allow = self.s.allow_destructive or bool(act.allow_destructive) or rs.plan.allow_destructive
+        guild = rs.plan.guild_id or self.s.default_guild_id
+        if guild and "${" in guild:
+            guild = str(tpl.render(guild, scope).value)
+        rendered: list[tuple[dict[str, Any], frozenset[str]] | None] = []
+        for command in act.commands:  # every reference resolves before anything is done
+            try:
+                rendered.append(tpl.render_value(command.args, scope))
+            except tpl.ResolveError as exc:
+                if not rs.dry_run:
+                    raise ReferenceFailed(exc.message, act=act.name, hint=exc.hint) from None
+                rendered.append(None)
+        for index, (command, done) in enumerate(zip(act.commands, rendered, strict=True)):
+            if done is None:
+                changes.append(
+                    {"action": "run", "resource": command.command, "note": "known after run"}
+                )
+                outputs.append(None)
+                continue
+            args, tainted = done
+            spec = catalogue.lookup(command.platform, command.command)
+            if spec is not None and spec.destructive and not allow:
+                raise DestructiveRefused(
+                    f"{command.command} is destructive and was refused before any request",
+                    act=act.name,
+                    hint="set allow_destructive = true on the act or narrative, "
+                    "or run with --allow-destructive",
+                )
+            platform = await self.s.platforms.get(command.platform)
+            mentions = act.mentions
+            if "mentions" in args and isinstance(args["mentions"], list):
+                mentions = tuple(str(m) for m in args["mentions"])
+            call = CommandCall(
+                platform=command.platform,
+                command=command.command,
+                args=args,
+                act=act.name,
+                run_id=rs.run_id,
+                idempotency_key=_idempotency_key(rs, act, iteration, index, command),
+                allow_destructive=allow,
+                model_text_keys=tainted,
+                mentions=mentions,
+                dry_run=rs.dry_run,
+                default_guild_id=guild,
+                lookup=self.s.state.get,
+            )
+            result = await platform.execute(call)
+            outputs.append(result.output)
+            changes.extend(dict(c) for c in result.changes)
+            if not rs.dry_run:
+                meta = self._meta(rs, act, "command")
+                for key, value in result.captures.items():
+                    self.s.state.set(key, value, metadata=meta)
+            elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
+                changes.append({"action": "run", "resource": command.command})
+        output: Any = outputs[0] if len(outputs) == 1 else outputs
+        rs.acts[act.name] = tpl.ActValue(output, has_output=True)
+        if act.output_var and not rs.dry_run:
+            self.s.state.set(act.output_var, output, metadata=self._meta(rs, act, "command"))
+        return ActOutcome(act.name, "done", output, changes=changes)
+
+    async def _subplan(self, rs: _RunState, act: Act) -> ActOutcome:
+        assert act.subplan is not None
+        sub = _RunState(act.subplan, rs.run_id, rs.dry_run)
+        sub.seq = rs.seq
+        outcome = await self._execute_nested(sub)
+        rs.seq = sub.seq
+        rs.outcomes.extend(outcome)
+        last = next((o for o in reversed(outcome) if o.status != "failed"), None)
+        failed = next((o for o in outcome if o.status == "failed"), None)
+        if failed is not None:
+            raise ActFailed(
+                f"nested narrative failed at '{failed.name}': {failed.error}", act=act.name
+            )
+        output = last.output if last else None
+        rs.acts[act.name] = tpl.ActValue(output)
+        return ActOutcome(act.name, "done", output)
+
+    async def _execute_nested(self, rs: _RunState) -> list[ActOutcome]:
+        spec = rs.plan.carousel
+        iterations = spec.iterations if spec and not rs.dry_run else 1
+        for iteration in range(1, iterations + 1):
+            ok, _ = await self._iteration(rs, iteration if spec else None)
+            if not ok and not (spec and spec.continue_on_error):
+                break
+        return rs.outcomes
+
+    # ------------------------------------------------------------------ helpers
+
+    def _scope(self, rs: _RunState, iteration: int | None) -> tpl.Scope:
+        state = self.s.state
+
+        def get(key: str) -> tpl.StateHit | None:
+            entry = state.get_entry(key)
+            if entry is None:
+                return None
+            return tpl.StateHit(entry.value, entry.metadata.get("source") == "model")
+
+        def has_prefix(prefix: str) -> bool:
+            return bool(state.list_prefix(prefix))
+
+        return tpl.Scope(
+            state=tpl.StateReader(get, has_prefix),
+            acts=rs.acts,
+            env=self.s.env,
+            carousel={
+                "iteration": iteration or 1,
+                "iterations": rs.plan.carousel.iterations if rs.plan.carousel else 1,
+            },
+            run={"id": rs.run_id, "narrative": rs.plan.name},
+        )
+
+    def _meta(self, rs: _RunState, act: Act, source: str) -> dict[str, Any]:
+        return {"run_id": rs.run_id, "narrative": rs.plan.name, "act": act.name, "source": source}
+
+
+@dataclass
+class _BudgetStop:
+    message: str
+
+
+def _act_message(act: Act, exc: NarratorError) -> str:
+    text = str(exc)
+    prefix = f"act '{act.name}'"
+    return text if text.startswith(prefix) else f"{prefix}: {text}"
+
+
+def _idempotency_key(
+    rs: _RunState, act: Act, iteration: int | None, index: int, command: BotCommandInput
+) -> str:
+    return f"{rs.run_id}:{iteration or 0}:{act.name}:{index}:{command.command}"

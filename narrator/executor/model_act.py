@@ -1,0 +1,102 @@
+"""Model acts: build the prompt and the conversation, call the model, shape the output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from narrator import interpolate as tpl
+from narrator.errors import ProviderError, ReferenceFailed
+from narrator.plan import Act, Plan
+from narrator.protocols import Message, ModelProvider, ModelRequest
+
+
+@dataclass
+class Conversation:
+    """Earlier model acts of this run: their prompts and answers, in order."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    def extend(self, prompt: str, answer: str) -> None:
+        self.messages.append(Message("user", prompt))
+        self.messages.append(Message("assistant", answer))
+
+
+@dataclass(frozen=True)
+class ModelActResult:
+    output: Any
+    text: str
+    tokens: int
+    calls: int
+
+
+def render_prompt(act: Act, scope: tpl.Scope) -> str:
+    """The act's text inputs, rendered once and joined in order."""
+    parts = []
+    for text in act.text_inputs:
+        try:
+            parts.append(tpl.to_text(tpl.render(text.content, scope).value))
+        except tpl.ResolveError as exc:
+            raise ReferenceFailed(exc.message, act=act.name, hint=exc.hint) from None
+    return "\n\n".join(parts)
+
+
+async def perform_model_act(
+    act: Act, plan: Plan, scope: tpl.Scope, models: ModelProvider, conversation: Conversation
+) -> ModelActResult:
+    """Ask the model; for ``output = "json"``, extract and validate, asking once more on failure."""
+    prompt = render_prompt(act, scope)
+    history = list(conversation.messages) if act.context == "full" else []
+    system = act.system if act.system is not None else plan.system
+    if system and "{" in system:
+        system = tpl.to_text(tpl.render(system, scope).value)
+    request = ModelRequest(
+        profile=act.model or plan.model or "default",
+        model="",
+        messages=(*history, Message("user", prompt)),
+        system=system,
+        temperature=act.temperature,
+        max_tokens=act.max_tokens,
+        act=act.name,
+        json_mode=act.output == "json",
+    )
+    response = await models.complete(request)
+    tokens = response.total_tokens
+    calls = 1
+    output: Any = response.text
+    if act.output == "json":
+        from narrator.structured import parse_structured
+
+        value, problem = parse_structured(response.text, act.schema_)
+        if problem is not None:
+            retry = ModelRequest(
+                profile=request.profile,
+                model=request.model,
+                messages=(
+                    *request.messages,
+                    Message("assistant", response.text),
+                    Message(
+                        "user",
+                        "Your answer could not be used: "
+                        f"{problem}\nAnswer again with only the JSON, nothing else.",
+                    ),
+                ),
+                system=request.system,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                act=request.act,
+                json_mode=True,
+            )
+            response = await models.complete(retry)
+            tokens += response.total_tokens
+            calls += 1
+            value, problem = parse_structured(response.text, act.schema_)
+            if problem is not None:
+                raise ProviderError(
+                    f"the model's answer is not the JSON asked for, twice: {problem}",
+                    act=act.name,
+                    hint='tighten the prompt or the schema, or use output = "text"',
+                )
+        output = value
+    conversation.extend(prompt, response.text)
+    return ModelActResult(output=output, text=response.text, tokens=tokens, calls=calls)
