@@ -53,6 +53,12 @@ class ModelProfile(_Section):
     system: str | None = None
 
 
+class PlatformPlugin(_Section):
+    """``[platforms.NAME] factory = "module:callable"``: a platform of your own."""
+
+    factory: str
+
+
 class HistoryConfig(_Section):
     keep_last: int | None = 100  # changes kept per key
     keep_days: int | None = 90
@@ -68,6 +74,7 @@ class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     models: dict[str, ModelProfile] = Field(default_factory=dict)
+    platforms: dict[str, PlatformPlugin] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=StateConfig)
     path: str | None = None  # where it was read from, if anywhere
 

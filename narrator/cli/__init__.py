@@ -28,7 +28,6 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "usage": ("narrator.cli.usage_cmd", "usage", "Model spending by profile and day."),
     "schedule": ("narrator.cli.schedule_cmd", "schedule", "Recurring runs of a narrative."),
     "worker": ("narrator.cli.schedule_cmd", "worker", "Run due schedules."),
-    "convert": ("narrator.cli.validate_cmd", "convert", "Convert a Botticelli narrative."),
 }
 
 

@@ -113,9 +113,15 @@ class Executor:
         run_id: str | None = None,
         vars_: Mapping[str, str] | None = None,
         resume: Mapping[tuple[int, str], Any] | None = None,
+        seq_start: int = 0,
     ) -> RunOutcome:
-        """Run ``plan``; every act is journalled. Never raises NarratorError for act failures."""
+        """Run ``plan``; every act is journalled. Act failures are outcomes, not exceptions.
+
+        ``resume`` maps (iteration or 0, act name) to the output of acts that
+        finished in an earlier attempt of the same run: they are not done again.
+        """
         rs = _RunState(plan, run_id or new_run_id(), dry_run=False, done=dict(resume or {}))
+        rs.seq = seq_start
         summary = {"vars": dict(vars_ or {}), "dialect": plan.dialect}
         if resume is None:
             self.s.journal.start_run(rs.run_id, plan.name, plan.source, summary)

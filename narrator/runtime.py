@@ -1,0 +1,180 @@
+"""Wiring: configuration + flags → the Services a run needs.
+
+The CLI (and the scheduler's worker) call :func:`open_runtime`; tests build
+:class:`~narrator.executor.Services` directly with fakes. Platforms and model
+providers are created on first use, so a narrative that never talks to
+Discord never needs a token.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from narrator.config import SANDBOX_GUILD_ID, Config, secret
+from narrator.errors import ConfigError, NotConfigured
+
+if TYPE_CHECKING:
+    from narrator.executor import Reporter, Services
+    from narrator.protocols import ModelProvider, Platform
+    from narrator.state import Database
+
+
+@dataclass
+class RunOptions:
+    """What the command line says about one run."""
+
+    sandbox: bool = False
+    allow_destructive: bool = False
+    vars: Mapping[str, str] = field(default_factory=dict)
+    budget_multiplier: float | None = None
+    on_wait: Callable[[str], None] | None = None
+
+
+def environment(options: RunOptions, config: Config) -> dict[str, str]:
+    """``${VAR}`` sources: the process environment, then ``--var`` (which wins)."""
+    env = dict(os.environ)
+    env.update(options.vars)
+    if options.sandbox:
+        env.setdefault("GUILD_ID", SANDBOX_GUILD_ID)
+    return env
+
+
+def default_guild(options: RunOptions, config: Config, env: Mapping[str, str]) -> str | None:
+    if options.sandbox:
+        return SANDBOX_GUILD_ID
+    configured = config.discord.guild_id
+    if configured and configured.startswith("${") and configured.endswith("}"):
+        return env.get(configured[2:-1]) or None
+    return configured
+
+
+def _load_factory(path: str) -> Callable[[], Any]:
+    module, _, attr = path.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"platform factory '{path}' cannot be loaded: {exc}",
+            hint="write it as 'package.module:callable'",
+        ) from None
+    if not callable(factory):
+        raise ConfigError(f"platform factory '{path}' is not callable")
+    return factory  # type: ignore[no-any-return]
+
+
+class RuntimePlatforms:
+    """Creates each platform the first time a command needs it."""
+
+    def __init__(
+        self,
+        config: Config,
+        options: RunOptions,
+        database: Database,
+        stack: AsyncExitStack,
+        default_guild_id: str | None,
+    ) -> None:
+        self.config = config
+        self.options = options
+        self.database = database
+        self.stack = stack
+        self.default_guild_id = default_guild_id
+        self._open: dict[str, Platform] = {}
+
+    async def get(self, name: str) -> Platform:
+        if name in self._open:
+            return self._open[name]
+        platform = await self._create(name)
+        self._open[name] = platform
+        return platform
+
+    async def _create(self, name: str) -> Platform:
+        plugin = self.config.platforms.get(name)
+        if plugin is not None:
+            platform: Platform = _load_factory(plugin.factory)()
+            self.stack.push_async_callback(platform.aclose)
+            return platform
+        if name != "discord":
+            raise NotConfigured(
+                f"no '{name}' platform is configured",
+                hint=f"add [platforms.{name}] factory = 'module:callable' to narrator.toml",
+            )
+        if self.options.sandbox:
+            from narrator.platforms.sandbox import open_sandbox
+
+            sandbox: Platform = await self.stack.enter_async_context(
+                open_sandbox(self.database.blobs, guild_id=SANDBOX_GUILD_ID)
+            )
+            return sandbox
+        token = secret(self.config.discord.token_env, what="Discord")
+        from narrator.platforms.discord import DiscordPlatform
+
+        discord = DiscordPlatform(
+            token,
+            api_base=self.config.discord.api_base,
+            default_guild_id=self.default_guild_id,
+            timeout=self.config.discord.timeout,
+        )
+        self.stack.push_async_callback(discord.aclose)
+        return discord
+
+
+def _models(
+    config: Config, options: RunOptions, database: Database, stack: AsyncExitStack
+) -> ModelProvider | None:
+    try:
+        from narrator.providers.router import ModelRouter
+    except ImportError:  # pragma: no cover - the providers package ships with narrator
+        return None
+    from narrator.clock import SystemClock
+
+    ledger = None
+    try:
+        from narrator.state.ledger import UsageLedger
+
+        ledger = UsageLedger(database.engine)
+    except ImportError:  # pragma: no cover
+        ledger = None
+    router = ModelRouter(
+        config,
+        ledger=ledger,
+        clock=SystemClock(),
+        sandbox=options.sandbox,
+        budget_multiplier=options.budget_multiplier or 1.0,
+        on_wait=options.on_wait,
+    )
+    stack.push_async_callback(router.aclose)
+    return router
+
+
+@asynccontextmanager
+async def open_runtime(
+    config: Config,
+    database: Database,
+    options: RunOptions,
+    reporter: Reporter | None = None,
+) -> AsyncIterator[Services]:
+    """Services for one run; platforms and providers are closed on exit."""
+    from narrator.clock import SystemClock
+    from narrator.executor import Services
+
+    env = environment(options, config)
+    guild = default_guild(options, config, env)
+    async with AsyncExitStack() as stack:
+        services = Services(
+            state=database.state,
+            journal=database.journal,
+            platforms=RuntimePlatforms(config, options, database, stack, guild),
+            models=_models(config, options, database, stack),
+            clock=SystemClock(),
+            env=env,
+            allow_destructive=options.allow_destructive,
+            default_guild_id=guild,
+        )
+        if reporter is not None:
+            services.reporter = reporter
+        yield services
