@@ -1,0 +1,317 @@
+"""The native narrative format (DESIGN §3): ``[narrative]``, ``[carousel]``, ``[[act]]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from narrator.parser.checks import (
+    Context,
+    Field,
+    StringSite,
+    as_bool,
+    as_choice,
+    as_int,
+    as_number,
+    as_str,
+    as_str_list,
+    carousel,
+    check_command,
+    check_name,
+    check_output_var,
+    check_references,
+    dotted,
+    schema_from,
+    strings_in,
+    take,
+)
+from narrator.parser.locate import Path
+from narrator.plan import Act, BotCommandInput, CarouselSpec, Input, Plan, TextInput
+
+TOP_KEYS = ("narrative", "metadata", "carousel", "act")
+
+NARRATIVE_FIELDS: dict[str, Field] = {
+    "name": Field(as_str, "a string", 'name = "publish_welcome"'),
+    "description": Field(as_str, "a string", 'description = "What this narrative does"'),
+    "guild_id": Field(as_str, "a string (a guild id or ${VAR})", 'guild_id = "${GUILD_ID}"'),
+    "model": Field(as_str, "a string (a [models.NAME] profile or model id)", 'model = "default"'),
+    "system": Field(as_str, "a string", 'system = "You are a helpful bot."'),
+    "allow_destructive": Field(as_bool, "true or false", "allow_destructive = false"),
+    "concurrency": Field(as_int(1), "an integer >= 1", "concurrency = 1"),
+    "budget_multiplier": Field(
+        as_number(0.0, strict=True), "a number > 0", "budget_multiplier = 1.0"
+    ),
+}
+
+ACT_FIELDS: dict[str, Field] = {
+    "name": Field(as_str, "a string", 'name = "setup_channel"'),
+    "skip_if": Field(as_str, "a string (a condition)", 'skip_if = "{state.KEY}"'),
+    "model": Field(as_str, "a string (a [models.NAME] profile or model id)", 'model = "default"'),
+    "temperature": Field(as_number(0.0), "a number >= 0", "temperature = 0.7"),
+    "max_tokens": Field(as_int(1), "an integer >= 1", "max_tokens = 300"),
+    "context": Field(as_choice("full", "none"), '"full" or "none"', 'context = "none"'),
+    "system": Field(as_str, "a string", 'system = "You are a helpful bot."'),
+    "output": Field(as_choice("text", "json"), '"text" or "json"', 'output = "json"'),
+    "mentions": Field(as_str_list, "an array of strings", 'mentions = ["users"]'),
+    "allow_destructive": Field(as_bool, "true or false", "allow_destructive = true"),
+}
+# handled separately (structure, not a plain typed value)
+ACT_SPECIAL = frozenset({"output_var", "schema", "carousel", "input"})
+
+INPUT_TYPES = ("text", "bot_command")
+TEXT_FIELDS: dict[str, Field] = {
+    "type": Field(as_str, '"text"', 'type = "text"'),
+    "content": Field(as_str, "a string", 'content = "Write a welcome."'),
+}
+COMMAND_FIELDS: dict[str, Field] = {
+    "type": Field(as_str, '"bot_command"', 'type = "bot_command"'),
+    "platform": Field(as_str, "a string", 'platform = "discord"'),
+    "command": Field(as_str, "a string", 'command = "messages.send"'),
+}
+
+
+def parse_native(ctx: Context, data: dict[str, Any]) -> Plan:
+    """Build the plan of a native-format file; problems go to ``ctx``."""
+    for key in data:
+        if key not in TOP_KEYS:
+            from narrator.errors import did_you_mean
+
+            hint = did_you_mean(key, TOP_KEYS)
+            fix = f"; {hint}" if hint else "; top-level tables are [narrative], [carousel], [[act]]"
+            ctx.key_problem((key,), f"unknown top-level key '{key}'{fix}")
+
+    head_key = "narrative" if "narrative" in data else "metadata"
+    meta: dict[str, Any] = {}
+    plan_carousel: CarouselSpec | None = None
+    if "narrative" in data and "metadata" in data:
+        ctx.key_problem(
+            ("metadata",), "both [narrative] and [metadata]; keep one (they mean the same)"
+        )
+    head = data.get(head_key)
+    if head is not None:
+        if not isinstance(head, dict):
+            ctx.value_problem((head_key,), f"{head_key} must be a table; write [{head_key}]")
+        else:
+            meta = take(
+                ctx,
+                head,
+                (head_key,),
+                NARRATIVE_FIELDS,
+                what=f"[{head_key}]",
+                skip=frozenset({"carousel"}),
+            )
+            if "carousel" in head:
+                plan_carousel = carousel(ctx, head["carousel"], (head_key, "carousel"))
+    if "carousel" in data:
+        if plan_carousel is not None:
+            ctx.key_problem(
+                ("carousel",),
+                f"two carousels: [carousel] and [{head_key}.carousel]; keep one",
+            )
+        else:
+            plan_carousel = carousel(ctx, data["carousel"], ("carousel",))
+
+    acts = _acts(ctx, data.get("act"), meta)
+    line, col = ctx.locator.key((head_key,)) if head is not None else (1, 1)
+    from narrator.errors import Location
+
+    return Plan(
+        name=meta.get("name") or default_name(ctx.source),
+        description=meta.get("description", ""),
+        source=ctx.source,
+        dialect="native",
+        guild_id=meta.get("guild_id"),
+        model=meta.get("model"),
+        system=meta.get("system"),
+        allow_destructive=meta.get("allow_destructive", False),
+        concurrency=meta.get("concurrency", 1),
+        budget_multiplier=meta.get("budget_multiplier", 1.0),
+        carousel=plan_carousel,
+        acts=tuple(acts),
+        location=Location(ctx.source, line, col),
+    )
+
+
+def default_name(source: str) -> str:
+    """A narrative without a name is called after its file."""
+    import os
+
+    if source.startswith("<"):
+        return "narrative"
+    stem = os.path.splitext(os.path.basename(source))[0]
+    return stem or "narrative"
+
+
+def _acts(ctx: Context, raw: Any, meta: dict[str, Any]) -> list[Act]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
+        ctx.value_problem(("act",), "act must be an array of tables; write each act as [[act]]")
+        return []
+    # first pass: names and positions, so references can tell unknown from later
+    positions: dict[str, int] = {}
+    names: list[str | None] = []
+    for index, table in enumerate(raw):
+        path: Path = ("act", index)
+        if "name" not in table:
+            ctx.key_problem(path, f'act #{index + 1} has no name; add name = "..." under [[act]]')
+            names.append(None)
+            continue
+        name = check_name(ctx, table["name"], (*path, "name"), "act")
+        if name is not None and name in positions:
+            ctx.value_problem(
+                (*path, "name"),
+                f"duplicate act name '{name}' (first at act #{positions[name] + 1}); "
+                "give each act its own name",
+            )
+            name = None
+        elif name is not None:
+            positions[name] = index
+        names.append(name)
+    acts: list[Act] = []
+    for index, table in enumerate(raw):
+        act = _act(ctx, table, ("act", index), index, names[index], positions)
+        if act is not None:
+            acts.append(act)
+    return acts
+
+
+def _act(
+    ctx: Context,
+    table: dict[str, Any],
+    path: Path,
+    index: int,
+    name: str | None,
+    positions: dict[str, int],
+) -> Act | None:
+    label = f"act '{name}'" if name else f"act #{index + 1}"
+    values = take(ctx, table, path, ACT_FIELDS, what=label, skip=ACT_SPECIAL)
+    values.pop("name", None)
+    sites: list[StringSite] = []
+    if "skip_if" in values:
+        sites.append(StringSite(values["skip_if"], (*path, "skip_if"), bare_condition=True))
+    if "system" in values:
+        sites.append(StringSite(values["system"], (*path, "system")))
+    if "output_var" in table:
+        values["output_var"] = check_output_var(ctx, table["output_var"], (*path, "output_var"))
+    if "schema" in table:
+        schema = schema_from(ctx, table["schema"], (*path, "schema"))
+        if schema is not None:
+            values["schema"] = schema
+            if values.get("output") == "text":
+                ctx.value_problem(
+                    (*path, "output"),
+                    f'{label} has a schema but output = "text"; remove output or write '
+                    'output = "json"',
+                )
+            values["output"] = "json"
+    if "carousel" in table:
+        spec = carousel(ctx, table["carousel"], (*path, "carousel"))
+        if spec is not None:
+            values["carousel"] = spec
+            if spec.until is not None:
+                sites.append(
+                    StringSite(spec.until, (*path, "carousel", "until"), bare_condition=True)
+                )
+    inputs = _inputs(ctx, table.get("input"), path, label, sites)
+    if not inputs and "input" not in table:
+        ctx.key_problem(
+            path,
+            f'{label} has no inputs; add an [[act.input]] of type "text" or "bot_command"',
+        )
+    for site in sites:
+        check_references(ctx, site, act_index=index, act_positions=positions, act_label=label)
+    if name is None:
+        return None
+    return Act(name=name, inputs=tuple(inputs), location=ctx.at_key(path), **values)
+
+
+def _inputs(
+    ctx: Context, raw: Any, act_path: Path, label: str, sites: list[StringSite]
+) -> list[Input]:
+    if raw is None:
+        return []
+    path: Path = (*act_path, "input")
+    if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
+        ctx.value_problem(path, f"{label}: input must be an array of tables; write [[act.input]]")
+        return []
+    if not raw:
+        ctx.value_problem(path, f"{label} has no inputs; add an [[act.input]]")
+    inputs: list[Input] = []
+    for index, table in enumerate(raw):
+        item = native_input(ctx, table, (*path, index), label, sites)
+        if item is not None:
+            inputs.append(item)
+    return inputs
+
+
+def native_input(
+    ctx: Context,
+    table: dict[str, Any],
+    path: Path,
+    label: str,
+    sites: list[StringSite],
+    *,
+    ignored: frozenset[str] = frozenset(),
+) -> Input | None:
+    """One ``[[act.input]]`` table (also used by the Botticelli dialect)."""
+    kind = table.get("type")
+    if kind is None:
+        kind = "bot_command" if "command" in table else "text"
+    if kind not in INPUT_TYPES:
+        from narrator.errors import did_you_mean
+
+        hint = did_you_mean(str(kind), INPUT_TYPES)
+        ctx.value_problem(
+            (*path, "type"),
+            f"unknown input type {kind!r} in {label}"
+            + (f"; {hint}" if hint else '; use type = "text" or type = "bot_command"'),
+        )
+        return None
+    location = ctx.at_key(path)
+    if kind == "text":
+        values = take(
+            ctx, table, path, TEXT_FIELDS, what=f"a text input of {label}", ignored=ignored
+        )
+        if "content" not in table:
+            ctx.key_problem(path, f'a text input of {label} has no content; add content = "..."')
+            return None
+        if "content" not in values:
+            return None
+        sites.append(StringSite(values["content"], (*path, "content")))
+        return TextInput(content=values["content"], location=location)
+    values = take(
+        ctx,
+        table,
+        path,
+        COMMAND_FIELDS,
+        what=f"a bot_command input of {label}",
+        skip=frozenset({"args"}),
+        ignored=ignored,
+    )
+    args = table.get("args", {})
+    if not isinstance(args, dict):
+        ctx.value_problem(
+            (*path, "args"), f"args must be a table; write [{dotted(path[:-1])}.args]"
+        )
+        args = {}
+    if "command" not in table:
+        ctx.key_problem(
+            path, f'a bot_command input of {label} has no command; add command = "messages.send"'
+        )
+        return None
+    if "command" not in values or ("platform" in table and "platform" not in values):
+        return None
+    platform = values.get("platform", "discord")
+    check_command(
+        ctx,
+        platform,
+        values["command"],
+        args,
+        command_path=(*path, "command"),
+        platform_path=(*path, "platform"),
+        args_path=(*path, "args"),
+    )
+    sites.extend(strings_in(args, (*path, "args")))
+    return BotCommandInput(
+        platform=platform, command=values["command"], args=dict(args), location=location
+    )
