@@ -1,0 +1,135 @@
+"""The SQL run journal: one row per run, one per act (upserted on ``(run_id, seq)``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from narrator.errors import InvalidValue
+from narrator.protocols import ActRecord, RunRecord, RunStatus
+from narrator.state.database import Gateway
+from narrator.state.sql import upsert
+from narrator.state.tables import run_acts, runs
+
+
+def _dump(what: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        raise InvalidValue(
+            f"{what} is not JSON-serialisable", hint="journal outputs must be plain JSON data"
+        ) from None
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _act(row: Row[Any]) -> ActRecord:
+    return ActRecord(
+        run_id=row.run_id,
+        seq=row.seq,
+        name=row.name,
+        status=row.status,
+        iteration=row.iteration,
+        output=_load(row.output),
+        error=row.error,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _run(row: Row[Any], acts: tuple[ActRecord, ...] = ()) -> RunRecord:
+    return RunRecord(
+        run_id=row.run_id,
+        narrative=row.narrative,
+        source=row.source,
+        status=row.status,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error=row.error,
+        summary=_load(row.summary) or {},
+        acts=acts,
+    )
+
+
+class SqlRunJournal:
+    """Implements :class:`narrator.protocols.RunJournal` on the database."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gw = gateway
+        self._act_upsert = upsert(gateway, run_acts, ["run_id", "seq"])
+        self._run_insert = sa.insert(runs)
+
+    def start_run(
+        self, run_id: str, narrative: str, source: str, summary: Mapping[str, Any]
+    ) -> None:
+        params = {
+            "run_id": run_id,
+            "narrative": narrative,
+            "source": source,
+            "status": "running",
+            "summary": _dump(f"summary of run {run_id}", dict(summary)),
+            "error": None,
+            "started_at": self._gw.clock(),
+            "finished_at": None,
+        }
+        self._gw.write(lambda c: c.execute(self._run_insert, params))
+
+    def record_act(self, record: ActRecord) -> None:
+        """Insert or update the act row identified by (run_id, seq) — one statement."""
+        params = {
+            "run_id": record.run_id,
+            "seq": record.seq,
+            "name": record.name,
+            "iteration": record.iteration,
+            "status": record.status,
+            "output": _dump(f"output of act {record.name!r}", record.output),
+            "error": record.error,
+            "started_at": record.started_at,
+            "finished_at": record.finished_at,
+        }
+        self._gw.write(lambda c: c.execute(self._act_upsert, params))
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        error: str | None = None,
+        summary: Mapping[str, Any] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "error": error,
+            "finished_at": self._gw.clock(),
+        }
+        if summary is not None:
+            values["summary"] = _dump(f"summary of run {run_id}", dict(summary))
+        stmt = sa.update(runs).where(runs.c.run_id == run_id).values(**values)
+        self._gw.write(lambda c: c.execute(stmt))
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with its acts in ``seq`` order, or None."""
+
+        def read(conn: Connection) -> RunRecord | None:
+            row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).first()
+            if row is None:
+                return None
+            acts = conn.execute(
+                sa.select(run_acts).where(run_acts.c.run_id == run_id).order_by(run_acts.c.seq)
+            )
+            return _run(row, tuple(_act(a) for a in acts))
+
+        return self._gw.read(read)
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+        """Newest first, without their acts (``get_run`` has them)."""
+        stmt = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
+        return self._gw.read(lambda c: [_run(r) for r in c.execute(stmt)])

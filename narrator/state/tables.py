@@ -1,0 +1,189 @@
+"""The database tables (SQLAlchemy Core). Migration 0001 creates exactly these.
+
+``metadata`` is public and stable: other modules (the usage ledger) add their
+tables to it. Two column types keep both engines exact and fast:
+
+* :class:`JsonText` — JSON documents as text. TEXT on SQLite; ``json`` (not
+  ``jsonb``) on PostgreSQL, which keeps the text as written: key order, number
+  spelling and duplicate-free objects come back byte for byte.
+* :class:`Timestamp` — aware UTC datetimes. Integer microseconds since the epoch
+  on SQLite (exact, compact, compared as integers); ``timestamptz`` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _PgJson(UserDefinedType[str]):
+    """PostgreSQL ``json`` bound from text with an explicit cast."""
+
+    cache_ok = True
+    render_bind_cast = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "JSON"
+
+
+class JsonText(TypeDecorator[str]):
+    """A JSON document kept as its text (the repository serialises and parses)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(_PgJson())
+        return dialect.type_descriptor(sa.Text())
+
+
+def to_micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+class Timestamp(TypeDecorator[datetime]):
+    """Aware UTC datetime: microseconds (BIGINT) on SQLite, timestamptz on PostgreSQL."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.DateTime(timezone=True))
+        return dialect.type_descriptor(sa.BigInteger())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return to_micros(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return from_micros(int(value))
+
+
+def _key_type() -> TypeEngine[str]:
+    return sa.String(512).with_variant(sa.String(512, collation="C"), "postgresql")
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Keys compare by code point on both engines: SQLite's default BINARY collation,
+# and "C" on PostgreSQL (the column collation) so prefix ranges are exact.
+state = sa.Table(
+    "state",
+    metadata,
+    sa.Column("key", _key_type(), primary_key=True),
+    sa.Column("value", JsonText(), nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("updated_at", Timestamp(), nullable=False),
+    sa.Column("expires_at", Timestamp(), nullable=True, index=True),
+    sa.Column("metadata", JsonText(), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+)
+
+state_history = sa.Table(
+    "state_history",
+    metadata,
+    sa.Column("id", sa.Integer().with_variant(sa.BigInteger(), "postgresql"), primary_key=True),
+    sa.Column("key", _key_type(), nullable=False),
+    sa.Column("op", sa.String(8), nullable=False),
+    sa.Column("before", JsonText(), nullable=True),
+    sa.Column("after", JsonText(), nullable=True),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("act", sa.String(200), nullable=True),
+    sa.Column("changed_at", Timestamp(), nullable=False, index=True),
+    sa.Index("ix_state_history_key_id", "key", "id"),
+)
+
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("prefix", sa.String(512), nullable=False),
+    sa.Column("note", sa.Text(), nullable=True),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("key_count", sa.Integer(), nullable=False),
+)
+
+snapshot_entries = sa.Table(
+    "snapshot_entries",
+    metadata,
+    sa.Column(
+        "snapshot_id",
+        sa.Integer(),
+        sa.ForeignKey("snapshots.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", _key_type(), primary_key=True),
+    sa.Column("value", JsonText(), nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("updated_at", Timestamp(), nullable=False),
+    sa.Column("expires_at", Timestamp(), nullable=True),
+    sa.Column("metadata", JsonText(), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("narrative", sa.String(200), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("summary", JsonText(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("started_at", Timestamp(), nullable=False, index=True),
+    sa.Column("finished_at", Timestamp(), nullable=True),
+)
+
+run_acts = sa.Table(
+    "run_acts",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.String(64),
+        sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("seq", sa.Integer(), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("iteration", sa.Integer(), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("output", JsonText(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("started_at", Timestamp(), nullable=True),
+    sa.Column("finished_at", Timestamp(), nullable=True),
+)
+
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", JsonText(), nullable=False),
+    sa.Column("updated_at", Timestamp(), nullable=False),
+)
