@@ -11,8 +11,9 @@ The executor asks a model, then calls :func:`parse_structured` on the answer:
    (``["title", "body"]``, or ``{"fields": [...]}``) meaning "an object with
    these keys".
 
-Failures raise :class:`StructuredOutputError` whose ``str`` is a readable
-explanation; :func:`retry_prompt` turns it into the follow-up message the
+:func:`parse_structured` returns ``(value, None)`` or ``(None, problem)``;
+:func:`parse_or_raise` raises :class:`StructuredOutputError` whose ``str`` is
+the same readable explanation; :func:`retry_prompt` turns it into the follow-up message the
 executor sends once. :func:`instruction` is the sentence appended to a JSON
 act's prompt, and :func:`placeholder` builds the deterministic value the
 sandbox model answers with.
@@ -30,6 +31,7 @@ __all__ = [
     "extract_json",
     "field_names",
     "instruction",
+    "parse_or_raise",
     "parse_structured",
     "placeholder",
     "retry_prompt",
@@ -271,7 +273,18 @@ def _errors_of(value: Any, schema: Mapping[str, Any], path: str) -> list[str]:
     return errors
 
 
-def parse_structured(text: str, schema: Schema = None) -> Any:
+def parse_structured(text: str, schema: Schema = None) -> tuple[Any, str | None]:
+    """Extract and validate: ``(value, None)``, or ``(None, problem)`` as a readable string.
+
+    The executor sends ``problem`` back to the model once (see :func:`retry_prompt`).
+    """
+    try:
+        return parse_or_raise(text, schema), None
+    except StructuredOutputError as exc:
+        return None, str(exc)
+
+
+def parse_or_raise(text: str, schema: Schema = None) -> Any:
     """Extract and validate; the value, or :class:`StructuredOutputError`."""
     value = extract_json(text)
     errors = validate(value, schema)

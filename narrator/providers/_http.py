@@ -13,10 +13,8 @@ log line or a ``repr``; any text a provider sends back is scrubbed of it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,6 +23,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from narrator.clock import SystemClock
 from narrator.config import ModelProfile, secret
 from narrator.errors import ProviderError
 from narrator.protocols import Clock, ModelRequest, ModelResponse
@@ -35,19 +34,6 @@ RETRY_AFTER_CAP = 60.0  # never wait longer than this on one Retry-After
 BACKOFF_INITIAL = 0.5
 BACKOFF_MAX = 20.0
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
-
-
-class SystemClock:
-    """The real clock: UTC wall time, ``asyncio.sleep``, ``time.monotonic``."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-
-    def monotonic(self) -> float:
-        return time.monotonic()
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
