@@ -93,7 +93,7 @@ def test_taint_follows_model_output_into_arguments() -> None:
 
 
 def test_missing_state_key_is_an_error_naming_the_key() -> None:
-    with pytest.raises(ResolveError, match="state key 'welcome_channel.id' is not set"):
+    with pytest.raises(ResolveError, match=r"state key 'welcome_channel\.id' is not set"):
         render("{state.welcome_channel.id}", scope_with())
 
 
@@ -112,7 +112,7 @@ def test_skipped_act_without_output_says_so() -> None:
 
 def test_missing_field_lists_the_fields_there_are() -> None:
     scope = scope_with(acts={"a": ActValue({"id": "1"})})
-    with pytest.raises(ResolveError, match="no field 'idd'.*fields id"):
+    with pytest.raises(ResolveError, match=r"no field 'idd'.*fields id"):
         render("{act.a.output.idd}", scope)
 
 
