@@ -346,8 +346,9 @@ class SqlStateRepository(RepositoryBase):
                         version=1,
                     )
                     .on_conflict_do_nothing(index_elements=["key"])
+                    .returning(_c.version)
                 )
-                if inserted.rowcount != 1:
+                if inserted.first() is None:
                     raise conflict(conn)
                 before = None
             else:
@@ -417,7 +418,8 @@ class SqlStateRepository(RepositoryBase):
                         sa.null(),
                         sa.literal(now, state_history.c.changed_at.type),
                     ).where(where, self._live(now)),
-                )
+                ),
+                execution_options={"preserve_rowcount": True},
             )
             conn.execute(sa.delete(state).where(where))
             return int(logged.rowcount)
@@ -510,7 +512,8 @@ class SqlStateRepository(RepositoryBase):
                     sa.select(sa.literal(snap_id, sa.Integer), *_ENTRY_COLUMNS).where(
                         where, self._live(now)
                     ),
-                )
+                ),
+                execution_options={"preserve_rowcount": True},
             ).rowcount
             conn.execute(
                 sa.update(snapshots).where(snapshots.c.id == snap_id).values(key_count=copied)
