@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up a virtual environment with the test dependencies, then lint, type-check
+# and run the whole test suite (pytest). Used by the README and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+# The PostgreSQL tests start a throwaway server; they need Debian's postgresql.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${NARRATOR_TEST_POSTGRES_URL:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing postgresql (Debian) for the database tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql," >&2
+    echo "or set NARRATOR_TEST_POSTGRES_URL to a database the tests may use." >&2
+    exit 2
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "== creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+echo "== installing narrator and its test dependencies"
+"$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+"$VENV/bin/python" -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+"$VENV/bin/python" -c "import narrator, pytest, psycopg" # fail early if the install did not work
+
+echo "== ruff"
+"$VENV/bin/ruff" check narrator tests benchmarks migrations
+echo "== mypy --strict"
+"$VENV/bin/mypy" --strict narrator
+echo "== pytest"
+exec "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
