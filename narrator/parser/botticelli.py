@@ -87,6 +87,7 @@ class _Act:
     inputs: list[Input] = field(default_factory=list)
     sites: list[StringSite] = field(default_factory=list)
     subplans: list[tuple[Plan, Path]] = field(default_factory=list)
+    declared: int = 0  # inputs written, whether or not they loaded
 
 
 @dataclass
@@ -220,8 +221,6 @@ def _act(state: _File, name: str, raw: Any, index: int, meta: dict[str, Any]) ->
     if isinstance(raw, str):
         _item(state, raw, path, label, index, collected)
     elif isinstance(raw, list):
-        if not raw:
-            ctx.value_problem(path, f"{label} has no inputs; list a prompt or a reference")
         for i, item in enumerate(raw):
             _item(state, item, (*path, i), label, index, collected)
     elif isinstance(raw, dict):
@@ -255,6 +254,7 @@ def _act(state: _File, name: str, raw: Any, index: int, meta: dict[str, Any]) ->
                 if not isinstance(stem, str) or not stem:
                     ctx.value_problem((*path, key), f'{key} must name a file: {key} = "stem"')
                 else:
+                    collected.declared += 1
                     _nested(state, stem, (*path, key), collected)
         inputs = raw.get("input")
         if inputs is not None:
@@ -272,7 +272,7 @@ def _act(state: _File, name: str, raw: Any, index: int, meta: dict[str, Any]) ->
             f"or an [acts.{name}] table",
         )
         return None
-    if not collected.inputs and not collected.subplans:
+    if not collected.declared:
         ctx.key_problem(
             path,
             f'{label} has no inputs; add [[acts.{name}.input]] or write {name} = "prompt text"',
@@ -311,6 +311,7 @@ def _act(state: _File, name: str, raw: Any, index: int, meta: dict[str, Any]) ->
 def _item(state: _File, item: Any, path: Path, label: str, index: int, act: _Act) -> None:
     """One input of an act: a reference, a literal prompt, or an input table."""
     ctx = state.ctx
+    act.declared += 1
     if isinstance(item, str):
         if _REFERENCE.match(item):
             _reference(state, item, path, label, index, act)

@@ -197,7 +197,7 @@ def take(
             continue
         spec = fields.get(key)
         if spec is None:
-            known = sorted(set(fields) | skip)
+            known = sorted(set(fields) | skip | ignored)
             hint = _hint(key, known)
             fix = "" if hint else f"; known keys: {', '.join(known)}"
             ctx.key_problem((*path, key), f"unknown key '{key}' in {what}{hint}{fix}")
