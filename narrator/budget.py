@@ -176,6 +176,16 @@ def decide_window(
             wait_needed,
             f"model profile '{profile}': {window} window full, waiting {wait_needed:.1f} s",
         )
+    if math.isinf(wait_needed):
+        until = now + timedelta(minutes=1)
+        return Stop(
+            until,
+            exhausted_message(
+                until,
+                f"model profile '{profile}': this call may need more tokens than the whole "
+                f"{window} window allows; lower the act's max_tokens or raise {window}",
+            ),
+        )
     until = now + timedelta(seconds=wait_needed)
     # round up to the next minute so "until HH:MM" is never in the past
     if until.second or until.microsecond:
