@@ -1,0 +1,519 @@
+"""Convergent commands: create when missing, update only what differs, else nothing.
+
+Identity: the id stored at ``discord.{guild}.{what}.{name}`` is verified against
+the guild (one cached read of channels and roles per run); a stored id that no
+longer exists is reported as drift and the resource recreated, with the key
+corrected. Without a stored id, a resource of the same name is adopted.
+
+Drift vs update: ``discord.{guild}.spec.{what}.{name}`` keeps a fingerprint of
+the fields last applied. When the live resource differs but the declaration
+did not change since then, someone changed Discord out of band: ``drift``.
+When the declaration changed: ``update``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from narrator.errors import PlatformError, ResourceNotFound
+from narrator.platforms.discord.handlers import _channel_guild, overwrite_target, webhook_out
+from narrator.platforms.discord.platform import (
+    Call,
+    DiscordPlatform,
+    channel_out,
+    channel_payload,
+    command,
+    fingerprint,
+    kind_of,
+    message_out,
+    name_key,
+    role_out,
+    role_payload,
+)
+from narrator.platforms.discord.text import KIND_NAMES, normalize_channel_name
+from narrator.platforms.discord.transport import permission_bits, permission_names
+from narrator.protocols import CommandResult
+
+P = DiscordPlatform
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(b, bool) or isinstance(a, bool):
+        return bool(a) == bool(b)
+    return str(a) == str(b)
+
+
+def _result(
+    c: Call,
+    output: Any,
+    change: dict[str, Any],
+    captures: dict[str, Any],
+    wrote: bool,
+) -> CommandResult:
+    fresh = {k: v for k, v in captures.items() if c.lookup(k) != v}
+    return CommandResult(output=output, captures=fresh, changes=[change], wrote=wrote)
+
+
+def _classify(
+    c: Call, found_by_stored_id: bool, spec_key: str, declared: str, diff: dict[str, Any]
+) -> str:
+    if not diff:
+        return "unchanged"
+    if found_by_stored_id and c.lookup(spec_key) == declared:
+        return "drift"
+    if found_by_stored_id and "name" in diff:
+        return "drift"
+    return "update"
+
+
+# --------------------------------------------------------------------------- channels
+
+
+async def _ensure_channel(p: P, c: Call, kind: int, *, update: bool = True) -> CommandResult:
+    g = c.guild()
+    name = str(c.need("name"))
+    what = "category" if kind == 4 else "channel"
+    key, spec_key = name_key(g, what, name), f"discord.{g}.spec.{what}.{name}"
+    want_name = normalize_channel_name(name, kind)
+    channels = await p.channels(g)
+
+    parent: str | None = None
+    parent_pending = False
+    if kind != 4 and c.get("category") is not None:
+        try:
+            parent = await p.resolve_category(c, c.get("category"))
+        except PlatformError:
+            if not c.dry_run:
+                raise
+            parent_pending = True
+    desired: dict[str, Any] = {"name": want_name}
+    body = channel_payload(c, kind, parent)
+    for field in ("topic", "position", "nsfw", "rate_limit_per_user", "bitrate", "user_limit"):
+        if field in body:
+            desired[field] = body[field]
+    if c.get("category") is not None:
+        desired["parent_id"] = (
+            parent if not parent_pending else f"(new category {c.get('category')})"
+        )
+    declared = fingerprint({**desired, "kind": kind, "category": c.get("category")})
+
+    stored = c.lookup(key)
+    existing = channels.get(str(stored)) if stored else None
+    if existing is not None and existing["type"] != kind:
+        existing = None
+    reason = "deleted out of band" if stored and existing is None else None
+    found_by_id = existing is not None
+    if existing is None:
+        same_name = [
+            ch for ch in channels.values() if ch["type"] == kind and ch["name"] == want_name
+        ]
+        same_name.sort(key=lambda ch: (ch.get("parent_id") != parent, int(ch["id"])))
+        existing = same_name[0] if same_name else None
+
+    label = f"category {name}" if kind == 4 else f"channel #{want_name}"
+    if existing is None:
+        change: dict[str, Any] = {
+            "action": "drift" if reason else "create",
+            "resource": label,
+            "fields": {k: [None, v] for k, v in desired.items()},
+        }
+        if reason:
+            change["reason"] = f"{reason}; will be recreated"
+        if c.dry_run:
+            planned = {"id": None, "name": want_name, "kind": KIND_NAMES.get(kind), **desired}
+            return CommandResult(output=planned, changes=[change], wrote=False)
+        created = await p.http.request(
+            "POST",
+            "/guilds/{guild_id}/channels",
+            guild_id=g,
+            json=body,
+            what=f"create {label} in guild {g}",
+            permission="manage_channels",
+        )
+        p.remember_channel(created)
+        captures = {key: created["id"], spec_key: declared}
+        return _result(c, channel_out(created), change, captures, True)
+
+    diff = {k: [existing.get(k), v] for k, v in desired.items() if not _same(existing.get(k), v)}
+    if not update:
+        diff = {}
+    action = _classify(c, found_by_id, spec_key, declared, diff)
+    change = {"action": action, "resource": label, "fields": diff}
+    if action == "drift":
+        change["reason"] = (
+            f"renamed out of band to #{existing['name']}; will be renamed back"
+            if "name" in diff
+            else "changed out of band; will be restored"
+        )
+    captures = {key: existing["id"], spec_key: declared}
+    if not diff or c.dry_run:
+        result = _result(c, channel_out(existing), change, captures, False)
+        return result if not c.dry_run else CommandResult(result.output, {}, [change], False)
+    patch = {k: v[1] for k, v in diff.items()}
+    edited = await p.http.request(
+        "PATCH",
+        "/channels/{channel_id}",
+        channel_id=existing["id"],
+        json=patch,
+        what=f"update {label}",
+        permission="manage_channels",
+    )
+    p.remember_channel(edited)
+    return _result(c, channel_out(edited), change, captures, True)
+
+
+@command("channels.ensure")
+async def channels_ensure(p: P, c: Call) -> CommandResult:
+    return await _ensure_channel(p, c, kind_of(c))
+
+
+@command("categories.ensure")
+async def categories_ensure(p: P, c: Call) -> CommandResult:
+    return await _ensure_channel(p, c, 4)
+
+
+@command("channels.get_or_create")
+async def channels_get_or_create(p: P, c: Call) -> CommandResult:
+    return await _ensure_channel(p, c, kind_of(c), update=False)
+
+
+# --------------------------------------------------------------------------- roles
+
+
+@command("roles.ensure")
+async def roles_ensure(p: P, c: Call) -> CommandResult:
+    g = c.guild()
+    name = str(c.need("name"))
+    key, spec_key = name_key(g, "role", name), f"discord.{g}.spec.role.{name}"
+    roles = await p.roles(g)
+    desired = role_payload(c)
+    declared = fingerprint(desired)
+    stored = c.lookup(key)
+    existing = roles.get(str(stored)) if stored else None
+    reason = "deleted out of band" if stored and existing is None else None
+    found_by_id = existing is not None
+    if existing is None:
+        same = [r for r in roles.values() if r["name"] == name]
+        existing = min(same, key=lambda r: int(r["id"])) if same else None
+    label = f"role {name}"
+
+    def show(field: str, value: Any) -> Any:
+        if field == "permissions":
+            return permission_names(int(value or 0))
+        if field == "color":
+            return f"#{int(value or 0):06x}"
+        return value
+
+    if existing is None:
+        change: dict[str, Any] = {
+            "action": "drift" if reason else "create",
+            "resource": label,
+            "fields": {k: [None, show(k, v)] for k, v in desired.items()},
+        }
+        if reason:
+            change["reason"] = f"{reason}; will be recreated"
+        if c.dry_run:
+            return CommandResult(output={"id": None, "name": name}, changes=[change], wrote=False)
+        role = await p.http.request(
+            "POST",
+            "/guilds/{guild_id}/roles",
+            guild_id=g,
+            json=desired,
+            what=f"create {label} in guild {g}",
+            permission="manage_roles",
+        )
+        p.remember_role(g, role)
+        return _result(c, role_out(role), change, {key: role["id"], spec_key: declared}, True)
+
+    diff = {
+        k: [show(k, existing.get(k)), show(k, v)]
+        for k, v in desired.items()
+        if not _same(existing.get(k), v)
+    }
+    action = _classify(c, found_by_id, spec_key, declared, diff)
+    change = {"action": action, "resource": label, "fields": diff}
+    if action == "drift":
+        change["reason"] = "changed out of band; will be restored"
+    captures = {key: existing["id"], spec_key: declared}
+    if not diff or c.dry_run:
+        if c.dry_run:
+            return CommandResult(output=role_out(existing), changes=[change], wrote=False)
+        return _result(c, role_out(existing), change, captures, False)
+    patch = {k: desired[k] for k in diff}
+    role = await p.http.request(
+        "PATCH",
+        "/guilds/{guild_id}/roles/{role_id}",
+        guild_id=g,
+        role_id=existing["id"],
+        json=patch,
+        what=f"update {label}",
+        permission="manage_roles",
+    )
+    p.remember_role(g, role)
+    return _result(c, role_out(role), change, captures, True)
+
+
+# --------------------------------------------------------------------------- overwrites
+
+
+@command("permissions.ensure")
+async def permissions_ensure(p: P, c: Call) -> CommandResult:
+    allow = permission_bits(c.get("allow", []))
+    deny = permission_bits(c.get("deny", []))
+    who = c.get("role") or c.get("member")
+    raw_channel = c.get("channel_id")
+    channel: dict[str, Any] | None = None
+    if raw_channel is not None and str(raw_channel).strip().isdigit():
+        try:
+            channel = await _channel_guild(p, c, c.id("channel_id"))
+        except ResourceNotFound:
+            if not c.dry_run:
+                raise
+    elif not c.dry_run:
+        c.id("channel_id")  # raises the usual "must be an id" error
+    try:
+        target, kind, label = await overwrite_target(p, c)
+    except PlatformError:
+        if not c.dry_run:
+            raise
+        target, kind, label = "", 0, f"role {who}"
+    where = f"#{channel['name']}" if channel else "(a channel to be created)"
+    resource = f"overwrite for {label} on {where}"
+    want = {"allow": permission_names(allow), "deny": permission_names(deny)}
+    if channel is None or not target:
+        change = {
+            "action": "create",
+            "resource": resource,
+            "fields": {k: [None, v] for k, v in want.items()},
+        }
+        return CommandResult(output=None, changes=[change], wrote=False)
+
+    cid = channel["id"]
+    g = str(channel.get("guild_id") or c.guild_id)
+    spec_key = f"discord.{g}.spec.overwrite.{cid}.{target}"
+    declared = fingerprint({"allow": allow, "deny": deny, "type": kind})
+    current = next((o for o in channel.get("permission_overwrites", []) if o["id"] == target), None)
+    output = {"channel_id": cid, "target_id": target, **want}
+    if current is None:
+        change = {
+            "action": "create",
+            "resource": resource,
+            "fields": {k: [None, v] for k, v in want.items()},
+        }
+        if c.lookup(spec_key) is not None:
+            change = {
+                **change,
+                "action": "drift",
+                "reason": "removed out of band; will be restored",
+            }
+    else:
+        have = {"allow": int(current["allow"]), "deny": int(current["deny"])}
+        diff = {
+            k: [permission_names(have[k]), permission_names(v)]
+            for k, v in (("allow", allow), ("deny", deny))
+            if have[k] != v
+        }
+        action = _classify(c, True, spec_key, declared, diff) if diff else "unchanged"
+        if diff and c.lookup(spec_key) is None:
+            action = "update"
+        change = {"action": action, "resource": resource, "fields": diff}
+        if action == "drift":
+            change["reason"] = "changed out of band; will be restored"
+        if not diff:
+            return _result(c, output, change, {spec_key: declared}, False)
+    if c.dry_run:
+        return CommandResult(output=output, changes=[change], wrote=False)
+    await p.http.request(
+        "PUT",
+        "/channels/{channel_id}/permissions/{target_id}",
+        channel_id=cid,
+        target_id=target,
+        json={"allow": str(allow), "deny": str(deny), "type": kind},
+        what=f"set permissions of {label} on {where}",
+        permission="manage_roles",
+    )
+    rest = [o for o in channel.get("permission_overwrites", []) if o["id"] != target]
+    channel["permission_overwrites"] = [
+        *rest,
+        {"id": target, "type": kind, "allow": str(allow), "deny": str(deny)},
+    ]
+    return _result(c, output, change, {spec_key: declared}, True)
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+@command("webhooks.ensure")
+async def webhooks_ensure(p: P, c: Call) -> CommandResult:
+    raw = c.get("channel_id")
+    name = str(c.need("name"))
+    if c.dry_run and (raw is None or not str(raw).isdigit()):
+        change = {"action": "create", "resource": f"webhook {name}", "fields": {}}
+        return CommandResult(output=None, changes=[change], wrote=False)
+    cid = c.id("channel_id")
+    try:
+        channel = await _channel_guild(p, c, cid)
+    except ResourceNotFound:
+        if not c.dry_run:
+            raise
+        change = {"action": "create", "resource": f"webhook {name}", "fields": {}}
+        return CommandResult(output=None, changes=[change], wrote=False)
+    g = str(channel.get("guild_id") or c.guild())
+    key = name_key(g, "webhook", name)
+    hooks = await p.http.request(
+        "GET",
+        "/channels/{channel_id}/webhooks",
+        channel_id=cid,
+        what=f"list webhooks of #{channel['name']}",
+        permission="manage_webhooks",
+    )
+    stored = c.lookup(key)
+    existing = next((h for h in hooks if h["id"] == str(stored)), None) if stored else None
+    existing = existing or next((h for h in hooks if h["name"] == name), None)
+    resource = f"webhook {name} on #{channel['name']}"
+    if existing is not None:
+        change = {"action": "unchanged", "resource": resource, "fields": {}}
+        return _result(c, webhook_out(existing), change, {key: existing["id"]}, False)
+    change = {"action": "drift" if stored else "create", "resource": resource, "fields": {}}
+    if stored:
+        change["reason"] = "deleted out of band; will be recreated"
+    if c.dry_run:
+        return CommandResult(output=None, changes=[change], wrote=False)
+    hook = await p.http.request(
+        "POST",
+        "/channels/{channel_id}/webhooks",
+        channel_id=cid,
+        json={"name": name},
+        what=f"create {resource}",
+        permission="manage_webhooks",
+    )
+    return _result(c, webhook_out(hook), change, {key: hook["id"]}, True)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+@command("messages.ensure")
+async def messages_ensure(p: P, c: Call) -> CommandResult:
+    key_name = str(c.get("key") or c.raw.act)
+    content = str(c.need("content"))
+    if len(content) > 2000:
+        raise PlatformError(
+            f"messages.ensure keeps one message of at most 2,000 characters; "
+            f"this content has {len(content)}",
+            act=c.raw.act,
+            hint="split it into several messages.ensure acts with different keys",
+        )
+    pin = c.args.get("pin")
+    raw = c.get("channel_id")
+    channel: dict[str, Any] | None = None
+    if raw is not None and str(raw).strip().isdigit():
+        try:
+            channel = await _channel_guild(p, c, c.id("channel_id"))
+        except ResourceNotFound:
+            if not c.dry_run:
+                raise
+    elif not c.dry_run:
+        c.id("channel_id")
+    fields_new = {"content": [None, content], **({"pinned": [None, True]} if pin else {})}
+    change: dict[str, Any]
+    if channel is None:
+        change = {"action": "send", "resource": f"message {key_name}", "fields": fields_new}
+        return CommandResult(output=None, changes=[change], wrote=False)
+
+    cid = channel["id"]
+    g = str(channel.get("guild_id") or c.guild())
+    key = f"discord.{g}.message.{key_name}"
+    spec_key = f"discord.{g}.spec.message.{key_name}"
+    declared = fingerprint({"content": content, "pin": bool(pin)})
+    resource = f"message {key_name} in #{channel['name']}"
+    stored = c.lookup(key)
+    existing: dict[str, Any] | None = None
+    if stored:
+        try:
+            existing = await p.http.request(
+                "GET",
+                "/channels/{channel_id}/messages/{message_id}",
+                channel_id=cid,
+                message_id=str(stored),
+                what=f"read {resource}",
+                permission="read_message_history",
+            )
+        except ResourceNotFound:
+            existing = None
+
+    if existing is None:
+        change = {
+            "action": "drift" if stored else "send",
+            "resource": resource,
+            "fields": fields_new,
+        }
+        if stored:
+            change["reason"] = "deleted out of band; will be re-sent"
+        if c.dry_run:
+            return CommandResult(output=None, changes=[change], wrote=False)
+        seed = Call(
+            replace(c.raw, idempotency_key=f"{c.raw.idempotency_key}:{stored or ''}"),
+            c.args,
+            c.guild_id,
+        )
+        sent = (await p.send_text(seed, cid, content, what=f"send {resource}"))[0]
+        if pin:
+            await _pin(p, cid, sent["id"], resource)
+            sent["pinned"] = True
+        captures = {key: sent["id"], spec_key: declared}
+        return _result(c, message_out(sent), change, captures, True)
+
+    diff: dict[str, Any] = {}
+    if existing.get("content") != content:
+        diff["content"] = [existing.get("content"), content]
+    if pin is not None and bool(existing.get("pinned")) != bool(pin):
+        diff["pinned"] = [bool(existing.get("pinned")), bool(pin)]
+    action = _classify(c, True, spec_key, declared, diff)
+    change = {"action": action, "resource": resource, "fields": diff}
+    if action == "drift":
+        change["reason"] = "changed out of band; will be restored"
+    captures = {key: existing["id"], spec_key: declared}
+    if not diff or c.dry_run:
+        if c.dry_run:
+            return CommandResult(output=message_out(existing), changes=[change], wrote=False)
+        return _result(c, message_out(existing), change, captures, False)
+    message = existing
+    if "content" in diff:
+        message = await p.http.request(
+            "PATCH",
+            "/channels/{channel_id}/messages/{message_id}",
+            channel_id=cid,
+            message_id=existing["id"],
+            json={"content": content, "allowed_mentions": await p.mentions_for(c)},
+            what=f"edit {resource}",
+            permission="send_messages",
+        )
+    if "pinned" in diff:
+        if pin:
+            await _pin(p, cid, existing["id"], resource)
+        else:
+            await p.http.request(
+                "DELETE",
+                "/channels/{channel_id}/pins/{message_id}",
+                channel_id=cid,
+                message_id=existing["id"],
+                what=f"unpin {resource}",
+                permission="manage_messages",
+            )
+        message = {**message, "pinned": bool(pin)}
+    return _result(c, message_out(message), change, captures, True)
+
+
+async def _pin(p: P, cid: str, mid: str, resource: str) -> None:
+    await p.http.request(
+        "PUT",
+        "/channels/{channel_id}/pins/{message_id}",
+        channel_id=cid,
+        message_id=mid,
+        what=f"pin {resource}",
+        permission="manage_messages",
+    )

@@ -1,0 +1,49 @@
+"""The sandbox guild: the emulator in-process, persisted through a blob store.
+
+``narrator run --sandbox`` rehearses against it: the world is loaded from the
+``sandbox.discord`` blob (a fresh "Sandbox" guild with an administrator bot
+role when absent) and stored back on exit, so a second rehearsal sees what the
+first one built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from narrator.config import SANDBOX_GUILD_ID
+from narrator.platforms.discord import DiscordPlatform
+from narrator.platforms.emulator import Emulator, World, fresh_world
+
+BLOB_NAME = "sandbox.discord"
+SANDBOX_TOKEN = "sandbox-token"  # the emulator accepts any bot token
+
+
+class Blobs(Protocol):
+    def get(self, name: str) -> Any: ...
+
+    def put(self, name: str, value: Any) -> None: ...
+
+
+@asynccontextmanager
+async def open_sandbox(
+    blobs: Blobs, *, guild_id: str = SANDBOX_GUILD_ID
+) -> AsyncIterator[DiscordPlatform]:
+    """Yield a DiscordPlatform connected to an emulated guild stored in ``blobs``."""
+    data = blobs.get(BLOB_NAME)
+    world = World(data) if data else fresh_world(guild_id)
+    if guild_id not in world.guilds:
+        world.add_guild(guild_id, "Sandbox")
+    emulator = Emulator(world)
+    await emulator.start()
+    platform = DiscordPlatform(SANDBOX_TOKEN, api_base=emulator.url, default_guild_id=guild_id)
+    platform.emulator = emulator  # type: ignore[attr-defined]
+    try:
+        yield platform
+    finally:
+        try:
+            await platform.aclose()
+        finally:
+            blobs.put(BLOB_NAME, emulator.world.dump())
+            await emulator.stop()
