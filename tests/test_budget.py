@@ -194,7 +194,7 @@ def test_rpd_holds_across_two_processes(tmp_path: Path, db_url: str) -> None:
     try:
         from tests.providers.openai_server import running_server
     except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-        from providers.openai_server import running_server  # type: ignore[no-redef]
+        from providers.openai_server import running_server  # type: ignore[no-redef,import-not-found]
 
     open_database(db_url).close()  # migrate once up front
     barrier = tmp_path / "go"
