@@ -348,12 +348,25 @@ def check_references(
     if site.bare_condition and not refs and text.strip():
         _check_bare_condition(ctx, site, act_index, act_positions, act_label)
         return
+    free: frozenset[str] | None = None  # names the whole template reads (loops bind others)
+    if any(ref.kind == "jinja" for ref in refs):
+        from narrator.interpolate import check
+
+        try:
+            check(text)
+        except TemplateSyntaxError as exc:
+            fix = f"; {exc.hint}" if exc.hint else ""
+            report(exc.offset, f"malformed template in {act_label}: {exc.message}{fix}")
+            return
+        free = _free_names(text)
     for ref in refs:
         if ref.kind == "act":
             _check_act_name(ref.path[0], ref.start, report, act_index, act_positions, act_label)
         elif ref.kind == "jinja":
             block = text[ref.start : ref.end]
             names = set(ref.names) - CONTEXT_NAMES
+            if free is not None:
+                names &= free
             for name in sorted(names):
                 if name in act_positions:
                     offset = ref.start + max(0, block.find(name))
@@ -370,6 +383,18 @@ def check_references(
                     name = m.group(1) or m.group(2)
                     start = ref.start + m.start(1 if m.group(1) else 2)
                     _check_act_name(name, start, report, act_index, act_positions, act_label)
+
+
+def _free_names(text: str) -> frozenset[str] | None:
+    """Variables the whole jinja template reads (None when it cannot be analysed)."""
+    from jinja2 import TemplateSyntaxError as JinjaSyntaxError
+    from jinja2 import meta
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        return frozenset(meta.find_undeclared_variables(SandboxedEnvironment().parse(text)))
+    except JinjaSyntaxError:
+        return None
 
 
 def _check_act_name(

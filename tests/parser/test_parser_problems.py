@@ -333,3 +333,17 @@ def test_narrative_invalid_message_lists_every_problem() -> None:
         parse(FIVE_MISTAKES, "five.toml")
     assert str(info.value).count("five.toml:") == 5
     assert info.value.exit_code == 2
+
+
+def test_jinja_loop_variables_are_not_unknown_names() -> None:
+    plan = parse(
+        '[[act]]\nname = "items"\n[[act.input]]\ncontent = "x"\n'
+        '[[act]]\nname = "b"\n[[act.input]]\n'
+        'content = "{% for m in items %}{{ m }}{% endfor %}"\n'
+    )
+    assert plan.act_names == ("items", "b")
+
+
+def test_unclosed_jinja_block_is_a_malformed_template() -> None:
+    message = one('[[act]]\nname = "a"\n[[act.input]]\ncontent = "{% if state.x %}yes"\n')
+    assert message.startswith("n.toml:4:12: malformed template in act 'a': jinja:")
