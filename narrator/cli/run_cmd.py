@@ -36,11 +36,37 @@ class ConsoleReporter:
 
     def __init__(self, *, quiet: bool = False) -> None:
         self.quiet = quiet
-        self.color = sys.stderr.isatty()
+        self.tty = sys.stderr.isatty()
+        self._bar = False  # a progress bar is on the last line of the terminal
 
     def _echo(self, text: str, **style: Any) -> None:
-        if not self.quiet:
-            click.echo(click.style(text, **style) if self.color else text, err=True)
+        if self.quiet:
+            return
+        if self._bar:
+            click.echo("\r\033[K", nl=False, err=True)
+            self._bar = False
+        click.echo(click.style(text, **style) if self.tty else text, err=True)
+
+    def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
+        """A progress bar with ETA on a terminal; one plain line per iteration otherwise."""
+        if self.quiet:
+            return
+        eta = elapsed / iteration * (total - iteration)
+        if not self.tty:
+            click.echo(
+                f"iteration {iteration}/{total} done, elapsed {elapsed:.1f} s, ETA {eta:.1f} s",
+                err=True,
+            )
+            return
+        width = 24
+        filled = round(width * iteration / total)
+        bar = "█" * filled + "·" * (width - filled)
+        click.echo(
+            f"\r\033[K{bar} {iteration}/{total}  {elapsed:.1f} s  ETA {eta:.1f} s",
+            nl=False,
+            err=True,
+        )
+        self._bar = True
 
     def act_started(self, act: str, iteration: int | None) -> None:
         pass

@@ -12,7 +12,8 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any, Protocol, runtime_checkable
 
 from narrator import commands as catalogue
 from narrator import interpolate as tpl
@@ -26,7 +27,7 @@ from narrator.errors import (
 )
 from narrator.executor.model_act import Conversation, perform_model_act
 from narrator.executor.outcome import ActOutcome, CarouselOutcome, RunOutcome
-from narrator.plan import Act, BotCommandInput, Plan
+from narrator.plan import Act, BotCommandInput, CarouselSpec, Plan
 from narrator.protocols import (
     ActRecord,
     Clock,
@@ -36,6 +37,13 @@ from narrator.protocols import (
     RunJournal,
     StateRepository,
 )
+
+
+@runtime_checkable
+class BudgetAware(Protocol):
+    """A model service that can say what is left of today's budget (the router)."""
+
+    def remaining(self, profile: str) -> Any: ...
 
 
 class PlatformSource(Protocol):
@@ -53,6 +61,8 @@ class Reporter(Protocol):
 
     def note(self, text: str) -> None: ...
 
+    def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None: ...
+
 
 class _SilentReporter:
     def act_started(self, act: str, iteration: int | None) -> None:
@@ -62,6 +72,9 @@ class _SilentReporter:
         pass
 
     def note(self, text: str) -> None:
+        pass
+
+    def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
         pass
 
 
@@ -141,19 +154,30 @@ class Executor:
         carousel = CarouselOutcome(iterations_planned=spec.iterations) if spec else None
         status: str = "done"
         error: str | None = None
+        started = self.s.clock.monotonic()
         try:
             for iteration in range(1, iterations + 1):
-                if spec is not None and carousel is not None:
-                    if iteration > 1 and spec.interval:
-                        await self.s.clock.sleep(spec.interval)
-                    if iteration > 1:
-                        rs.conversation = Conversation()
-                ok, err = await self._iteration(rs, iteration if spec else None)
-                if carousel is None:
+                if spec is None or carousel is None:
+                    ok, err = await self._iteration(rs, None)
                     if not ok:
-                        status, error = "failed", err
+                        status = "failed"
+                        error = err.message if isinstance(err, _BudgetStop) else str(err)
                     continue
-                if ok:
+                if iteration > 1:
+                    rs.conversation = Conversation()
+                    if spec.interval:
+                        await self.s.clock.sleep(spec.interval)
+                short = await self._budget_short(rs, spec)
+                if short is not None:
+                    carousel.stopped_reason = "budget_exhausted"
+                    self.s.reporter.note(f"carousel stopped before iteration {iteration}: {short}")
+                    break
+                before = len(rs.outcomes)
+                ok, err = await self._iteration(rs, iteration)
+                ran = rs.outcomes[before:]
+                if ok and ran and all(o.status == "skipped" for o in ran):
+                    carousel.iterations_skipped += 1
+                elif ok:
                     carousel.iterations_completed += 1
                 elif isinstance(err, _BudgetStop):
                     carousel.stopped_reason = "budget_exhausted"
@@ -161,11 +185,14 @@ class Executor:
                     break
                 else:
                     carousel.iterations_failed += 1
-                    if not spec or not spec.continue_on_error:
+                    if not spec.continue_on_error:
                         carousel.stopped_reason = "error"
                         status, error = "failed", str(err)
                         break
-                if spec and spec.until and tpl.condition(spec.until, self._scope(rs, iteration)):
+                self.s.reporter.iteration_finished(
+                    iteration, iterations, self.s.clock.monotonic() - started
+                )
+                if spec.until and tpl.condition(spec.until, self._scope(rs, iteration)):
                     carousel.stopped_reason = "condition"
                     break
         except KeyboardInterrupt:
@@ -395,6 +422,42 @@ class Executor:
             if not ok and not (spec and spec.continue_on_error):
                 break
         return rs.outcomes
+
+    async def _budget_short(self, rs: _RunState, spec: CarouselSpec) -> str | None:
+        """Why the next iteration cannot fit in today's budget, or None when it can.
+
+        With ``on_budget = "wait"``, waits for the daily reset instead of stopping.
+        """
+        models = self.s.models
+        if not isinstance(models, BudgetAware):
+            return None
+        profiles = {a.model or rs.plan.model or "default" for a in rs.plan.acts if a.is_model_act}
+        calls = sum(1 for a in rs.plan.acts if a.is_model_act)
+        estimate = spec.estimated_tokens_per_iteration or 0
+        if not profiles:
+            return None
+        while True:
+            reason = None
+            for profile in sorted(profiles):
+                left = models.remaining(profile)
+                if left.requests is not None and left.requests < calls:
+                    reason = (
+                        f"{profile}: {left.requests} requests left today, "
+                        f"an iteration needs {calls}"
+                    )
+                elif left.tokens is not None and estimate and left.tokens < estimate:
+                    reason = (
+                        f"{profile}: {left.tokens} tokens left today, "
+                        f"an iteration is estimated at {estimate}"
+                    )
+                if reason:
+                    break
+            if reason is None or spec.on_budget != "wait":
+                return reason
+            now = self.s.clock.now()
+            reset = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            self.s.reporter.note(f"{reason}; waiting until {reset:%Y-%m-%d %H:%M} UTC")
+            await self.s.clock.sleep((reset - now).total_seconds())
 
     # ------------------------------------------------------------------ helpers
 
