@@ -1,0 +1,78 @@
+"""TOML export/import: exact round-trips, including what TOML itself cannot say."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from narrator.errors import UsageError
+from narrator.protocols import StateEntry
+from narrator.state.export import export_toml, import_toml
+
+NOW = datetime(2024, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(exclude_categories=("Cs",))),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(st.characters(exclude_categories=("Cs",)), max_size=5), children, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+def _entry(key: str, value: Any, **extra: Any) -> StateEntry:
+    return StateEntry(key=key, value=value, created_at=NOW, updated_at=NOW, **extra)
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_values)
+def test_any_json_value_round_trips_byte_for_byte(value: Any) -> None:
+    (back,) = import_toml(export_toml([_entry("k", value)]))
+    assert json.dumps(back.value) == json.dumps(value)
+
+
+def test_values_without_null_are_plain_toml_and_null_uses_value_json() -> None:
+    text = export_toml([_entry("plain", {"a": [1, 2.5, "x"]}), _entry("nully", [None])])
+    assert 'value = {a = [1, 2.5, "x"]}' in text
+    assert 'value_json = "[null]"' in text
+
+
+def test_entry_bookkeeping_round_trips() -> None:
+    entry = _entry(
+        "k",
+        1,
+        expires_at=NOW + timedelta(hours=1),
+        metadata={"run_id": "r", "act": None},
+        version=7,
+    )
+    assert import_toml(export_toml([entry])) == [entry]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not toml [", "not valid TOML"),
+        ("[other]\nx = 1", "not a narrator state export"),
+        ("[export]\nformat = 1\n[[entry]]\nkey = 'bad key'\nvalue = 1", "whitespace"),
+        ("[export]\nformat = 1\n[[entry]]\nkey = 'a'\n", "has no value"),
+        (
+            "[export]\nformat = 1\n[[entry]]\nkey = 'a'\nvalue = 1\n[[entry]]\nkey = 'a'\nvalue = 2",
+            "appears twice",
+        ),
+    ],
+)
+def test_malformed_exports_are_usage_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        import_toml(text, "f.toml")

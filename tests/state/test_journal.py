@@ -1,0 +1,82 @@
+"""The run journal and blob store, on memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from narrator.protocols import ActRecord, RunJournal
+from narrator.state import MemoryBlobs, open_database
+
+
+def test_journal_implements_the_protocol(journal: Any) -> None:
+    assert isinstance(journal, RunJournal)
+
+
+def test_a_run_is_recorded_with_its_acts_in_order(journal: Any, clock: Any) -> None:
+    journal.start_run("run-1", "welcome", "welcome.toml", {"vars": {"GUILD_ID": "1"}})
+    started = clock()
+    journal.record_act(ActRecord("run-1", 2, "publish", "running", started_at=started))
+    journal.record_act(ActRecord("run-1", 1, "setup", "skipped", output={"id": "9"}))
+    clock.advance(5)
+    journal.record_act(
+        ActRecord(
+            "run-1", 2, "publish", "done", output="sent", started_at=started, finished_at=clock()
+        )
+    )
+    journal.finish_run("run-1", "done", summary={"acts": 2})
+    run = journal.get_run("run-1")
+    assert (run.narrative, run.source, run.status, run.summary) == (
+        "welcome",
+        "welcome.toml",
+        "done",
+        {"acts": 2},
+    )
+    assert run.finished_at == clock()
+    assert [(a.seq, a.name, a.status, a.output) for a in run.acts] == [
+        (1, "setup", "skipped", {"id": "9"}),
+        (2, "publish", "done", "sent"),
+    ]
+    assert run.acts[1].finished_at == clock()
+
+
+def test_finish_run_keeps_the_summary_unless_given_and_records_the_error(journal: Any) -> None:
+    journal.start_run("r", "n", "s", {"keep": True})
+    journal.record_act(ActRecord("r", 1, "a", "failed", iteration=3, error="boom"))
+    journal.finish_run("r", "failed", error="act 'a': boom")
+    run = journal.get_run("r")
+    assert (run.status, run.error, run.summary) == ("failed", "act 'a': boom", {"keep": True})
+    assert run.acts[0].iteration == 3
+    assert run.acts[0].error == "boom"
+
+
+def test_unknown_run_is_none(journal: Any) -> None:
+    assert journal.get_run("nope") is None
+
+
+def test_list_runs_is_newest_first_and_limited(journal: Any, clock: Any) -> None:
+    for i in range(5):
+        journal.start_run(f"run-{i}", "n", "s", {})
+        clock.advance(1)
+    assert [r.run_id for r in journal.list_runs(limit=3)] == ["run-4", "run-3", "run-2"]
+
+
+def test_blobs_store_named_json_documents(sqlite_url: str) -> None:
+    with open_database(sqlite_url) as db:
+        assert db.blobs.get("guild") is None
+        db.blobs.put("guild", {"channels": [{"id": "1", "name": "wélcome"}]})
+        db.blobs.put("guild", {"channels": []})
+    with open_database(sqlite_url) as db:
+        assert db.blobs.get("guild") == {"channels": []}
+
+
+def test_blobs_on_postgres(postgres_url: str) -> None:
+    with open_database(postgres_url) as db:
+        db.blobs.put("pg-guild", [1, None, "x"])
+        assert db.blobs.get("pg-guild") == [1, None, "x"]
+
+
+def test_memory_blobs_behave_alike() -> None:
+    blobs = MemoryBlobs()
+    assert blobs.get("x") is None
+    blobs.put("x", {"a": (1,)})
+    assert blobs.get("x") == {"a": [1]}
