@@ -51,6 +51,20 @@ MAX_RATELIMIT_WAIT = 60.0  # seconds we wait on one 429 before giving up (RateLi
 _RETRIED_BY_DISCORD_PY = {500, 502, 504, 524}
 
 PERMISSION_FLAGS: dict[str, int] = dict(discord.Permissions.VALID_FLAGS)
+# discord.py also lists aliases (read_messages = view_channel); names we report are
+# Discord's own (VIEW_CHANNEL, MANAGE_ROLES ...), one per bit.
+_PREFERRED = {
+    "view_channel",
+    "use_external_emojis",
+    "manage_roles",
+    "manage_expressions",
+    "use_external_stickers",
+    "send_polls",
+}
+_CANONICAL: dict[str, int] = {}
+for _name, _flag in sorted(PERMISSION_FLAGS.items(), key=lambda kv: kv[0] not in _PREFERRED):
+    if _flag not in _CANONICAL.values():
+        _CANONICAL[_name] = _flag
 
 
 def permission_bits(names: list[str] | tuple[str, ...] | None) -> int:
@@ -72,7 +86,7 @@ def permission_bits(names: list[str] | tuple[str, ...] | None) -> int:
 
 
 def permission_names(bits: int) -> list[str]:
-    return sorted(name for name, flag in PERMISSION_FLAGS.items() if bits & flag == flag)
+    return sorted(name for name, flag in _CANONICAL.items() if bits & flag == flag)
 
 
 class Transport:
