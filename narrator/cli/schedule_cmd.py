@@ -1,0 +1,297 @@
+"""``narrator schedule add|list|remove|pause|resume`` and ``narrator worker``.
+
+Test-only: ``NARRATOR_TEST_NOW`` (an ISO 8601 instant) freezes the clock that
+``schedule add`` anchors schedules at and that ``worker`` decides what is due
+by; the multi-process tests use it to make hundreds of slots due at once.
+Leases are compared against the same clock, so a frozen clock never expires
+them. Do not set it in production.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import click
+
+from narrator.cli.common import emit_json, get_globals, handle_errors
+from narrator.errors import UsageError
+
+if TYPE_CHECKING:
+    from narrator.state import Database
+    from narrator.state.schedules import ScheduleRecord, ScheduleStore
+
+TEST_NOW_ENV = "NARRATOR_TEST_NOW"
+
+
+def now() -> datetime:
+    """The wall clock, or the frozen test clock of ``NARRATOR_TEST_NOW``."""
+    frozen = os.environ.get(TEST_NOW_ENV)
+    if frozen:
+        try:
+            value = datetime.fromisoformat(frozen.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"{TEST_NOW_ENV}={frozen!r} is not an ISO 8601 instant",
+                hint="unset it (it is for tests), or write e.g. 2026-01-01T09:00:00+00:00",
+            ) from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _store(database: Database) -> ScheduleStore:
+    from narrator.state.schedules import ScheduleStore
+
+    return ScheduleStore(database.gateway)
+
+
+def _when(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return "-"
+    from narrator.scheduler import zone
+
+    return value.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@click.group()
+def schedule() -> None:
+    """Recurring runs of a narrative; `narrator worker` runs them.
+
+    \b
+    Examples:
+      narrator schedule add post.toml --cron '0 9 * * *' --tz Europe/Berlin
+      narrator schedule add digest.toml --every 6h --name digest --var CHANNEL_ID=123
+      narrator schedule list
+      narrator worker                 # long-running; or `narrator worker --once` from cron
+    """
+
+
+@schedule.command("add")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--every", metavar="DURATION", help="Run every DURATION (30s, 5m, 2h, 1d).")
+@click.option("--cron", metavar="EXPR", help="Run at the times of a 5-field cron expression.")
+@click.option("--tz", default="UTC", show_default=True, help="Time zone of --cron (IANA name).")
+@click.option("--name", help="Schedule name (default: the file's stem).")
+@click.option("--var", multiple=True, metavar="K=V", help="Set ${K} for every run (repeatable).")
+@click.option(
+    "--catch-up",
+    "catch_up",
+    default="latest",
+    show_default=True,
+    help="Slots missed while no worker ran: skip, latest (run the newest once) or all.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the new schedule as JSON.")
+@handle_errors
+def add(
+    file: str,
+    every: str | None,
+    cron: str | None,
+    tz: str,
+    name: str | None,
+    var: tuple[str, ...],
+    catch_up: str,
+    as_json: bool,
+) -> None:
+    """Schedule FILE to run --every DURATION or at --cron EXPR times in --tz.
+
+    \b
+    With --every the first slot is due at once; with --cron at the next
+    matching time. Cron times are wall-clock times in --tz: '0 9 * * *' is
+    09:00 local all year. A time skipped by a DST change runs when the clock
+    jumps past it; a time that happens twice runs once.
+    """
+    from narrator.cli.run_cmd import parse_vars
+    from narrator.durations import parse_duration
+    from narrator.parser import parse_file
+    from narrator.scheduler import Recurrence, check_catch_up, check_cron, zone
+
+    if (every is None) == (cron is None):
+        raise UsageError(
+            "give exactly one of --every DURATION and --cron EXPR",
+            hint="e.g. --every 1h, or --cron '0 9 * * *' --tz Europe/Berlin",
+        )
+    zone(tz)
+    policy = check_catch_up(catch_up)
+    path = Path(file)
+    if not path.exists():
+        raise UsageError(f"no such file: {file}", hint="give the path of a narrative .toml file")
+    parse_file(str(path))  # an invalid narrative is refused now, not at 9 am
+    recurrence = Recurrence(
+        anchor=now(),
+        every=parse_duration(every) if every is not None else None,
+        cron=check_cron(cron) if cron is not None else None,
+        tz=tz,
+    )
+    database = get_globals().database()
+    try:
+        record = _store(database).add(
+            name or path.stem,
+            str(path.resolve()),
+            recurrence,
+            catch_up=policy,
+            vars_=parse_vars(var),
+        )
+    finally:
+        database.close()
+    if as_json:
+        emit_json(record.to_json())
+        return
+    click.echo(
+        f"added schedule '{record.name}': {recurrence.describe()}, catch-up {policy}; "
+        f"next run {_when(record.next_due_at, recurrence.tz)}"
+    )
+
+
+def _list_json(records: list[ScheduleRecord]) -> list[dict[str, object]]:
+    return [r.to_json() for r in records]
+
+
+@schedule.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def list_(as_json: bool) -> None:
+    """List schedules with their next run, last run and last status."""
+    database = get_globals().database()
+    try:
+        records = _store(database).all()
+    finally:
+        database.close()
+    if as_json:
+        emit_json(_list_json(records))
+        return
+    if not records:
+        click.echo("no schedules — add one with `narrator schedule add FILE --every 1h`")
+        return
+    for r in records:
+        tz = r.recurrence.tz
+        state = "paused" if r.paused else f"next {_when(r.next_due_at, tz)}"
+        if r.running_slot is not None:
+            state += f" (running slot {_when(r.running_slot, tz)})"
+        last = f"last {_when(r.last_run_at, tz)} {r.last_status}" if r.last_run_at else "never run"
+        click.echo(f"{r.name}  {r.recurrence.describe()}  {state}  {last}  {r.file}")
+
+
+def _by_name(verb: str, name: str) -> ScheduleRecord | None:
+    database = get_globals().database()
+    try:
+        store = _store(database)
+        if verb == "remove":
+            store.remove(name)
+            return None
+        return store.set_paused(name, verb == "pause", now())
+    finally:
+        database.close()
+
+
+@schedule.command("remove")
+@click.argument("name")
+@handle_errors
+def remove(name: str) -> None:
+    """Delete the schedule NAME (its runs stay in the journal)."""
+    _by_name("remove", name)
+    click.echo(f"removed schedule '{name}'")
+
+
+@schedule.command("pause")
+@click.argument("name")
+@handle_errors
+def pause(name: str) -> None:
+    """Stop starting runs of NAME until `schedule resume NAME`."""
+    _by_name("pause", name)
+    click.echo(f"paused schedule '{name}'")
+
+
+@schedule.command("resume")
+@click.argument("name")
+@handle_errors
+def resume(name: str) -> None:
+    """Start running NAME again; slots missed while paused follow its catch-up policy."""
+    record = _by_name("resume", name)
+    assert record is not None
+    click.echo(
+        f"resumed schedule '{name}'; next run {_when(record.next_due_at, record.recurrence.tz)}"
+    )
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run what is due now, then exit (for cron/systemd).")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against the local emulated guild and sandbox model; runs go to the sandbox database.",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.01),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds between checks for due slots when idle.",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a claimed slot is held without renewal; a crashed worker's slot is "
+    "taken over after this.",
+)
+@click.option("--worker-id", default=None, help="Name of this worker in slot claims.")
+@handle_errors
+def worker(once: bool, sandbox: bool, poll: float, lease: float, worker_id: str | None) -> None:
+    """Run due schedule slots; many workers may share one database.
+
+    \b
+    Every slot runs exactly once: it is claimed in the database before it
+    runs, its lease is renewed while it runs, and a slot whose worker died is
+    resumed by another worker once the lease expires — with the same
+    idempotency keys, so nothing is posted twice. SIGTERM (or Ctrl-C) lets the
+    current act finish, records the run and exits. --once exits when nothing
+    more is due (exit 1 if a slot it ran failed).
+    """
+    from narrator.worker import Worker, WorkerOptions, default_worker_id
+
+    g = get_globals()
+    config = g.config()
+    database = g.database()
+    run_database = g.database(sandbox=True) if sandbox else database
+    options = WorkerOptions(
+        once=once,
+        poll=poll,
+        lease=lease,
+        sandbox=sandbox,
+        worker_id=worker_id or default_worker_id(),
+    )
+    runner = Worker(
+        _store(database),
+        config=config,
+        run_database=run_database,
+        now=now,
+        options=options,
+        log=lambda text: click.echo(text, err=True),
+    )
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if runner.stopping:
+            raise KeyboardInterrupt
+        click.echo("stopping after the current act…", err=True)
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    mode = "once" if once else f"polling every {poll:g}s"
+    click.echo(f"worker {options.worker_id} started ({mode})", err=True)
+    try:
+        code = runner.serve()
+    finally:
+        if run_database is not database:
+            run_database.close()
+        database.close()
+    click.echo(f"worker {options.worker_id} stopped; {len(runner.results)} slot(s) run", err=True)
+    sys.exit(code)
