@@ -1,0 +1,124 @@
+"""Discord benchmarks against the emulator (discord.py's real HTTP client over loopback).
+
+1. Converged re-run of narratives/discord/community_setup_50.toml: REST requests
+   (goal <= 3) and wall time.
+2. 100 sends to one channel on an emulated bucket of 20 per second: total time
+   (goal within 1.15x of the 5 s minimum) and 429s received (goal 0).
+
+    .venv/bin/python benchmarks/discord_bench.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform as host
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from narrator.platforms.discord import DiscordPlatform
+from narrator.platforms.emulator import Emulator, fresh_world
+from narrator.protocols import CommandCall
+
+GUILD = "100000000000000001"
+SCRIPT = Path(__file__).resolve().parent.parent / "narratives/discord/community_setup_50.toml"
+
+
+def _commands() -> list[tuple[str, str, dict[str, Any]]]:
+    data = tomllib.loads(SCRIPT.read_text(encoding="utf-8"))
+    out = []
+    for act in data["act"]:
+        spec = act["input"][0]
+        out.append((act["name"], spec["command"], dict(spec.get("args", {}))))
+    return out
+
+
+async def _run_script(emu: Emulator, state: dict[str, Any]) -> None:
+    platform = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+    try:
+        for name, command, args in _commands():
+            call = CommandCall(
+                "discord",
+                command,
+                args,
+                name,
+                "bench",
+                f"bench:{name}",
+                default_guild_id=GUILD,
+                lookup=state.get,
+            )
+            result = await platform.execute(call)
+            state.update(result.captures)
+    finally:
+        await platform.aclose()
+
+
+async def converged_rerun() -> dict[str, Any]:
+    async with Emulator(fresh_world(GUILD)) as emu:
+        state: dict[str, Any] = {}
+        await _run_script(emu, state)
+        emu.clear_log()
+        started = time.perf_counter()
+        await _run_script(emu, state)
+        elapsed = time.perf_counter() - started
+        return {
+            "resources": len(_commands()),
+            "requests": len(emu.log),
+            "reads": len(emu.reads()),
+            "writes": len(emu.writes()),
+            "seconds": elapsed,
+        }
+
+
+async def hundred_sends() -> dict[str, Any]:
+    limits = {"POST /channels/{channel_id}/messages": (20, 1.0)}
+    async with Emulator(fresh_world(GUILD), rate_limits=limits) as emu:
+        platform = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+        try:
+            ch = await platform.execute(
+                CommandCall("discord", "channels.create", {"name": "spam"}, "c", "b", "b:c")
+            )
+            channel_id = ch.output["id"]
+            started = time.perf_counter()
+            for i in range(100):
+                await platform.execute(
+                    CommandCall(
+                        "discord",
+                        "messages.send",
+                        {"channel_id": channel_id, "content": f"message {i}"},
+                        f"send{i}",
+                        "bench",
+                        f"bench:send{i}",
+                    )
+                )
+            elapsed = time.perf_counter() - started
+        finally:
+            await platform.aclose()
+        posted = len(emu.world.messages[channel_id])
+        got_429 = sum(1 for e in emu.log if e.status == 429)
+        return {
+            "messages": posted,
+            "seconds": elapsed,
+            "ratio_to_5s": elapsed / 5.0,
+            "responses_429": got_429,
+        }
+
+
+async def main() -> None:
+    print(f"machine: {host.machine()} {host.processor() or ''} / Python {host.python_version()}")
+    print(f"date: {time.strftime('%Y-%m-%d')}")
+    rerun = await converged_rerun()
+    print(
+        f"converged re-run of {rerun['resources']} resources: {rerun['requests']} REST requests "
+        f"({rerun['reads']} reads, {rerun['writes']} writes), {rerun['seconds'] * 1000:.0f} ms"
+    )
+    sends = await hundred_sends()
+    print(
+        f"100 sends at 20/s: {sends['messages']} posted in {sends['seconds']:.2f} s "
+        f"({sends['ratio_to_5s']:.3f}x of 5 s), 429 received: {sends['responses_429']}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
