@@ -387,7 +387,10 @@ class Executor:
             changes.extend(dict(c) for c in result.changes)
             if not rs.dry_run:
                 meta = self._meta(rs, act, "command")
-                for key, value in result.captures.items():
+                captures = dict(result.captures)
+                if rs.plan.dialect == "botticelli":
+                    captures.update(botticelli_captures(command, result.output))
+                for key, value in captures.items():
                     self.s.state.set(key, value, metadata=meta)
             elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
                 changes.append({"action": "run", "resource": command.command})
@@ -398,30 +401,38 @@ class Executor:
         return ActOutcome(act.name, "done", output, changes=changes)
 
     async def _subplan(self, rs: _RunState, act: Act) -> ActOutcome:
+        """A nested narrative: its acts run inside this run, sharing state.
+
+        The output is the nested narrative's last act's output, or, when the
+        nested narrative is a carousel, the list of those outputs per iteration.
+        """
         assert act.subplan is not None
         sub = _RunState(act.subplan, rs.run_id, rs.dry_run)
         sub.seq = rs.seq
-        outcome = await self._execute_nested(sub)
-        rs.seq = sub.seq
-        rs.outcomes.extend(outcome)
-        last = next((o for o in reversed(outcome) if o.status != "failed"), None)
-        failed = next((o for o in outcome if o.status == "failed"), None)
-        if failed is not None:
-            raise ActFailed(
-                f"nested narrative failed at '{failed.name}': {failed.error}", act=act.name
-            )
-        output = last.output if last else None
-        rs.acts[act.name] = tpl.ActValue(output)
-        return ActOutcome(act.name, "done", output)
-
-    async def _execute_nested(self, rs: _RunState) -> list[ActOutcome]:
-        spec = rs.plan.carousel
+        spec = act.subplan.carousel
         iterations = spec.iterations if spec and not rs.dry_run else 1
-        for iteration in range(1, iterations + 1):
-            ok, _ = await self._iteration(rs, iteration if spec else None)
-            if not ok and not (spec and spec.continue_on_error):
-                break
-        return rs.outcomes
+        last_name = act.subplan.acts[-1].name if act.subplan.acts else None
+        outputs: list[Any] = []
+        tainted = False
+        try:
+            for iteration in range(1, iterations + 1):
+                ok, err = await self._iteration(sub, iteration if spec else None)
+                if not ok and not (spec and spec.continue_on_error):
+                    message = err.message if isinstance(err, _BudgetStop) else str(err)
+                    raise ActFailed(f"nested narrative failed: {message}", act=act.name)
+                value = sub.acts.get(last_name) if last_name else None
+                if ok and value is not None and value.has_output:
+                    outputs.append(value.output)
+                    tainted = tainted or value.tainted
+        finally:
+            rs.seq = sub.seq
+            rs.outcomes.extend(sub.outcomes)
+            rs.tokens_used += sub.tokens_used
+        output: Any = outputs if spec else (outputs[0] if outputs else None)
+        rs.acts[act.name] = tpl.ActValue(output, tainted=tainted)
+        if act.output_var and not rs.dry_run:
+            self.s.state.set(act.output_var, output, metadata=self._meta(rs, act, "subplan"))
+        return ActOutcome(act.name, "done", output)
 
     async def _budget_short(self, rs: _RunState, spec: CarouselSpec) -> str | None:
         """Why the next iteration cannot fit in today's budget, or None when it can.
@@ -491,6 +502,42 @@ class Executor:
 @dataclass
 class _BudgetStop:
     message: str
+
+
+_BOTTICELLI_ID_FIELDS = (
+    "id",
+    "channel_id",
+    "message_id",
+    "role_id",
+    "user_id",
+    "guild_id",
+    "emoji_id",
+    "webhook_id",
+    "integration_id",
+    "invite_code",
+    "thread_id",
+    "event_id",
+    "sticker_id",
+)
+
+
+def botticelli_captures(command: BotCommandInput, output: Any) -> dict[str, str]:
+    """The keys Botticelli's automatic id capture writes, for narratives of its dialect.
+
+    Each id-like field at the top level of a command's result is stored as a
+    string under ``{platform}.{command}.{field}`` and under the bare ``{field}``
+    (so ``${state:id}`` reads the last created id), in addition to the keys of
+    DESIGN §4.
+    """
+    if not isinstance(output, dict):
+        return {}
+    keys: dict[str, str] = {}
+    for name in _BOTTICELLI_ID_FIELDS:
+        value = output.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            keys[f"{command.platform}.{command.command}.{name}"] = str(value)
+            keys[name] = str(value)
+    return keys
 
 
 def _act_message(act: Act, exc: NarratorError) -> str:
