@@ -130,24 +130,33 @@ class UsageLedger:
     ) -> bool:
         """Count one request and reserve ``tokens``, unless a daily limit would be passed."""
 
-        def run(conn: Connection) -> bool:
-            self._ensure_row(conn, profile, day)
-            conditions = [_t.profile == profile, _t.day == day]
-            if rpd is not None:
-                conditions.append(_t.requests + 1 <= rpd)
-            if tpd is not None:
-                used = _t.prompt_tokens + _t.completion_tokens + _t.reserved_tokens
-                conditions.append(used + tokens <= tpd)
-            result = conn.execute(
-                usage_ledger.update()
-                .where(*conditions)
-                .values(
-                    requests=_t.requests + 1,
-                    reserved_tokens=_t.reserved_tokens + tokens,
-                    updated_at=_now_micros(),
-                )
+        conditions = [_t.profile == profile, _t.day == day]
+        if rpd is not None:
+            conditions.append(_t.requests + 1 <= rpd)
+        if tpd is not None:
+            used = _t.prompt_tokens + _t.completion_tokens + _t.reserved_tokens
+            conditions.append(used + tokens <= tpd)
+        statement = (
+            usage_ledger.update()
+            .where(*conditions)
+            .values(
+                requests=_t.requests + 1,
+                reserved_tokens=_t.reserved_tokens + tokens,
+                updated_at=_now_micros(),
             )
-            return result.rowcount == 1
+        )
+
+        def run(conn: Connection) -> bool:
+            if conn.execute(statement).rowcount == 1:
+                return True
+            # no row yet for (profile, day), or a limit would be passed: tell them apart
+            exists = conn.execute(
+                sa.select(_t.profile).where(_t.profile == profile, _t.day == day)
+            ).first()
+            if exists is not None:
+                return False
+            self._ensure_row(conn, profile, day)
+            return bool(conn.execute(statement).rowcount == 1)
 
         return self._write(run)
 

@@ -33,7 +33,7 @@ from narrator.state.base import (
 )
 from narrator.state.database import Gateway
 from narrator.state.keys import dump_metadata, dump_value, load_value, prefix_end, validate_key
-from narrator.state.tables import snapshot_entries, snapshots, state, state_history
+from narrator.state.tables import Timestamp, snapshot_entries, snapshots, state, state_history
 
 CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -90,6 +90,14 @@ class SqlStateRepository(RepositoryBase):
         self.retention = retention or Retention()
         self._upsert_state = self._state_upsert()
         self._history_insert = sa.insert(state_history)
+        # Hot single-key statements, built once: SQLAlchemy then reuses their compiled form.
+        key, now = sa.bindparam("k", type_=_c.key.type), sa.bindparam("now", type_=Timestamp())
+        live_key = sa.and_(_c.key == key, sa.or_(_c.expires_at.is_(None), _c.expires_at > now))
+        self._get_value = sa.select(_c.value).where(live_key)
+        self._get_entry = sa.select(*_ENTRY_COLUMNS).where(live_key)
+        self._get_version = sa.select(_c.version).where(live_key)
+        old_one = sa.select(_c.key, _c.value, _c.version).where(live_key)
+        self._old_one = old_one.with_for_update() if gateway.is_postgres else old_one
 
     # ------------------------------------------------------------------ helpers
 
@@ -149,6 +157,10 @@ class SqlStateRepository(RepositoryBase):
     ) -> dict[str, tuple[str, int]]:
         """Current live (value, version) of ``keys``."""
         found: dict[str, tuple[str, int]] = {}
+        if len(keys) == 1:
+            for key, value, version in conn.execute(self._old_one, {"k": keys[0], "now": now}):
+                found[key] = (value, version)
+            return found
         for chunk in _chunks(keys):
             stmt = sa.select(_c.key, _c.value, _c.version).where(_c.key.in_(chunk), self._live(now))
             if lock and self._gw.is_postgres:
@@ -167,58 +179,51 @@ class SqlStateRepository(RepositoryBase):
         meta_text: str | None,
     ) -> None:
         old = self._live_values(conn, [k for k, _ in rows], now, lock=True)
-        conn.execute(
-            self._upsert_state,
-            [
-                {
-                    "key": key,
-                    "value": text,
-                    "created_at": now,
-                    "updated_at": now,
-                    "expires_at": expires_at,
-                    "metadata": meta_text,
-                    "version": 1,
-                }
-                for key, text in rows
-            ],
-        )
+        params = [
+            {
+                "key": key,
+                "value": text,
+                "created_at": now,
+                "updated_at": now,
+                "expires_at": expires_at,
+                "metadata": meta_text,
+                "version": 1,
+            }
+            for key, text in rows
+        ]
+        conn.execute(self._upsert_state, params[0] if len(params) == 1 else params)
         run_act = run_and_act(metadata)
-        conn.execute(
-            self._history_insert,
-            [
-                self._history_row(
-                    key,
-                    "update" if key in old else "create",
-                    old[key][0] if key in old else None,
-                    text,
-                    now,
-                    run_act,
-                )
-                for key, text in rows
-            ],
-        )
+        history = [
+            self._history_row(
+                key,
+                "update" if key in old else "create",
+                old[key][0] if key in old else None,
+                text,
+                now,
+                run_act,
+            )
+            for key, text in rows
+        ]
+        conn.execute(self._history_insert, history[0] if len(history) == 1 else history)
 
     # ------------------------------------------------------------------ reads
 
     def get_entry(self, key: str) -> StateEntry | None:
         validate_key(key)
-        now = self._gw.clock()
-        stmt = sa.select(*_ENTRY_COLUMNS).where(_c.key == key, self._live(now))
-        row = self._gw.read(lambda c: c.execute(stmt).first())
+        params = {"k": key, "now": self._gw.clock()}
+        row = self._gw.read(lambda c: c.execute(self._get_entry, params).first())
         return None if row is None else _entry(row)
 
     def get(self, key: str, default: JSON = None) -> JSON:
         validate_key(key)
-        now = self._gw.clock()
-        stmt = sa.select(_c.value).where(_c.key == key, self._live(now))
-        text = self._gw.read(lambda c: c.execute(stmt).scalar())
+        params = {"k": key, "now": self._gw.clock()}
+        text = self._gw.read(lambda c: c.execute(self._get_value, params).scalar())
         return default if text is None else json.loads(text)
 
     def contains(self, key: str) -> bool:
         validate_key(key)
-        now = self._gw.clock()
-        stmt = sa.select(_c.version).where(_c.key == key, self._live(now))
-        return self._gw.read(lambda c: c.execute(stmt).scalar()) is not None
+        params = {"k": key, "now": self._gw.clock()}
+        return self._gw.read(lambda c: c.execute(self._get_version, params).scalar()) is not None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, JSON]:
         """Values of the keys that exist (missing and expired keys are left out)."""

@@ -38,7 +38,7 @@ def test_first_open_migrates_to_head_and_reopening_does_not_import_alembic(tmp_p
 def test_importing_narrator_state_does_not_import_sqlalchemy() -> None:
     assert (
         _python(
-            "import sys, narrator.state; r = narrator.state.MemoryStateRepository(); r.set('a', 1)\n"
+            "import sys, narrator.state as s; r = s.MemoryStateRepository(); r.set('a', 1)\n"
             "print('sqlalchemy' in sys.modules)"
         )
         == "False"

@@ -68,7 +68,8 @@ def test_entry_bookkeeping_round_trips() -> None:
         ("[export]\nformat = 1\n[[entry]]\nkey = 'bad key'\nvalue = 1", "whitespace"),
         ("[export]\nformat = 1\n[[entry]]\nkey = 'a'\n", "has no value"),
         (
-            "[export]\nformat = 1\n[[entry]]\nkey = 'a'\nvalue = 1\n[[entry]]\nkey = 'a'\nvalue = 2",
+            "[export]\nformat = 1\n[[entry]]\nkey = 'a'\nvalue = 1\n"
+            "[[entry]]\nkey = 'a'\nvalue = 2",
             "appears twice",
         ),
     ],

@@ -77,7 +77,7 @@ def test_batches_read_write_and_delete_many(store: Any) -> None:
 
 def test_set_many_with_one_bad_value_writes_nothing(store: Any) -> None:
     store.set("b.1", "old")
-    with pytest.raises(InvalidValue, match="b.2"):
+    with pytest.raises(InvalidValue, match=r"b\.2"):
         store.set_many({"b.1": "new", "b.2": object(), "b.3": 3})
     assert store.get("b.1") == "old"
     assert store.get("b.3") is None
@@ -193,7 +193,7 @@ def test_get_model_reads_into_a_pydantic_model(store: Any) -> None:
     assert store.get_model("ch", Channel) == Channel(id="1", name="welcome")
     assert store.get_model("missing", Channel) is None
     store.set("bad", {"id": "1"})
-    with pytest.raises(InvalidValue, match="'bad'.*Channel"):
+    with pytest.raises(InvalidValue, match=r"'bad'.*Channel"):
         store.get_model("bad", Channel)
 
 
