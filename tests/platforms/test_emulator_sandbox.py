@@ -52,9 +52,12 @@ async def test_exceeding_a_bucket_answers_429_with_via_and_retry_after() -> None
 
 async def test_unauthenticated_requests_get_401() -> None:
     """Requests without a bot token are refused."""
-    async with Emulator() as emu, aiohttp.ClientSession() as s:
-        async with s.get(f"{emu.url}/users/@me") as r:
-            assert r.status == 401
+    async with (
+        Emulator() as emu,
+        aiohttp.ClientSession() as s,
+        s.get(f"{emu.url}/users/@me") as r,
+    ):
+        assert r.status == 401
 
 
 def test_world_round_trips_through_json() -> None:

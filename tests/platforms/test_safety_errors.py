@@ -32,7 +32,7 @@ DESTRUCTIVE = [
 async def test_destructive_command_refused_before_any_request(
     h: Harness, command: str, args: dict[str, str]
 ) -> None:
-    """Without allow_destructive, a destructive command raises and sends nothing (not even login)."""
+    """Without allow_destructive: raises, and sends nothing (not even the login)."""
     with pytest.raises(DestructiveRefused, match="--allow-destructive"):
         await h.run(command, **args)
     assert h.emu.log == []

@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     emulator = Emulator(world, rate_limits=limits, host=args.host, port=args.port)
 
     async def serve() -> None:
-        await emulator.start()
-        print(emulator.url, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        await emulator.start()
+        print(emulator.url, flush=True)  # only once a SIGTERM would save the state
         await stop.wait()
         await emulator.stop()
 
