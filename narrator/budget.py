@@ -310,6 +310,8 @@ class Ledger(Protocol):
 class MemoryLedger:
     """A :class:`Ledger` for one process (no database)."""
 
+    blocking = False  # fast enough to call on the event loop (no thread hop)
+
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str], UsageRow] = {}
         self._lock = threading.Lock()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from narrator.budget import (
     Budget,
@@ -44,6 +44,8 @@ from narrator.providers._http import SystemClock
 from narrator.providers.sandbox import SandboxModel
 
 __all__ = ["DEFAULT_PROFILE", "ModelRouter", "Resolved"]
+
+T = TypeVar("T")
 
 DEFAULT_PROFILE = "default"
 
@@ -215,11 +217,11 @@ class ModelRouter:
         key = resolved.budget_key
         estimate = estimate_reservation(request)
         day = day_of(self.clock.now())
-        ok = await asyncio.to_thread(
+        ok = await self._ledger_call(
             self.ledger.reserve, key, day, estimate, rpd=budget.rpd, tpd=budget.tpd
         )
         if not ok:
-            used = await asyncio.to_thread(self.ledger.usage, key, day)
+            used = await self._ledger_call(self.ledger.usage, key, day)
             stop = daily_stop(key, budget, used, estimate, self.clock.now())
             raise BudgetExhausted(stop.message, act=request.act or None)
         try:
@@ -227,9 +229,9 @@ class ModelRouter:
             sent = dataclasses.replace(request, model=request.model or resolved.model)
             response = await provider.complete(sent)
         except BaseException:
-            await asyncio.shield(asyncio.to_thread(self.ledger.refund, key, day, estimate))
+            await asyncio.shield(self._ledger_call(self.ledger.refund, key, day, estimate))
             raise
-        await asyncio.to_thread(
+        await self._ledger_call(
             self.ledger.settle,
             key,
             day,
@@ -239,6 +241,12 @@ class ModelRouter:
         )
         self.windows.charge(key, budget, response.total_tokens - estimate)
         return response
+
+    async def _ledger_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Database ledgers run in a worker thread; the memory ledger runs inline."""
+        if getattr(self.ledger, "blocking", True):
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
 
     async def aclose(self) -> None:
         providers, self._providers = list(self._providers.values()), {}

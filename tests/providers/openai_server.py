@@ -53,6 +53,11 @@ class Seen:
     at: float  # time.monotonic()
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops SYNs of concurrent clients (1 s stalls)
+    daemon_threads = True
+
+
 def completion(text: str, model: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
     return {
         "id": "chatcmpl-local",
@@ -92,7 +97,7 @@ class OpenAIServer:
         self.requests: list[Seen] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _Server((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -184,6 +189,8 @@ class OpenAIServer:
 def _handler_for(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # answer in one segment: no 40 ms delayed-ACK stalls
+        wbufsize = 1 << 16  # headers and body leave in one write (flushed per request)
 
         def log_message(self, format: str, *args: Any) -> None:
             return None
