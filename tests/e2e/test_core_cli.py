@@ -179,3 +179,23 @@ args = { channel_id = "1", content = "{act.draft.output}" }
     assert result.code == 0, result.err
     assert result.json()["acts"][1]["output"]["content"] == nasty
     assert "hunter2" not in result.out
+
+
+def test_plan_shows_run_and_skip_and_changes_nothing(cli: Cli) -> None:
+    """plan under current state: setup would be skipped, publish would run; nothing is written."""
+    cli.write("narrator.toml", RECORDING_CONFIG)
+    cli.write("seed.toml", SEED)
+    before = cli("plan", "seed.toml", "--var", "GUILD_ID=9", "--detailed-exitcode")
+    assert before.code == 3, before.err
+    assert "run   setup_channel" in before.out and "changes pending" in before.out
+    assert cli("state", "list", "--json").json() == []
+    assert cli("runs", "list", "--json").json() == []
+
+    assert cli("run", "seed.toml", "--var", "GUILD_ID=9").code == 0
+    state_before = cli("state", "list", "--json").json()
+    after = cli("plan", "seed.toml", "--var", "GUILD_ID=9", "--json")
+    assert after.code == 0
+    planned = {a["name"]: a["status"] for a in after.json()["acts"]}
+    assert planned == {"setup_channel": "skipped", "publish": "done"}
+    assert cli("state", "list", "--json").json() == state_before
+    assert len(cli("runs", "list", "--json").json()) == 1
