@@ -145,8 +145,30 @@ class HttpProvider:
             )
         url = self.endpoint(request, model)
         payload = self.body(request, model)
+        try:
+            data = await self._post(url, payload, request, model)
+        except _Retryable as first:
+            data = await self._retry(url, payload, request, model, first)
+        try:
+            return self.parse(data, model)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise self._malformed(request, data) from None
+
+    async def _retry(
+        self,
+        url: str,
+        payload: dict[str, Any],
+        request: ModelRequest,
+        model: str,
+        first: _Retryable,
+    ) -> Any:
+        """Attempts 2..max_retries+1 (the first one ran without tenacity's bookkeeping)."""
+        attempts = max(1, self.profile.max_retries + 1)
+        if attempts == 1:
+            raise self._gave_up(first, attempts, request)
+        await self.clock.sleep(self._delay(first, 1))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(max(1, self.profile.max_retries + 1)),
+            stop=stop_after_attempt(attempts - 1),
             wait=self._wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, _Retryable)),
             sleep=self.clock.sleep,
@@ -155,25 +177,29 @@ class HttpProvider:
         try:
             async for attempt in retrying:
                 with attempt:
-                    data = await self._post(url, payload, request, model)
+                    return await self._post(url, payload, request, model)
         except _Retryable as exc:
-            attempts = max(1, self.profile.max_retries + 1)
-            raise ProviderError(
-                f"model profile '{self.name}': gave up after {attempts} attempts: {exc.message}",
-                act=request.act or None,
-                hint="the provider is overloaded or unreachable; try again later, "
-                "or raise max_retries in the profile",
-            ) from None
-        try:
-            return self.parse(data, model)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-            raise self._malformed(request, data) from None
+            raise self._gave_up(exc, attempts, request) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _gave_up(self, exc: _Retryable, attempts: int, request: ModelRequest) -> ProviderError:
+        return ProviderError(
+            f"model profile '{self.name}': gave up after {attempts} attempts: {exc.message}",
+            act=request.act or None,
+            hint="the provider is overloaded or unreachable; try again later, "
+            "or raise max_retries in the profile",
+        )
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        # tenacity's attempt 1 is our attempt 2: the backoff continues from there
+        return self._delay(exc, state.attempt_number + 1)
+
+    def _delay(self, exc: BaseException | None, attempt: int) -> float:
+        """Retry-After when the server gave one (capped), else backoff with jitter."""
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             return min(float(exc.retry_after), RETRY_AFTER_CAP)
-        ceiling = min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0 ** (state.attempt_number - 1))
+        ceiling = min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0 ** (attempt - 1))
         return ceiling / 2 + self._rng() * ceiling / 2
 
     async def _post(
