@@ -1,0 +1,253 @@
+"""Engine overhead: a generated 1,000-act narrative on the recording platform.
+
+Runs the same plan against
+  * SQLite state and journal in a temporary file (migrated before timing), and
+  * the in-memory repository and journal,
+so the difference is the database's share. Prints total and per-act time,
+the median over ``--runs`` fresh runs. ``--profile`` adds a cProfile of one
+SQLite run (top functions by own time and by cumulative time).
+
+    .venv/bin/python benchmarks/engine_bench.py [--acts 1000] [--runs 5] [--profile]
+
+Figures are recorded in benchmarks/README.md ("Core engine"); nothing here asserts
+on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+GUILD = "7"
+
+
+def _act(i: int) -> str:
+    """One act; the kind cycles with ``i % 5`` so every feature appears 200 times in 1,000."""
+    name = f"a{i:04d}"
+    kind = i % 5
+    if kind == 0:
+        # idempotent setup: skip_if on a capture key that is not set yet (missing → falsy)
+        return f"""
+[[act]]
+name = "{name}"
+output_var = "ch_{i}"
+skip_if = "{{state.discord.${{GUILD_ID}}.channel.c{i}}}"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "channels.ensure"
+[act.input.args]
+guild_id = "${{GUILD_ID}}"
+name = "c{i}"
+topic = "topic {i}"
+"""
+    if kind == 1:
+        # reads the previous act's output and a state value written by it
+        return f"""
+[[act]]
+name = "{name}"
+output_var = "msg_{i}"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "messages.send"
+[act.input.args]
+channel_id = "{{act.a{i - 1:04d}.output.id}}"
+content = "post {i} in {{state.ch_{i - 1}.name}}"
+"""
+    if kind == 2:
+        # skipped: the condition reads a value an earlier act stored (truthy)
+        return f"""
+[[act]]
+name = "{name}"
+output_var = "skipped_{i}"
+skip_if = "{{state.msg_{i - 1}.id}}"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "messages.send"
+[act.input.args]
+channel_id = "{{state.ch_{i - 2}.id}}"
+content = "never sent"
+"""
+    if kind == 3:
+        # no output_var; references two earlier acts
+        return f"""
+[[act]]
+name = "{name}"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "roles.ensure"
+[act.input.args]
+guild_id = "${{GUILD_ID}}"
+name = "r{i}-{{act.a{i - 3:04d}.output.name}}"
+mentionable = true
+"""
+    # kind 4: a message whose content quotes an earlier message (single-pass text)
+    return f"""
+[[act]]
+name = "{name}"
+output_var = "quote_{i}"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "messages.send"
+[act.input.args]
+channel_id = "{{act.a{i - 4:04d}.output.id}}"
+content = "re: {{act.a{i - 3:04d}.output.content}}"
+"""
+
+
+def narrative(acts: int) -> str:
+    head = '[narrative]\nname = "engine_bench"\ndescription = "generated"\n'
+    return head + "".join(_act(i) for i in range(acts))
+
+
+def machine() -> str:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return (
+        f"{os.cpu_count()} CPUs, {model}, Python {platform.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
+
+
+def _services(state: Any, journal: Any) -> Any:
+    from narrator.executor import Services
+    from narrator.testing import RecordingPlatform, StaticPlatforms
+
+    return Services(
+        state=state,
+        journal=journal,
+        platforms=StaticPlatforms([RecordingPlatform(guild_id=GUILD)]),
+        env={"GUILD_ID": GUILD},
+    )
+
+
+def run_sqlite(plan: Any, workdir: Path, index: int) -> tuple[tuple[float, float], Any]:
+    from narrator.executor import Executor
+    from narrator.state import open_database
+
+    path = workdir / f"bench-{index}.db"
+    database = open_database(f"sqlite:///{path}")  # migrated here, outside the timing
+    try:
+        executor = Executor(_services(database.state, database.journal))
+        t0, c0 = time.perf_counter(), time.process_time()
+        outcome = asyncio.run(executor.run(plan))
+        elapsed = (time.perf_counter() - t0, time.process_time() - c0)
+    finally:
+        database.close()
+    return elapsed, outcome
+
+
+def run_memory(plan: Any, _workdir: Path, _index: int) -> tuple[tuple[float, float], Any]:
+    from narrator.executor import Executor
+    from narrator.state.memory import MemoryRunJournal, MemoryStateRepository
+
+    executor = Executor(_services(MemoryStateRepository(), MemoryRunJournal()))
+    t0, c0 = time.perf_counter(), time.process_time()
+    outcome = asyncio.run(executor.run(plan))
+    return (time.perf_counter() - t0, time.process_time() - c0), outcome
+
+
+def check(outcome: Any, acts: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for act in outcome.acts:
+        counts[act.status] = counts.get(act.status, 0) + 1
+    if outcome.status != "done" or len(outcome.acts) != acts:
+        failed = next((a for a in outcome.acts if a.status == "failed"), None)
+        raise SystemExit(f"benchmark narrative did not run cleanly: {failed}")
+    return counts
+
+
+def measure(
+    label: str,
+    runner: Callable[[Any, Path, int], tuple[tuple[float, float], Any]],
+    plan: Any,
+    args: Any,
+) -> float:
+    times: list[tuple[float, float]] = []
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="narrator-bench-") as tmp:
+        runner(plan, Path(tmp), -1)  # warm-up: imports, jinja/sqlalchemy caches
+        for index in range(args.runs):
+            elapsed, outcome = runner(plan, Path(tmp), index)
+            counts = check(outcome, args.acts)
+            times.append(elapsed)
+    median = statistics.median(t for t, _ in times)
+    cpu = statistics.median(c for _, c in times)
+    spread = ", ".join(f"{t:.3f}" for t, _ in times)
+    print(
+        f"{label:<22} wall {median:6.3f} s = {median / args.acts * 1000:6.3f} ms/act,"
+        f" cpu {cpu / args.acts * 1000:6.3f} ms/act   (wall runs, s: {spread}; {counts})"
+    )
+    return median
+
+
+def profile(plan: Any, args: Any) -> None:
+    profiler = cProfile.Profile()
+    with tempfile.TemporaryDirectory(prefix="narrator-bench-") as tmp:
+        run_sqlite(plan, Path(tmp), -1)
+        profiler.enable()
+        run_sqlite(plan, Path(tmp), 0)
+        profiler.disable()
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(args.top)
+        print(f"\n--- cProfile, SQLite run, by {order} ---")
+        print(out.getvalue().split("\n", 4)[-1].strip("\n"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--acts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile one SQLite run")
+    parser.add_argument("--top", type=int, default=25, help="rows of profile to print")
+    parser.add_argument("--only", choices=["sqlite", "memory"], help="run one backend")
+    args = parser.parse_args(argv)
+
+    from narrator.parser import parse
+
+    text = narrative(args.acts)
+    t0 = time.perf_counter()
+    plan = parse(text, "engine_bench.toml")
+    parse_s = time.perf_counter() - t0
+    print(f"machine: {machine()}")
+    print(f"narrative: {args.acts} acts, {len(text):,} bytes of TOML, parsed in {parse_s:.3f} s")
+    results: dict[str, float] = {}
+    if args.only in (None, "sqlite"):
+        results["sqlite"] = measure("SQLite state+journal", run_sqlite, plan, args)
+    if args.only in (None, "memory"):
+        results["memory"] = measure("memory state+journal", run_memory, plan, args)
+    if len(results) == 2:
+        db = (results["sqlite"] - results["memory"]) / args.acts * 1000
+        print(f"database share: {db:.3f} ms/act")
+    if args.profile:
+        profile(plan, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
