@@ -7,39 +7,42 @@ written at, so errors at run time can still point into the file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from narrator.errors import Location
 
+# Frozen dataclasses rather than pydantic models: the parser validates every
+# key itself (with locations pydantic cannot give), and building pydantic
+# models cost ~150 ms at import, a third of `narrator validate`'s start-up
+# budget. See docs/architecture.md.
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-
-class TextInput(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextInput:
     """A piece of a model act's prompt."""
 
-    type: Literal["text"] = "text"
     content: str
+    type: Literal["text"] = "text"
     location: Location | None = None
 
 
-class BotCommandInput(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BotCommandInput:
     """One platform command, e.g. ``channels.create`` on ``discord``."""
 
+    command: str
     type: Literal["bot_command"] = "bot_command"
     platform: str = "discord"
-    command: str
-    args: dict[str, Any] = Field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)
     location: Location | None = None
 
 
 Input = TextInput | BotCommandInput
 
 
-class CarouselSpec(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CarouselSpec:
     """Repeat the whole narrative (or one act) within a budget."""
 
     iterations: int = 1
@@ -51,7 +54,8 @@ class CarouselSpec(_Frozen):
     location: Location | None = None
 
 
-class Act(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Act:
     """One step of a narrative."""
 
     name: str
@@ -65,7 +69,7 @@ class Act(_Frozen):
     context: Literal["full", "none"] = "full"
     system: str | None = None
     output: Literal["text", "json"] = "text"
-    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    schema: dict[str, Any] | None = None
     # platform acts
     mentions: tuple[str, ...] | None = None
     allow_destructive: bool | None = None
@@ -73,9 +77,11 @@ class Act(_Frozen):
     subplan: Plan | None = None  # a nested narrative run as this act (Botticelli dialect)
     location: Location | None = None
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, arbitrary_types_allowed=True
-    )
+    def __post_init__(self) -> None:
+        if not isinstance(self.inputs, tuple):
+            object.__setattr__(self, "inputs", tuple(self.inputs))
+        if self.mentions is not None and not isinstance(self.mentions, tuple):
+            object.__setattr__(self, "mentions", tuple(self.mentions))
 
     @property
     def text_inputs(self) -> tuple[TextInput, ...]:
@@ -91,7 +97,8 @@ class Act(_Frozen):
         return bool(self.text_inputs) and not self.commands
 
 
-class Plan(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
     """A whole narrative, ready to run."""
 
     name: str
@@ -108,6 +115,10 @@ class Plan(_Frozen):
     acts: tuple[Act, ...] = ()
     location: Location | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.acts, tuple):
+            object.__setattr__(self, "acts", tuple(self.acts))
+
     def act(self, name: str) -> Act:
         for act in self.acts:
             if act.name == name:
@@ -117,6 +128,3 @@ class Plan(_Frozen):
     @property
     def act_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.acts)
-
-
-Act.model_rebuild()

@@ -67,7 +67,7 @@ async def perform_model_act(
     if act.output == "json":
         from narrator.structured import parse_structured
 
-        value, problem = parse_structured(response.text, act.schema_)
+        value, problem = parse_structured(response.text, act.schema)
         if problem is not None:
             retry = ModelRequest(
                 profile=request.profile,
@@ -90,7 +90,7 @@ async def perform_model_act(
             response = await models.complete(retry)
             tokens += response.total_tokens
             calls += 1
-            value, problem = parse_structured(response.text, act.schema_)
+            value, problem = parse_structured(response.text, act.schema)
             if problem is not None:
                 raise ProviderError(
                     f"the model's answer is not the JSON asked for, twice: {problem}",

@@ -22,6 +22,7 @@ docs/format.md describes every mapping and the few documented degradations
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -620,5 +621,5 @@ def _translate_value(value: Any, acts: dict[str, int], previous: str | None) -> 
 
 def _translated_input(item: Input, acts: dict[str, int], previous: str | None) -> Input:
     if isinstance(item, TextInput):
-        return item.model_copy(update={"content": translate(item.content, acts, previous)[0]})
-    return item.model_copy(update={"args": _translate_value(item.args, acts, previous)})
+        return dataclasses.replace(item, content=translate(item.content, acts, previous)[0])
+    return dataclasses.replace(item, args=_translate_value(item.args, acts, previous))

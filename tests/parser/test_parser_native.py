@@ -158,7 +158,7 @@ def test_act_keys_for_model_acts() -> None:
     assert act.context == "none"
     assert act.system == "You write."
     assert act.output == "json"
-    assert act.schema_ == {"type": "object"}
+    assert act.schema == {"type": "object"}
     assert act.mentions == ("users",)
     assert act.allow_destructive is True
     assert act.carousel is not None
@@ -169,7 +169,7 @@ def test_schema_as_a_list_of_names_becomes_an_object_schema_and_implies_json() -
     plan = parse('[[act]]\nname = "a"\nschema = ["title", "body"]\n[[act.input]]\ncontent = "x"\n')
     act = plan.acts[0]
     assert act.output == "json"
-    assert act.schema_ == {
+    assert act.schema == {
         "type": "object",
         "properties": {"title": {}, "body": {}},
         "required": ["title", "body"],
