@@ -214,13 +214,16 @@ class ScheduleStore:
             "next_due_at": recurrence.first_slot(),
         }
         stmt = (
-            self._insert(schedules).values(**values).on_conflict_do_nothing(index_elements=["name"])
+            self._insert(schedules)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(_s.id)
         )
 
-        def write(conn: Connection) -> int:
-            return int(conn.execute(stmt).rowcount)
+        def write(conn: Connection) -> bool:
+            return conn.execute(stmt).first() is not None
 
-        if self._gw.write(write) != 1:
+        if not self._gw.write(write):
             raise UsageError(
                 f"a schedule named '{name}' already exists",
                 hint=f"pick another --name, or `narrator schedule remove {name}` first",
@@ -342,8 +345,9 @@ class ScheduleStore:
                     claimed_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
-            ).rowcount
-            if inserted != 1:  # already claimed once: never again; just move on
+                .returning(_c.run_id)
+            ).first()
+            if inserted is None:  # already claimed once: never again; just move on
                 conn.execute(advance.values(next_due_at=decision.next_due))
                 return None
             updated = conn.execute(

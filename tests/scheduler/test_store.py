@@ -1,0 +1,123 @@
+"""The schedules repository on a real SQLite file: claims, overlap, leases, idle-tick cost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from narrator.errors import UsageError
+from narrator.scheduler import Recurrence
+from narrator.state import Database, open_database
+from narrator.state.schedules import ScheduleStore, count_queries
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'narrator.db'}")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def store(db: Database) -> ScheduleStore:
+    return ScheduleStore(db.gateway)
+
+
+def every(seconds: float) -> Recurrence:
+    return Recurrence(anchor=T0, every=seconds)
+
+
+def test_a_duplicate_name_is_refused_with_the_fix(store: ScheduleStore) -> None:
+    store.add("daily", "/x.toml", every(60), catch_up="all")
+    with pytest.raises(UsageError, match="already exists") as info:
+        store.add("daily", "/y.toml", every(60), catch_up="all")
+    assert "schedule remove daily" in str(info.value)
+
+
+def test_a_slot_is_claimed_once_and_the_next_waits_for_the_running_one(
+    store: ScheduleStore, tmp_path: Path
+) -> None:
+    """Overlap policy: while slot 1 runs, slot 2 is due but nobody may claim it."""
+    rec = store.add("s", "/x.toml", every(60), catch_up="all")
+    other = ScheduleStore(open_database(f"sqlite:///{tmp_path / 'narrator.db'}").gateway)
+    now = T0 + timedelta(minutes=5)
+    first = store.claim(rec.id, now, "w1", lease=30)
+    assert first is not None and first.scheduled_for == T0
+    assert other.claim(rec.id, now, "w2", lease=30) is None
+    assert store.due_work(now).schedules == []
+    assert store.complete(first, "done", now)
+    second = other.claim(rec.id, now, "w2", lease=30)
+    assert second is not None and second.scheduled_for == T0 + timedelta(minutes=1)
+    assert second.run_id != first.run_id
+
+
+def test_an_expired_lease_is_taken_over_by_exactly_one_worker(store: ScheduleStore) -> None:
+    rec = store.add("s", "/x.toml", every(3600), catch_up="latest")
+    claim = store.claim(rec.id, T0, "dead", lease=10)
+    assert claim is not None
+    assert store.due_work(T0 + timedelta(seconds=5)).expired == []
+    later = T0 + timedelta(seconds=11)
+    assert store.due_work(later).expired == [(rec.id, T0)]
+    taken = store.reclaim(rec.id, T0, later, "w2", lease=10)
+    assert taken is not None and taken.resumed and taken.attempts == 2
+    assert taken.run_id == claim.run_id
+    assert store.reclaim(rec.id, T0, later, "w3", lease=10) is None
+    assert not store.renew(claim, later, 10)  # the dead worker lost it
+    assert not store.complete(claim, "done", later)
+    assert store.complete(taken, "done", later)
+    [slot] = store.slots("s")
+    assert (slot["status"], slot["worker_id"], slot["attempts"]) == ("done", "w2", 2)
+
+
+def test_a_released_slot_is_resumable_at_once(store: ScheduleStore) -> None:
+    rec = store.add("s", "/x.toml", every(3600), catch_up="latest")
+    claim = store.claim(rec.id, T0, "w1", lease=60)
+    assert claim is not None
+    assert store.release(claim, T0 + timedelta(seconds=1))
+    assert store.due_work(T0 + timedelta(seconds=2)).expired == [(rec.id, T0)]
+
+
+def test_catch_up_latest_claims_one_slot_for_three_missed(store: ScheduleStore) -> None:
+    rec = store.add("s", "/x.toml", every(60), catch_up="latest")
+    now = T0 + timedelta(minutes=2, seconds=30)
+    claim = store.claim(rec.id, now, "w", lease=30)
+    assert claim is not None and claim.scheduled_for == T0 + timedelta(minutes=2)
+    store.complete(claim, "done", now)
+    assert store.claim(rec.id, now, "w", lease=30) is None
+    assert [s["scheduled_for"] for s in store.slots("s")] == [T0 + timedelta(minutes=2)]
+
+
+def test_paused_schedules_are_not_due_and_resume_applies_catch_up(store: ScheduleStore) -> None:
+    store.add("s", "/x.toml", every(60), catch_up="latest")
+    store.set_paused("s", True, T0)
+    assert not store.due_work(T0 + timedelta(hours=1))
+    resumed = store.set_paused("s", False, T0 + timedelta(hours=1, seconds=5))
+    assert resumed.next_due_at == T0 + timedelta(hours=1)
+
+
+def test_remove_deletes_the_schedule_and_suggests_names_when_unknown(store: ScheduleStore) -> None:
+    store.add("morning", "/x.toml", every(60), catch_up="all")
+    with pytest.raises(UsageError, match="did you mean 'morning'"):
+        store.remove("mornin")
+    store.remove("morning")
+    assert store.all() == []
+
+
+@pytest.mark.parametrize("count", [10, 250])
+def test_an_idle_tick_costs_two_queries_whatever_the_number_of_schedules(
+    store: ScheduleStore, db: Database, count: int
+) -> None:
+    for i in range(count):
+        rec = store.add(f"s{i}", "/x.toml", every(3600), catch_up="latest")
+        claim = store.claim(rec.id, T0, "w", lease=30)
+        assert claim is not None
+        store.complete(claim, "done", T0)
+    with count_queries(db.engine) as seen:
+        work = store.due_work(T0 + timedelta(minutes=30))
+    assert not work
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 2
