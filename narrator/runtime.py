@@ -174,6 +174,7 @@ async def open_runtime(
             env=env,
             allow_destructive=options.allow_destructive,
             default_guild_id=guild,
+            unit_of_work=database.unit_of_work,
         )
         if reporter is not None:
             services.reporter = reporter

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -91,6 +92,7 @@ class Services:
     allow_destructive: bool = False
     default_guild_id: str | None = None
     reporter: Reporter = field(default_factory=_SilentReporter)
+    unit_of_work: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
 def new_run_id() -> str:
@@ -109,6 +111,11 @@ class _RunState:
     outcomes: list[ActOutcome] = field(default_factory=list)
     done: dict[tuple[int, str], Any] = field(default_factory=dict)  # resumed acts
     tokens_used: int = 0
+    pending: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
+
+    def stage(self, key: str, value: Any, meta: dict[str, Any]) -> None:
+        """A state write of the current act, committed with its journal row."""
+        self.pending[key] = (value, meta)
 
 
 class Executor:
@@ -267,19 +274,23 @@ class Executor:
         outcome.duration_ms = (time.perf_counter() - t0) * 1000
         rs.outcomes.append(outcome)
         if not rs.dry_run:
-            self.s.journal.record_act(
-                ActRecord(
-                    rs.run_id,
-                    seq,
-                    act.name,
-                    outcome.status,
-                    iteration,
-                    output=outcome.output,
-                    error=outcome.error,
-                    started_at=started,
-                    finished_at=self.s.clock.now(),
-                )
+            record = ActRecord(
+                rs.run_id,
+                seq,
+                act.name,
+                outcome.status,
+                iteration,
+                output=outcome.output,
+                error=outcome.error,
+                started_at=started,
+                finished_at=self.s.clock.now(),
             )
+            # captures, output_var and the journal row commit together
+            with self.s.unit_of_work():
+                for state_key, (value, meta) in rs.pending.items():
+                    self.s.state.set(state_key, value, metadata=meta)
+                self.s.journal.record_act(record)
+        rs.pending.clear()
         self.s.reporter.act_finished(outcome)
         return outcome
 
@@ -328,7 +339,7 @@ class Executor:
         rs.tokens_used += result.tokens
         rs.acts[act.name] = tpl.ActValue(result.output, tainted=True)
         if act.output_var:
-            self.s.state.set(act.output_var, result.output, metadata=self._meta(rs, act, "model"))
+            rs.stage(act.output_var, result.output, self._meta(rs, act, "model"))
         return ActOutcome(act.name, "done", result.output)
 
     async def _commands(
@@ -380,7 +391,9 @@ class Executor:
                 mentions=mentions,
                 dry_run=rs.dry_run,
                 default_guild_id=guild,
-                lookup=self.s.state.get,
+                lookup=lambda key: (
+                    rs.pending[key][0] if key in rs.pending else self.s.state.get(key)
+                ),
             )
             result = await platform.execute(call)
             outputs.append(result.output)
@@ -391,13 +404,13 @@ class Executor:
                 if rs.plan.dialect == "botticelli":
                     captures.update(botticelli_captures(command, result.output))
                 for key, value in captures.items():
-                    self.s.state.set(key, value, metadata=meta)
+                    rs.stage(key, value, meta)
             elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
                 changes.append({"action": "run", "resource": command.command})
         output: Any = outputs[0] if len(outputs) == 1 else outputs
         rs.acts[act.name] = tpl.ActValue(output, has_output=True)
         if act.output_var and not rs.dry_run:
-            self.s.state.set(act.output_var, output, metadata=self._meta(rs, act, "command"))
+            rs.stage(act.output_var, output, self._meta(rs, act, "command"))
         return ActOutcome(act.name, "done", output, changes=changes)
 
     async def _subplan(self, rs: _RunState, act: Act) -> ActOutcome:
@@ -431,7 +444,7 @@ class Executor:
         output: Any = outputs if spec else (outputs[0] if outputs else None)
         rs.acts[act.name] = tpl.ActValue(output, tainted=tainted)
         if act.output_var and not rs.dry_run:
-            self.s.state.set(act.output_var, output, metadata=self._meta(rs, act, "subplan"))
+            rs.stage(act.output_var, output, self._meta(rs, act, "subplan"))
         return ActOutcome(act.name, "done", output)
 
     async def _budget_short(self, rs: _RunState, spec: CarouselSpec) -> str | None:

@@ -10,9 +10,10 @@ still runs out — callers never see "database is locked".
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -172,10 +173,12 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("narrator_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # straight to the driver: a full SQLAlchemy execution per BEGIN was 12% of a run
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get("narrator_write") else "BEGIN"
+        )
 
 
 def _postgres_setup(engine: Engine) -> None:
@@ -214,8 +217,41 @@ class Gateway:
         self.clock = clock
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.is_postgres = engine.dialect.name == "postgresql"
+        self._local = threading.local()  # the connection of an open unit of work, per thread
+
+    def _joined(self) -> Connection | None:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        return conn
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """One write transaction for every read and write of this thread inside the block.
+
+        The executor wraps the end of an act in it — captures, ``output_var`` and
+        the journal row commit together (all or nothing, and one commit instead
+        of several). Keep platform and model I/O outside: the block holds the
+        database's write lock. Nested blocks join the outer one.
+        """
+        if self._joined() is not None:
+            yield
+            return
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn.execution_options(narrator_write=True)
+                with conn.begin():
+                    self._local.conn = conn
+                    try:
+                        yield
+                    finally:
+                        self._local.conn = None
+        except exc.SQLAlchemyError as error:
+            raise translate(error, self.url) from None
 
     def read(self, fn: Callable[[Connection], T]) -> T:
+        joined = self._joined()
+        if joined is not None:
+            return fn(joined)
         try:
             with self.engine.connect() as conn:
                 return fn(conn)
@@ -224,6 +260,9 @@ class Gateway:
 
     def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one write transaction (all or nothing), retrying a busy database."""
+        joined = self._joined()
+        if joined is not None:
+            return fn(joined)
         delay = 0.01
         for attempt in range(WRITE_ATTEMPTS):
             try:
@@ -304,6 +343,10 @@ class Database:
         self.state = SqlStateRepository(self.gateway, retention=retention)
         self.journal = SqlRunJournal(self.gateway)
         self.blobs = Blobs(self.gateway)
+
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """Commit every state and journal write inside the block together."""
+        return self.gateway.unit_of_work()
 
     def upgrade(self) -> list[str]:
         """Apply pending migrations; the revision ids applied (empty when up to date)."""
