@@ -7,6 +7,7 @@ know which commands are destructive; platforms implement what it lists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -598,6 +599,22 @@ ALIASES: dict[str, dict[str, str]] = {
 }
 
 CATALOGUE: dict[str, dict[str, CommandSpec]] = {"discord": {c.name: c for c in _DISCORD}}
+
+
+def key_segment(name: str) -> str:
+    """A Discord name as one segment of a state key (DESIGN §4).
+
+    Keys hold no whitespace and use dots as separators, so runs of whitespace
+    and dots become ``_`` ("Server Booster" → ``Server_Booster``) and control
+    characters are dropped; ``{state.discord.G.role.Server_Booster}`` reads it.
+    """
+    cleaned = "".join(ch for ch in name.strip() if ch.isprintable() or ch.isspace())
+    return re.sub(r"[\s.]+", "_", cleaned) or "_"
+
+
+def capture_key(guild_id: str, what: str, name: str) -> str:
+    """``discord.{guild_id}.{what}.{name}``: where a produced id is captured."""
+    return f"discord.{guild_id}.{what}.{key_segment(name)}"
 
 
 def register(spec: CommandSpec) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from narrator.commands import capture_key
 from narrator.errors import NotConfigured, ResourceNotFound
 from narrator.protocols import (
     CommandCall,
@@ -102,7 +103,7 @@ class RecordingPlatform:
         if existing is not None and verb != "create":
             return CommandResult(
                 existing,
-                captures={f"discord.{guild}.{kind}.{name}": existing["id"]},
+                captures={capture_key(guild, kind, name): existing["id"]},
                 changes=[{"action": "unchanged", "resource": f"{kind} {name}"}],
                 wrote=False,
             )
@@ -114,7 +115,7 @@ class RecordingPlatform:
         if kind == "channel":
             item["kind"] = str(args.get("kind", "text"))
         self.resources[(kind, name)] = item
-        return CommandResult(item, captures={f"discord.{guild}.{kind}.{name}": item["id"]})
+        return CommandResult(item, captures={capture_key(guild, kind, name): item["id"]})
 
     def _message(
         self, call: CommandCall, guild: str, args: dict[str, Any], verb: str
@@ -127,7 +128,7 @@ class RecordingPlatform:
                 ):
                     return CommandResult(
                         message,
-                        captures={f"discord.{guild}.message.{key}": message["id"]},
+                        captures={capture_key(guild, "message", key): message["id"]},
                         wrote=False,
                     )
         if call.dry_run:
@@ -142,7 +143,7 @@ class RecordingPlatform:
         }
         self.messages[message["id"]] = message
         output = {k: message[k] for k in ("id", "channel_id", "content")}
-        return CommandResult(output, captures={f"discord.{guild}.message.{key}": message["id"]})
+        return CommandResult(output, captures={capture_key(guild, "message", key): message["id"]})
 
     async def aclose(self) -> None:
         self.closed = True

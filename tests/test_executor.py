@@ -386,3 +386,20 @@ command = "channels.delete"
 args = {{ channel_id = "5" }}
 """
     assert world.run(text).status == "done"
+
+
+def test_names_with_spaces_and_dots_are_captured_under_a_key_safe_segment() -> None:
+    """'Server Booster v1.0' is captured as discord.G.role.Server_Booster_v1_0."""
+    world = World()
+    text = """
+[narrative]
+name = "r"
+[[act]]
+name = "role"
+[[act.input]]
+type = "bot_command"
+command = "roles.create"
+args = { name = "Server Booster v1.0" }
+"""
+    assert world.run(text).status == "done"
+    assert world.state.get("discord.7.role.Server_Booster_v1_0") is not None

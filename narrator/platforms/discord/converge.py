@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from narrator.commands import key_segment
 from narrator.errors import PlatformError, ResourceNotFound
 from narrator.platforms.discord.handlers import _channel_guild, overwrite_target, webhook_out
 from narrator.platforms.discord.platform import (
@@ -76,7 +77,7 @@ async def _ensure_channel(p: P, c: Call, kind: int, *, update: bool = True) -> C
     g = c.guild()
     name = str(c.need("name"))
     what = "category" if kind == 4 else "channel"
-    key, spec_key = name_key(g, what, name), f"discord.{g}.spec.{what}.{name}"
+    key, spec_key = name_key(g, what, name), f"discord.{g}.spec.{what}.{key_segment(name)}"
     want_name = normalize_channel_name(name, kind)
     channels = await p.channels(g)
 
@@ -187,7 +188,7 @@ async def channels_get_or_create(p: P, c: Call) -> CommandResult:
 async def roles_ensure(p: P, c: Call) -> CommandResult:
     g = c.guild()
     name = str(c.need("name"))
-    key, spec_key = name_key(g, "role", name), f"discord.{g}.spec.role.{name}"
+    key, spec_key = name_key(g, "role", name), f"discord.{g}.spec.role.{key_segment(name)}"
     roles = await p.roles(g)
     desired = role_payload(c)
     declared = fingerprint(desired)
@@ -426,8 +427,8 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
 
     cid = channel["id"]
     g = str(channel.get("guild_id") or c.guild())
-    key = f"discord.{g}.message.{key_name}"
-    spec_key = f"discord.{g}.spec.message.{key_name}"
+    key = f"discord.{g}.message.{key_segment(key_name)}"
+    spec_key = f"discord.{g}.spec.message.{key_segment(key_name)}"
     declared = fingerprint({"content": content, "pin": bool(pin)})
     resource = f"message {key_name} in #{channel['name']}"
     stored = c.lookup(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from narrator.commands import key_segment
 from narrator.errors import PlatformError
 from narrator.platforms.discord.platform import (
     Call,
@@ -425,7 +426,7 @@ async def messages_send(p: P, c: Call) -> CommandResult:
     sent = await p.send_text(c, cid, content, what=f"send a message to channel {cid}")
     out = {**message_out(sent[0]), "content": content, "ids": [m["id"] for m in sent]}
     g = sent[0].get("guild_id") or _guild_of_channel(p, c, cid)
-    captures = {f"discord.{g}.message.{c.raw.act}": sent[0]["id"]} if g else {}
+    captures = {f"discord.{g}.message.{key_segment(c.raw.act)}": sent[0]["id"]} if g else {}
     return ok(out, captures)
 
 

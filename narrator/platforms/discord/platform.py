@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from narrator.commands import ALIASES, lookup
+from narrator.commands import ALIASES, capture_key, key_segment, lookup
 from narrator.errors import DestructiveRefused, NarratorError, NotConfigured, PlatformError
 from narrator.platforms.discord.text import (
     CHANNEL_KINDS,
@@ -433,7 +433,7 @@ class DiscordPlatform:
         return sent
 
     def message_key(self, call: Call, guild_id: str | None, key: str) -> str | None:
-        return f"discord.{guild_id}.message.{key}" if guild_id else None
+        return f"discord.{guild_id}.message.{key_segment(key)}" if guild_id else None
 
 
 # --------------------------------------------------------------------------- helpers for handlers
@@ -514,4 +514,4 @@ def emoji_param(emoji: str) -> str:
 
 
 def name_key(guild_id: str, what: str, name: str) -> str:
-    return f"discord.{guild_id}.{what}.{name}"
+    return capture_key(guild_id, what, name)
