@@ -21,7 +21,7 @@ from narrator.errors import ConfigError, NotConfigured
 if TYPE_CHECKING:
     from narrator.executor import Reporter, Services
     from narrator.protocols import ModelProvider, Platform
-    from narrator.state import Database
+    from narrator.state import Database, MemoryDatabase
 
 
 @dataclass
@@ -74,7 +74,7 @@ class RuntimePlatforms:
         self,
         config: Config,
         options: RunOptions,
-        database: Database,
+        database: Database | MemoryDatabase,
         stack: AsyncExitStack,
         default_guild_id: str | None,
     ) -> None:
@@ -124,7 +124,7 @@ class RuntimePlatforms:
 
 
 def _models(
-    config: Config, options: RunOptions, database: Database, stack: AsyncExitStack
+    config: Config, options: RunOptions, database: Database | MemoryDatabase, stack: AsyncExitStack
 ) -> ModelProvider | None:
     try:
         from narrator.providers.router import ModelRouter
@@ -133,12 +133,11 @@ def _models(
     from narrator.clock import SystemClock
 
     ledger = None
-    try:
+    engine = getattr(database, "engine", None)  # none for run --ephemeral
+    if engine is not None:
         from narrator.state.ledger import UsageLedger
 
-        ledger = UsageLedger(database.engine)
-    except ImportError:  # pragma: no cover
-        ledger = None
+        ledger = UsageLedger(engine)
     router = ModelRouter(
         config,
         ledger=ledger,
@@ -154,7 +153,7 @@ def _models(
 @asynccontextmanager
 async def open_runtime(
     config: Config,
-    database: Database,
+    database: Database | MemoryDatabase,
     options: RunOptions,
     reporter: Reporter | None = None,
 ) -> AsyncIterator[Services]:

@@ -120,13 +120,19 @@ async def _run(
     run_id: str | None = None,
     resume: dict[tuple[int, str], Any] | None = None,
     seq_start: int = 0,
+    ephemeral: bool = False,
 ) -> RunOutcome:
     from narrator.executor import Executor
     from narrator.runtime import open_runtime
 
     g = get_globals()
     config = g.config()
-    database = g.database(sandbox=options.sandbox)
+    if ephemeral:
+        from narrator.state import MemoryDatabase
+
+        database: Any = MemoryDatabase()
+    else:
+        database = g.database(sandbox=options.sandbox)
     try:
         multiplier = options.budget_multiplier or plan.budget_multiplier
         options.budget_multiplier = multiplier
@@ -184,6 +190,12 @@ _sandbox_opt = click.option(
     metavar="M",
     help="Scale every model budget by M (0 < M <= 1).",
 )
+@click.option(
+    "--ephemeral",
+    is_flag=True,
+    help="Keep state and the journal in memory only: nothing read from or written to the "
+    "database (a try-out that leaves no trace).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
 @handle_errors
 def run(
@@ -192,6 +204,7 @@ def run(
     sandbox: bool,
     allow_destructive: bool,
     budget_multiplier: float | None,
+    ephemeral: bool,
     as_json: bool,
 ) -> None:
     """Run the narrative in FILE.
@@ -211,7 +224,7 @@ def run(
     reporter = ConsoleReporter(quiet=False)
     plan = _load(file)
     options = _options(sandbox, allow_destructive, var, budget_multiplier, reporter)
-    outcome = asyncio.run(_run(plan, options, reporter))
+    outcome = asyncio.run(_run(plan, options, reporter, ephemeral=ephemeral))
     _finish(outcome, as_json, reporter)
 
 

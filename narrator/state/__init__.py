@@ -24,7 +24,12 @@ from narrator.state.base import (
     StateStore,
 )
 from narrator.state.keys import MAX_KEY_LENGTH, prefix_end, validate_key
-from narrator.state.memory import MemoryBlobs, MemoryRunJournal, MemoryStateRepository
+from narrator.state.memory import (
+    MemoryBlobs,
+    MemoryDatabase,
+    MemoryRunJournal,
+    MemoryStateRepository,
+)
 
 if TYPE_CHECKING:
     from narrator.state.database import Database, open_database
@@ -46,6 +51,7 @@ __all__ = [
     "GcResult",
     "HistoryEntry",
     "MemoryBlobs",
+    "MemoryDatabase",
     "MemoryRunJournal",
     "MemoryStateRepository",
     "RepositoryBase",

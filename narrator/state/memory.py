@@ -12,6 +12,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -493,3 +494,23 @@ class MemoryBlobs:
 
     def put(self, name: str, value: JSON) -> None:
         self._docs[name] = dump_value(name, value)
+
+
+class MemoryDatabase:
+    """The shape of :class:`~narrator.state.Database`, in memory: ``run --ephemeral``.
+
+    Nothing survives the process; nothing is written to disk.
+    """
+
+    url = "memory://"
+
+    def __init__(self, max_entries: int | None = None) -> None:
+        self.state = MemoryStateRepository(max_entries=max_entries)
+        self.journal = MemoryRunJournal()
+        self.blobs = MemoryBlobs()
+
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def close(self) -> None:
+        pass

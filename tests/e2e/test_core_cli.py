@@ -199,3 +199,14 @@ def test_plan_shows_run_and_skip_and_changes_nothing(cli: Cli) -> None:
     assert planned == {"setup_channel": "skipped", "publish": "done"}
     assert cli("state", "list", "--json").json() == state_before
     assert len(cli("runs", "list", "--json").json()) == 1
+
+
+def test_ephemeral_run_leaves_no_trace(cli: Cli) -> None:
+    """run --ephemeral keeps state and runs in memory: a second run starts from nothing."""
+    cli.write("narrator.toml", RECORDING_CONFIG)
+    cli.write("seed.toml", SEED)
+    for _ in range(2):
+        result = cli("run", "seed.toml", "--var", "GUILD_ID=5", "--ephemeral", "--json")
+        assert result.code == 0, result.err
+        assert [a["status"] for a in result.json()["acts"]] == ["done", "done"]
+    assert not (cli.cwd / "narrator.db").exists()
