@@ -32,7 +32,7 @@ class DatabaseConfig(_Section):
 class DiscordConfig(_Section):
     token_env: str = "DISCORD_TOKEN"
     guild_id: str | None = None
-    api_base: str = "https://discord.com/api/v10"
+    api_base: str = Field(default="https://discord.com/api/v10", min_length=1)
     timeout: float = 30.0
 
 
