@@ -72,8 +72,13 @@ class Deployment:
 
     def narrator(self, *rest: str, now: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.args(*rest), cwd=self.root, env=self.env(now), capture_output=True, text=True,
-            timeout=120, stdin=subprocess.DEVNULL,
+            self.args(*rest),
+            cwd=self.root,
+            env=self.env(now),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
         )
 
     def add(self, *rest: str, now: str | None = None) -> str:
@@ -86,8 +91,13 @@ class Deployment:
     def start_worker(self, *rest: str, now: str | None = None) -> subprocess.Popen[str]:
         log = open(self.root / f"worker{len(self.procs)}.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
-            self.args("worker", *rest), cwd=self.root, env=self.env(now), stdout=log,
-            stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+            self.args("worker", *rest),
+            cwd=self.root,
+            env=self.env(now),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
         )
         self.procs.append(proc)
         return proc
@@ -113,10 +123,13 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 150.0) -
 
 @pytest.fixture
 def deployment(tmp_path: Path, postgres_url: str) -> Iterator[Deployment]:
-    with emulator_in_thread(Emulator(fresh_world(GUILD))) as emu:
-        (tmp_path / "post.toml").write_text(NARRATIVE, encoding="utf-8")
+    # The PostgreSQL database is shared by the session: a guild and a state key of our own.
+    guild = str(int(GUILD) + uuid.uuid4().int % 10**9)
+    narrative = NARRATIVE.replace("posts_channel", f"posts_{uuid.uuid4().hex[:8]}")
+    with emulator_in_thread(Emulator(fresh_world(guild))) as emu:
+        (tmp_path / "post.toml").write_text(narrative, encoding="utf-8")
         (tmp_path / "narrator.toml").write_text(
-            f'[discord]\ntoken_env = "DISCORD_TOKEN"\nguild_id = "{GUILD}"\n'
+            f'[discord]\ntoken_env = "DISCORD_TOKEN"\nguild_id = "{guild}"\n'
             f'api_base = "{emu.url}"\n',
             encoding="utf-8",
         )

@@ -22,13 +22,23 @@ def berlin(expr: str) -> Recurrence:
 
 def test_nine_am_berlin_stays_nine_am_local_across_the_march_change() -> None:
     slots = berlin("0 9 * * *").slots(utc(2026, 3, 27), utc(2026, 3, 31))
-    assert slots == [utc(2026, 3, 27, 8), utc(2026, 3, 28, 8), utc(2026, 3, 29, 7), utc(2026, 3, 30, 7)]
+    assert slots == [
+        utc(2026, 3, 27, 8),
+        utc(2026, 3, 28, 8),
+        utc(2026, 3, 29, 7),
+        utc(2026, 3, 30, 7),
+    ]
     assert {s.astimezone(zone("Europe/Berlin")).hour for s in slots} == {9}
 
 
 def test_nine_am_berlin_stays_nine_am_local_across_the_october_change() -> None:
     slots = berlin("0 9 * * *").slots(utc(2026, 10, 23), utc(2026, 10, 27))
-    assert slots == [utc(2026, 10, 23, 7), utc(2026, 10, 24, 7), utc(2026, 10, 25, 8), utc(2026, 10, 26, 8)]
+    assert slots == [
+        utc(2026, 10, 23, 7),
+        utc(2026, 10, 24, 7),
+        utc(2026, 10, 25, 8),
+        utc(2026, 10, 26, 8),
+    ]
 
 
 def test_a_0230_slot_on_the_spring_forward_day_runs_once_when_the_clock_jumps() -> None:
@@ -44,7 +54,12 @@ def test_a_0230_slot_on_the_fall_back_day_runs_once_at_its_first_occurrence() ->
 
 def test_half_hourly_cron_in_the_spring_gap_yields_strictly_increasing_unique_instants() -> None:
     slots = berlin("*/30 * * * *").slots(utc(2026, 3, 29, 0), utc(2026, 3, 29, 2))
-    assert slots == [utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1), utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 2)]
+    assert slots == [
+        utc(2026, 3, 29, 0, 30),
+        utc(2026, 3, 29, 1),
+        utc(2026, 3, 29, 1, 30),
+        utc(2026, 3, 29, 2),
+    ]
 
 
 def test_latest_at_or_before_inverts_next_after_for_cron_and_every() -> None:
