@@ -14,8 +14,10 @@ act's ``model`` (or the narrative's, or ``"default"``). The router
    refunds it when the call fails.
 
 With ``sandbox=True`` every profile answers from the
-:class:`~narrator.providers.sandbox.SandboxModel` (budgets still apply, so a
-rehearsal shows where a carousel would stop).
+:class:`~narrator.providers.sandbox.SandboxModel`. Sandbox calls are recorded
+in the ledger (``narrator usage --sandbox``) and pass through the short
+windows, but never spend or check a daily budget, so rehearsing again and
+again never runs out; :meth:`ModelRouter.remaining` reports them as unlimited.
 """
 
 from __future__ import annotations
@@ -182,6 +184,8 @@ class ModelRouter:
         failing mid-iteration. Reads the ledger (the database when one is given).
         """
         resolved = self.resolve(profile)
+        if resolved.sandbox:
+            return Remaining(None, None)
         budget = Budget.of(resolved.profile, self.budget_multiplier)
         used = self.ledger.usage(resolved.budget_key, day_of(self.clock.now()))
         return Remaining(
@@ -217,6 +221,8 @@ class ModelRouter:
         key = resolved.budget_key
         estimate = estimate_reservation(request)
         day = day_of(self.clock.now())
+        if resolved.sandbox:  # rehearsals are recorded but never spend a daily budget
+            budget = dataclasses.replace(budget, rpd=None, tpd=None)
         ok = await self._ledger_call(
             self.ledger.reserve, key, day, estimate, rpd=budget.rpd, tpd=budget.tpd
         )

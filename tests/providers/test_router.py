@@ -145,20 +145,34 @@ async def test_failed_call_is_refunded() -> None:
 
 async def test_budget_multiplier_scales_daily_limits() -> None:
     """rpd = 4 with budget_multiplier 0.5 allows 2 calls."""
-    r = router(config(default={"provider": "sandbox", "rpd": 4}), budget_multiplier=0.5)
-    await r.complete(request())
-    await r.complete(request())
-    with pytest.raises(BudgetExhausted):
+    r = router(config(default={"model": "m", "rpd": 4}), budget_multiplier=0.5)
+    with respx.mock:
+        respx.post(URL).mock(return_value=ok())
         await r.complete(request())
+        await r.complete(request())
+        with pytest.raises(BudgetExhausted):
+            await r.complete(request())
+    await r.aclose()
+
+
+async def test_sandbox_records_usage_but_never_spends_daily_budgets() -> None:
+    """Rehearsals with rpd = 1 can run again and again; usage is still recorded."""
+    r = router(config(default={"model": "m", "rpd": 1}), sandbox=True)
+    for _ in range(3):
+        await r.complete(request())
+    assert r.ledger.usage("default", "2025-01-15").requests == 3
+    assert r.remaining("default") == (None, None)
     await r.aclose()
 
 
 async def test_concurrent_calls_never_overspend() -> None:
     """Ten calls at once against rpd = 3: exactly three succeed."""
-    r = router(config(default={"provider": "sandbox", "rpd": 3}))
-    results = await asyncio.gather(
-        *(r.complete(request(f"n{i}")) for i in range(10)), return_exceptions=True
-    )
+    r = router(config(default={"model": "m", "rpd": 3}))
+    with respx.mock:
+        respx.post(URL).mock(return_value=ok())
+        results = await asyncio.gather(
+            *(r.complete(request(f"n{i}")) for i in range(10)), return_exceptions=True
+        )
     await r.aclose()
     assert sum(not isinstance(x, BaseException) for x in results) == 3
     assert all(isinstance(x, BudgetExhausted) for x in results if isinstance(x, BaseException))
@@ -231,3 +245,20 @@ async def test_conversation_and_system_reach_the_provider() -> None:
     await r.aclose()
     body = json.loads(route.calls.last.request.content)
     assert [m["content"] for m in body["messages"]] == ["sys", "a", "b", "c"]
+
+
+async def test_sandbox_json_retry_supplies_the_fields_the_error_names() -> None:
+    """Without a schema in the prompt, the retry quoting "missing field 'x'" gets x filled in."""
+    r = router(Config(), sandbox=True)
+    retry = request(
+        "Write a post",
+        json_mode=True,
+        messages=(
+            Message("user", "Write a post"),
+            Message("assistant", "{}"),
+            Message("user", "Your answer could not be used: $: missing required field 'title'"),
+        ),
+    )
+    response = await r.complete(retry)
+    await r.aclose()
+    assert json.loads(response.text)["title"] == "[sandbox] title"
