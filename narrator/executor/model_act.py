@@ -46,6 +46,10 @@ async def perform_model_act(
 ) -> ModelActResult:
     """Ask the model; for ``output = "json"``, extract and validate, asking once more on failure."""
     prompt = render_prompt(act, scope)
+    if act.output == "json":
+        from narrator.structured import instruction
+
+        prompt = f"{prompt}\n\n{instruction(act.schema)}"
     history = list(conversation.messages) if act.context == "full" else []
     system = act.system if act.system is not None else plan.system
     if system and "{" in system:
@@ -65,7 +69,7 @@ async def perform_model_act(
     calls = 1
     output: Any = response.text
     if act.output == "json":
-        from narrator.structured import parse_structured
+        from narrator.structured import parse_structured, retry_prompt
 
         value, problem = parse_structured(response.text, act.schema)
         if problem is not None:
@@ -75,11 +79,7 @@ async def perform_model_act(
                 messages=(
                     *request.messages,
                     Message("assistant", response.text),
-                    Message(
-                        "user",
-                        "Your answer could not be used: "
-                        f"{problem}\nAnswer again with only the JSON, nothing else.",
-                    ),
+                    Message("user", retry_prompt(problem, act.schema)),
                 ),
                 system=request.system,
                 temperature=request.temperature,
