@@ -403,3 +403,64 @@ args = { name = "Server Booster v1.0" }
 """
     assert world.run(text).status == "done"
     assert world.state.get("discord.7.role.Server_Booster_v1_0") is not None
+
+
+class InFlightModel:
+    """Counts how many calls are in flight at once."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self.prompts: list[str] = []
+
+    async def complete(self, request: ModelRequest) -> Any:
+        from narrator.protocols import ModelResponse
+
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        await asyncio.sleep(0.01)
+        self.now -= 1
+        self.prompts.append(request.messages[-1].content)
+        return ModelResponse(f"answer to {request.act}", 1, 1)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _independent(concurrency: int) -> str:
+    acts = "".join(
+        f"""
+[[act]]
+name = "q{i}"
+context = "none"
+[[act.input]]
+type = "text"
+content = "question {i}"
+"""
+        for i in range(6)
+    )
+    return f"""
+[narrative]
+name = "fan"
+concurrency = {concurrency}
+{acts}
+[[act]]
+name = "summary"
+[[act.input]]
+type = "text"
+content = "{{act.q0.output}} and {{act.q5.output}}"
+"""
+
+
+@pytest.mark.parametrize(("concurrency", "peak"), [(1, 1), (3, 3), (10, 6)])
+def test_concurrency_runs_independent_model_acts_at_once_up_to_the_limit(
+    concurrency: int, peak: int
+) -> None:
+    world = World()
+    model = InFlightModel()
+    outcome = world.run(_independent(concurrency), model=model)  # type: ignore[arg-type]
+    assert outcome.status == "done"
+    assert model.peak == peak
+    assert model.prompts[-1] == "answer to q0 and answer to q5"  # the dependent act waits
+    record = world.journal.get_run(outcome.run_id)
+    assert record is not None and len(record.acts) == 7

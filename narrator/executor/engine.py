@@ -8,6 +8,7 @@ journal the act. Carousels repeat the loop within a budget. ``dry_run``
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -100,6 +101,9 @@ def new_run_id() -> str:
     return f"{int(time.time() * 1000):012x}{uuid.uuid4().hex[:8]}"
 
 
+_Pending = dict[str, tuple[Any, dict[str, Any]]]  # an act's state writes, committed at its end
+
+
 @dataclass
 class _RunState:
     plan: Plan
@@ -111,11 +115,6 @@ class _RunState:
     outcomes: list[ActOutcome] = field(default_factory=list)
     done: dict[tuple[int, str], Any] = field(default_factory=dict)  # resumed acts
     tokens_used: int = 0
-    pending: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
-
-    def stage(self, key: str, value: Any, meta: dict[str, Any]) -> None:
-        """A state write of the current act, committed with its journal row."""
-        self.pending[key] = (value, meta)
 
 
 class Executor:
@@ -229,7 +228,16 @@ class Executor:
 
     async def _iteration(self, rs: _RunState, iteration: int | None) -> tuple[bool, Any]:
         """Run every act once. Returns (ok, error message or _BudgetStop)."""
-        for act in rs.plan.acts:
+        for group in independent_groups(rs.plan, rs.dry_run):
+            if len(group) > 1:
+                outcomes = await self._concurrently(rs, group, iteration)
+                failed = next((o for o in outcomes if o.status == "failed"), None)
+                if failed is not None:
+                    if failed.budget_stop:
+                        return False, _BudgetStop(failed.error or "budget exhausted")
+                    return False, failed.error
+                continue
+            act = group[0]
             repeats = act.carousel.iterations if act.carousel and not rs.dry_run else 1
             for inner in range(1, repeats + 1):
                 it = inner if act.carousel else iteration
@@ -242,6 +250,18 @@ class Executor:
                     return False, outcome.error
         return True, None
 
+    async def _concurrently(
+        self, rs: _RunState, group: list[Act], iteration: int | None
+    ) -> list[ActOutcome]:
+        """Independent model acts at once, at most ``concurrency`` in flight."""
+        gate = asyncio.Semaphore(max(1, rs.plan.concurrency))
+
+        async def one(act: Act) -> ActOutcome:
+            async with gate:
+                return await self._act(rs, act, iteration)
+
+        return list(await asyncio.gather(*(one(a) for a in group)))
+
     # ------------------------------------------------------------------ one act
 
     async def _act(self, rs: _RunState, act: Act, iteration: int | None) -> ActOutcome:
@@ -251,6 +271,7 @@ class Executor:
             return ActOutcome(act.name, "done", rs.done[key], iteration=iteration)
         rs.seq += 1
         seq = rs.seq
+        pending: _Pending = {}
         started = self.s.clock.now()
         t0 = time.perf_counter()
         self.s.reporter.act_started(act.name, iteration)
@@ -264,7 +285,7 @@ class Executor:
             if act.skip_if and tpl.condition(act.skip_if, scope):
                 outcome = self._skipped(rs, act, iteration)
             else:
-                outcome = await self._perform(rs, act, iteration, scope, seq)
+                outcome = await self._perform(rs, act, iteration, scope, pending)
         except BudgetExhausted as exc:
             outcome = ActOutcome(act.name, "failed", error=_act_message(act, exc))
             outcome.budget_stop = True
@@ -287,10 +308,9 @@ class Executor:
             )
             # captures, output_var and the journal row commit together
             with self.s.unit_of_work():
-                for state_key, (value, meta) in rs.pending.items():
+                for state_key, (value, meta) in pending.items():
                     self.s.state.set(state_key, value, metadata=meta)
                 self.s.journal.record_act(record)
-        rs.pending.clear()
         self.s.reporter.act_finished(outcome)
         return outcome
 
@@ -313,12 +333,12 @@ class Executor:
         return ActOutcome(act.name, "skipped", None)
 
     async def _perform(
-        self, rs: _RunState, act: Act, iteration: int | None, scope: tpl.Scope, seq: int
+        self, rs: _RunState, act: Act, iteration: int | None, scope: tpl.Scope, pending: _Pending
     ) -> ActOutcome:
         if act.subplan is not None:
-            return await self._subplan(rs, act)
+            return await self._subplan(rs, act, pending)
         if act.commands:
-            return await self._commands(rs, act, iteration, scope)
+            return await self._commands(rs, act, iteration, scope, pending)
         if rs.dry_run:
             rs.acts[act.name] = tpl.ActValue(
                 has_output=False, why_missing="is a model act; its output is known after run"
@@ -339,11 +359,11 @@ class Executor:
         rs.tokens_used += result.tokens
         rs.acts[act.name] = tpl.ActValue(result.output, tainted=True)
         if act.output_var:
-            rs.stage(act.output_var, result.output, self._meta(rs, act, "model"))
+            pending[act.output_var] = (result.output, self._meta(rs, act, "model"))
         return ActOutcome(act.name, "done", result.output)
 
     async def _commands(
-        self, rs: _RunState, act: Act, iteration: int | None, scope: tpl.Scope
+        self, rs: _RunState, act: Act, iteration: int | None, scope: tpl.Scope, pending: _Pending
     ) -> ActOutcome:
         outputs: list[Any] = []
         changes: list[dict[str, Any]] = []
@@ -391,9 +411,7 @@ class Executor:
                 mentions=mentions,
                 dry_run=rs.dry_run,
                 default_guild_id=guild,
-                lookup=lambda key: (
-                    rs.pending[key][0] if key in rs.pending else self.s.state.get(key)
-                ),
+                lookup=lambda key: pending[key][0] if key in pending else self.s.state.get(key),
             )
             result = await platform.execute(call)
             outputs.append(result.output)
@@ -404,16 +422,16 @@ class Executor:
                 if rs.plan.dialect == "botticelli":
                     captures.update(botticelli_captures(command, result.output))
                 for key, value in captures.items():
-                    rs.stage(key, value, meta)
+                    pending[key] = (value, meta)
             elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
                 changes.append({"action": "run", "resource": command.command})
         output: Any = outputs[0] if len(outputs) == 1 else outputs
         rs.acts[act.name] = tpl.ActValue(output, has_output=True)
         if act.output_var and not rs.dry_run:
-            rs.stage(act.output_var, output, self._meta(rs, act, "command"))
+            pending[act.output_var] = (output, self._meta(rs, act, "command"))
         return ActOutcome(act.name, "done", output, changes=changes)
 
-    async def _subplan(self, rs: _RunState, act: Act) -> ActOutcome:
+    async def _subplan(self, rs: _RunState, act: Act, pending: _Pending) -> ActOutcome:
         """A nested narrative: its acts run inside this run, sharing state.
 
         The output is the nested narrative's last act's output, or, when the
@@ -444,7 +462,7 @@ class Executor:
         output: Any = outputs if spec else (outputs[0] if outputs else None)
         rs.acts[act.name] = tpl.ActValue(output, tainted=tainted)
         if act.output_var and not rs.dry_run:
-            rs.stage(act.output_var, output, self._meta(rs, act, "subplan"))
+            pending[act.output_var] = (output, self._meta(rs, act, "subplan"))
         return ActOutcome(act.name, "done", output)
 
     async def _budget_short(self, rs: _RunState, spec: CarouselSpec) -> str | None:
@@ -515,6 +533,52 @@ class Executor:
 @dataclass
 class _BudgetStop:
     message: str
+
+
+def independent_groups(plan: Plan, dry_run: bool = False) -> list[list[Act]]:
+    """The acts in order, consecutive independent model acts grouped together.
+
+    With ``concurrency = N`` > 1 in ``[narrative]``, model acts that set
+    ``context = "none"``, have no ``skip_if``, no act carousel, and refer to no
+    act of their own group run at the same time. Everything else is a group of one.
+    """
+    if plan.concurrency <= 1 or dry_run:
+        return [[act] for act in plan.acts]
+    groups: list[list[Act]] = []
+    current: list[Act] = []
+    for act in plan.acts:
+        candidate = (
+            act.is_model_act
+            and act.context == "none"
+            and act.skip_if is None
+            and act.carousel is None
+            and act.output != "json"
+        )
+        names = {a.name for a in current}
+        if candidate and not (_act_refs(act) & names):
+            current.append(act)
+            continue
+        if current:
+            groups.append(current)
+            current = []
+        if candidate:
+            current = [act]
+        else:
+            groups.append([act])
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _act_refs(act: Act) -> set[str]:
+    names: set[str] = set()
+    for text in act.text_inputs:
+        for ref in tpl.scan(text.content):
+            if ref.kind == "act":
+                names.add(ref.path[0])
+            elif ref.kind == "jinja":
+                names |= set(ref.names)
+    return names
 
 
 _BOTTICELLI_ID_FIELDS = (
