@@ -133,7 +133,10 @@ def machine() -> str:
     )
 
 
-def _services(state: Any, journal: Any) -> Any:
+def _services(state: Any, journal: Any, database: Any = None) -> Any:
+    """Services as ``narrator run`` builds them (``runtime.open_runtime``), with the fake platform."""
+    from contextlib import nullcontext
+
     from narrator.executor import Services
     from narrator.testing import RecordingPlatform, StaticPlatforms
 
@@ -142,6 +145,7 @@ def _services(state: Any, journal: Any) -> Any:
         journal=journal,
         platforms=StaticPlatforms([RecordingPlatform(guild_id=GUILD)]),
         env={"GUILD_ID": GUILD},
+        unit_of_work=database.unit_of_work if database is not None else nullcontext,
     )
 
 
@@ -152,7 +156,7 @@ def run_sqlite(plan: Any, workdir: Path, index: int) -> tuple[tuple[float, float
     path = workdir / f"bench-{index}.db"
     database = open_database(f"sqlite:///{path}")  # migrated here, outside the timing
     try:
-        executor = Executor(_services(database.state, database.journal))
+        executor = Executor(_services(database.state, database.journal, database))
         t0, c0 = time.perf_counter(), time.process_time()
         outcome = asyncio.run(executor.run(plan))
         elapsed = (time.perf_counter() - t0, time.process_time() - c0)

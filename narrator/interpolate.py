@@ -256,9 +256,21 @@ class StateReader:
         self,
         get: Callable[[str], StateHit | None],
         has_prefix: Callable[[str], bool] | None = None,
+        get_longest: Callable[[list[str]], tuple[str, StateHit] | None] | None = None,
     ) -> None:
         self.get = get
         self.has_prefix = has_prefix or (lambda _p: False)
+        self._get_longest = get_longest
+
+    def longest(self, keys: list[str]) -> tuple[str, StateHit] | None:
+        """The first of ``keys`` (longest first) that exists, with its value."""
+        if self._get_longest is not None:
+            return self._get_longest(keys)
+        for key in keys:
+            hit = self.get(key)
+            if hit is not None:
+                return key, hit
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,16 +362,17 @@ def _walk(value: Any, rest: tuple[str, ...], what: str) -> Any:
 def resolve_state(path: tuple[str, ...], scope: Scope, *, lenient: bool = False) -> Rendered:
     """Longest existing key among a.b.c, a.b, a wins; the rest walks into its value."""
     parts = tuple(expand_env(p, scope) for p in path)
-    for cut in range(len(parts), 0, -1):
-        hit = scope.state.get(".".join(parts[:cut]))
-        if hit is not None:
-            key = ".".join(parts[:cut])
-            try:
-                return Rendered(_walk(hit.value, parts[cut:], f"state {key}"), hit.tainted)
-            except ResolveError:
-                if lenient:
-                    return Rendered(MISSING)
-                raise
+    candidates = [".".join(parts[:cut]) for cut in range(len(parts), 0, -1)]
+    found = scope.state.longest(candidates)
+    if found is not None:
+        key, hit = found
+        cut = len(parts) - candidates.index(key)
+        try:
+            return Rendered(_walk(hit.value, parts[cut:], f"state {key}"), hit.tainted)
+        except ResolveError:
+            if lenient:
+                return Rendered(MISSING)
+            raise
     if lenient:
         return Rendered(MISSING)
     key = ".".join(parts)

@@ -8,7 +8,7 @@ public fakes for tests live in ``narrator.testing``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -41,6 +41,9 @@ class StateRepository(Protocol):
 
     def get_entry(self, key: str) -> StateEntry | None:
         """The whole entry at ``key``, or None when missing or expired."""
+
+    def get_entries(self, keys: Iterable[str]) -> dict[str, StateEntry]:
+        """The entries of those keys that exist, read at once."""
 
     def set(
         self,

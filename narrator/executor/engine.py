@@ -515,8 +515,16 @@ class Executor:
         def has_prefix(prefix: str) -> bool:
             return bool(state.list_prefix(prefix))
 
+        def longest(keys: list[str]) -> tuple[str, tpl.StateHit] | None:
+            entries = state.get_entries(keys)  # one query for every candidate key
+            for key in keys:
+                entry = entries.get(key)
+                if entry is not None:
+                    return key, tpl.StateHit(entry.value, entry.metadata.get("source") == "model")
+            return None
+
         return tpl.Scope(
-            state=tpl.StateReader(get, has_prefix),
+            state=tpl.StateReader(get, has_prefix, longest),
             acts=rs.acts,
             env=self.s.env,
             carousel={

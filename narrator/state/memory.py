@@ -185,6 +185,15 @@ class MemoryStateRepository(RepositoryBase):
             self._touch(key)
             return row.entry(key)
 
+    def get_entries(self, keys: Iterable[str]) -> dict[str, StateEntry]:
+        """The entries of those keys that exist (missing and expired left out)."""
+        found: dict[str, StateEntry] = {}
+        for key in check_keys(keys):
+            entry = self.get_entry(key)
+            if entry is not None:
+                found[key] = entry
+        return found
+
     def get_many(self, keys: Iterable[str]) -> dict[str, JSON]:
         """Values of the keys that exist (missing and expired keys are left out)."""
         wanted = check_keys(keys)

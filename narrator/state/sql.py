@@ -96,6 +96,9 @@ class SqlStateRepository(RepositoryBase):
         self._get_value = sa.select(_c.value).where(live_key)
         self._get_entry = sa.select(*_ENTRY_COLUMNS).where(live_key)
         self._get_version = sa.select(_c.version).where(live_key)
+        keys = sa.bindparam("keys", expanding=True, type_=_c.key.type)
+        live = sa.or_(_c.expires_at.is_(None), _c.expires_at > now)
+        self._get_entries = sa.select(*_ENTRY_COLUMNS).where(_c.key.in_(keys), live)
         old_one = sa.select(_c.key, _c.value, _c.version).where(live_key)
         self._old_one = old_one.with_for_update() if gateway.is_postgres else old_one
 
@@ -213,6 +216,20 @@ class SqlStateRepository(RepositoryBase):
         params = {"k": key, "now": self._gw.clock()}
         row = self._gw.read(lambda c: c.execute(self._get_entry, params).first())
         return None if row is None else _entry(row)
+
+    def get_entries(self, keys: Iterable[str]) -> dict[str, StateEntry]:
+        """The entries of those keys that exist, in one query (missing and expired left out)."""
+        wanted = list(dict.fromkeys(check_keys(keys)))
+        now = self._gw.clock()
+
+        def read(conn: Connection) -> dict[str, StateEntry]:
+            found: dict[str, StateEntry] = {}
+            for chunk in _chunks(wanted):
+                for row in conn.execute(self._get_entries, {"keys": chunk, "now": now}):
+                    found[row[0]] = _entry(row)
+            return found
+
+        return self._gw.read(read)
 
     def get(self, key: str, default: JSON = None) -> JSON:
         validate_key(key)
