@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from datetime import UTC, datetime
 
 from tests.scheduler.conftest import Deployment, wait_for
 
@@ -67,6 +68,8 @@ def test_a_slot_whose_worker_was_killed_is_finished_by_another_and_posts_once(
     [slot] = store.slots(name)
     assert (slot["status"], slot["worker_id"]) == ("running", "doomed")
 
+    # `--once` runs what is due now: start it once the dead worker's lease has expired.
+    wait_for(lambda: bool(store.due_work(datetime.now(UTC)).expired), "the lease to expire")
     second = deployment.start_worker("--once", "--lease", "5", "--worker-id", "rescuer")
     assert second.wait(timeout=120) == 0, deployment.logs()
     [slot] = store.slots(name)
