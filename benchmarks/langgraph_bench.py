@@ -100,6 +100,7 @@ def run_narrator(plan: Any, path: Path) -> tuple[float, float]:
             journal=database.journal,
             platforms=StaticPlatforms([RecordingPlatform(guild_id=GUILD)]),
             env={"GUILD_ID": GUILD},
+            unit_of_work=database.unit_of_work,  # as narrator run wires it
         )
         executor = Executor(services)
         t0, c0 = time.perf_counter(), time.process_time()
