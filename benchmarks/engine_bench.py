@@ -134,7 +134,7 @@ def machine() -> str:
 
 
 def _services(state: Any, journal: Any, database: Any = None) -> Any:
-    """Services as ``narrator run`` builds them (``runtime.open_runtime``), with the fake platform."""
+    """Services as ``narrator run`` builds them (``open_runtime``), with the fake platform."""
     from contextlib import nullcontext
 
     from narrator.executor import Services
