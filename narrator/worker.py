@@ -61,24 +61,15 @@ class SlotResult:
     error: str | None = None
 
 
-class _StopAfterAct(KeyboardInterrupt):
-    """Raised before the next act starts once a stop was requested.
+class _LogReporter:
+    """Progress lines of a slot's run, prefixed with the schedule's name."""
 
-    A KeyboardInterrupt so the executor records the run as interrupted.
-    """
-
-
-class _StopReporter:
-    """Progress lines, and the point where a requested stop takes effect."""
-
-    def __init__(self, stop: _AnyEvent, log: Callable[[str], None], prefix: str) -> None:
-        self.stop = stop
+    def __init__(self, log: Callable[[str], None], prefix: str) -> None:
         self.log = log
         self.prefix = prefix
 
     def act_started(self, act: str, iteration: int | None) -> None:
-        if self.stop.is_set():
-            raise _StopAfterAct()
+        pass
 
     def act_finished(self, outcome: ActOutcome) -> None:
         where = f" [{outcome.iteration}]" if outcome.iteration else ""
@@ -209,8 +200,6 @@ class Worker:
         stop = _AnyEvent(self._stop, lost)
         try:
             return asyncio.run(self._run_plan(claim, plan, stop))
-        except _StopAfterAct:
-            return "interrupted", "stopped"
         except NarratorError as exc:
             self.log(f"[{claim.schedule.name}] {exc}")
             return "failed", str(exc)
@@ -230,8 +219,9 @@ class Worker:
             record = self.run_database.journal.get_run(claim.run_id)
             return (record.status if record else "done"), None
         prefix = f"[{claim.schedule.name}]"
-        reporter = _StopReporter(stop, self.log, prefix)
+        reporter = _LogReporter(self.log, prefix)
         async with open_runtime(self.config, self.run_database, options, reporter) as services:
+            services.should_stop = stop.is_set  # SIGTERM / lost lease: stop after this act
             outcome = await Executor(services).run(
                 plan,
                 run_id=claim.run_id,

@@ -94,6 +94,8 @@ class Services:
     default_guild_id: str | None = None
     reporter: Reporter = field(default_factory=_SilentReporter)
     unit_of_work: Callable[[], AbstractContextManager[None]] = nullcontext
+    # asked before each act; True ends the run as "interrupted" (a worker's SIGTERM)
+    should_stop: Callable[[], bool] | None = None
 
 
 def new_run_id() -> str:
@@ -201,6 +203,10 @@ class Executor:
                 if spec.until and tpl.condition(spec.until, self._scope(rs, iteration)):
                     carousel.stopped_reason = "condition"
                     break
+        except _Stopped as stopped:
+            status, error = "interrupted", str(stopped)
+            if carousel:
+                carousel.stopped_reason = "interrupted"
         except KeyboardInterrupt:
             status, error = "interrupted", "interrupted"
             if carousel:
@@ -229,6 +235,8 @@ class Executor:
     async def _iteration(self, rs: _RunState, iteration: int | None) -> tuple[bool, Any]:
         """Run every act once. Returns (ok, error message or _BudgetStop)."""
         for group in independent_groups(rs.plan, rs.dry_run):
+            if self.s.should_stop is not None and self.s.should_stop():
+                raise _Stopped(f"stopped before act '{group[0].name}'")
             if len(group) > 1:
                 outcomes = await self._concurrently(rs, group, iteration)
                 failed = next((o for o in outcomes if o.status == "failed"), None)
@@ -536,6 +544,10 @@ class Executor:
 
     def _meta(self, rs: _RunState, act: Act, source: str) -> dict[str, Any]:
         return {"run_id": rs.run_id, "narrative": rs.plan.name, "act": act.name, "source": source}
+
+
+class _Stopped(Exception):
+    """``Services.should_stop`` said stop: the run ends, interrupted, between two acts."""
 
 
 @dataclass

@@ -76,3 +76,43 @@ def test_a_slot_whose_worker_was_killed_is_finished_by_another_and_posts_once(
     assert (slot["status"], slot["worker_id"], slot["attempts"]) == ("done", "rescuer", 2)
     assert len(deployment.messages()) == 1
     assert "resuming slot" in deployment.logs()
+
+
+def test_sigterm_finishes_the_current_act_records_the_run_and_gives_the_slot_back(
+    deployment: Deployment,
+) -> None:
+    """SIGTERM while the worker is inside an act: that act completes (its message posted once),
+    the next act does not start, the run is recorded as interrupted and the worker exits 0;
+    another worker then resumes the slot from the act that did not run."""
+    text = (deployment.root / "post.toml").read_text(encoding="utf-8")
+    text += """
+[[act]]
+name = "follow_up"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "messages.send"
+[act.input.args]
+channel_id = "{act.post.output.channel_id}"
+content = "follow-up"
+"""
+    (deployment.root / "post.toml").write_text(text, encoding="utf-8")
+    # the first send is stored, then answered 429 with a 3 s wait: the worker sits in 'post'
+    deployment.emu.inject("POST /channels/*/messages", status=429, retry_after=3, after=True)
+    name = deployment.add("--every", "1h", "--catch-up", "latest")
+    worker = deployment.start_worker("--poll", "0.1", "--lease", "30", "--worker-id", "polite")
+    wait_for(lambda: len(deployment.messages()) == 1, "the worker to post")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 0, deployment.logs()
+    assert [m["content"] for m in deployment.messages()] == [deployment.messages()[0]["content"]]
+    assert "interrupted" in deployment.logs()
+    store = deployment.store()
+    [slot] = store.slots(name)
+    assert slot["status"] != "done"
+
+    rescuer = deployment.start_worker("--once", "--lease", "30", "--worker-id", "rescuer")
+    assert rescuer.wait(timeout=120) == 0, deployment.logs()
+    [slot] = store.slots(name)
+    assert (slot["status"], slot["worker_id"]) == ("done", "rescuer")
+    contents = sorted(m["content"] for m in deployment.messages())
+    assert len(contents) == 2 and "follow-up" in contents
