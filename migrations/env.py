@@ -13,6 +13,8 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
+import narrator.state.ledger  # noqa: F401  (registers the usage ledger table)
+import narrator.state.schedules  # noqa: F401  (registers the schedule tables)
 from narrator.state.tables import metadata
 
 config = context.config
