@@ -13,9 +13,10 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-import narrator.state.ledger  # noqa: F401  (registers the usage ledger table)
-import narrator.state.schedules  # noqa: F401  (registers the schedule tables)
+from narrator.state import ledger, schedules
 from narrator.state.tables import metadata
+
+_TABLES_OF = (ledger, schedules)  # imported for their tables on the shared metadata
 
 config = context.config
 target_metadata = metadata
