@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from narrator.errors import Location, NarrativeInvalid, Problem, did_you_mean
+from narrator.errors import NarrativeInvalid, Problem, did_you_mean
 from narrator.parser.checks import (
     CONTEXT_NAMES,
     Context,
@@ -43,6 +43,7 @@ from narrator.parser.checks import (
     check_name,
     check_output_var,
     check_references,
+    plan_of,
     schema_from,
     take,
 )
@@ -128,24 +129,8 @@ def parse_botticelli(
         act = _act(state, name, acts_table[name], index, meta)
         if act is not None:
             acts.append(act)
-    line, col = ctx.locator.key(("narrative",)) if "narrative" in data else (1, 1)
-    from narrator.parser.native import default_name
-
-    return Plan(
-        name=meta.get("name") or default_name(ctx.source),
-        description=meta.get("description", ""),
-        source=ctx.source,
-        dialect="botticelli",
-        guild_id=meta.get("guild_id"),
-        model=meta.get("model"),
-        system=meta.get("system"),
-        allow_destructive=meta.get("allow_destructive", False),
-        concurrency=meta.get("concurrency", 1),
-        budget_multiplier=meta.get("budget_multiplier", 1.0),
-        carousel=plan_carousel,
-        acts=tuple(acts),
-        location=Location(ctx.source, line, col),
-    )
+    at = ctx.locator.key(("narrative",)) if "narrative" in data else (1, 1)
+    return plan_of(ctx, meta, dialect="botticelli", carousel_spec=plan_carousel, acts=acts, at=at)
 
 
 def _narrative(ctx: Context, head: Any) -> tuple[dict[str, Any], Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from narrator import commands
 from narrator.errors import Location, Problem, did_you_mean
 from narrator.parser.locate import Locator, Path
-from narrator.plan import BotCommandInput, CarouselSpec
+from narrator.plan import Act, BotCommandInput, CarouselSpec, Plan
 
 CONTEXT_NAMES = frozenset({"state", "act", "env", "carousel", "run"})
 ACT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
@@ -492,3 +492,40 @@ def schema_from(ctx: Context, value: Any, path: Path) -> dict[str, Any] | None:
         'write schema = ["title", "body"]',
     )
     return None
+
+
+def plan_of(
+    ctx: Context,
+    meta: Mapping[str, Any],
+    *,
+    dialect: str,
+    carousel_spec: CarouselSpec | None,
+    acts: list[Act],
+    at: tuple[int, int],
+) -> Plan:
+    """The Plan of a checked narrative; both dialects build it here."""
+    return Plan(
+        name=meta.get("name") or default_name(ctx.source),
+        description=meta.get("description", ""),
+        source=ctx.source,
+        dialect=dialect,  # type: ignore[arg-type]
+        guild_id=meta.get("guild_id"),
+        model=meta.get("model"),
+        system=meta.get("system"),
+        allow_destructive=meta.get("allow_destructive", False),
+        concurrency=meta.get("concurrency", 1),
+        budget_multiplier=meta.get("budget_multiplier", 1.0),
+        carousel=carousel_spec,
+        acts=tuple(acts),
+        location=Location(ctx.source, *at),
+    )
+
+
+def default_name(source: str) -> str:
+    """A narrative without a name is called after its file."""
+    import os
+
+    if source.startswith("<"):
+        return "narrative"
+    stem = os.path.splitext(os.path.basename(source))[0]
+    return stem or "narrative"

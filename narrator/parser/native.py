@@ -20,6 +20,7 @@ from narrator.parser.checks import (
     check_output_var,
     check_references,
     dotted,
+    plan_of,
     schema_from,
     strings_in,
     take,
@@ -111,34 +112,8 @@ def parse_native(ctx: Context, data: dict[str, Any]) -> Plan:
             plan_carousel = carousel(ctx, data["carousel"], ("carousel",))
 
     acts = _acts(ctx, data.get("act"), meta)
-    line, col = ctx.locator.key((head_key,)) if head is not None else (1, 1)
-    from narrator.errors import Location
-
-    return Plan(
-        name=meta.get("name") or default_name(ctx.source),
-        description=meta.get("description", ""),
-        source=ctx.source,
-        dialect="native",
-        guild_id=meta.get("guild_id"),
-        model=meta.get("model"),
-        system=meta.get("system"),
-        allow_destructive=meta.get("allow_destructive", False),
-        concurrency=meta.get("concurrency", 1),
-        budget_multiplier=meta.get("budget_multiplier", 1.0),
-        carousel=plan_carousel,
-        acts=tuple(acts),
-        location=Location(ctx.source, line, col),
-    )
-
-
-def default_name(source: str) -> str:
-    """A narrative without a name is called after its file."""
-    import os
-
-    if source.startswith("<"):
-        return "narrative"
-    stem = os.path.splitext(os.path.basename(source))[0]
-    return stem or "narrative"
+    at = ctx.locator.key((head_key,)) if head is not None else (1, 1)
+    return plan_of(ctx, meta, dialect="native", carousel_spec=plan_carousel, acts=acts, at=at)
 
 
 def _acts(ctx: Context, raw: Any, meta: dict[str, Any]) -> list[Act]:
