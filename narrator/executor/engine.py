@@ -117,6 +117,7 @@ class _RunState:
     outcomes: list[ActOutcome] = field(default_factory=list)
     done: dict[tuple[int, str], Any] = field(default_factory=dict)  # resumed acts
     tokens_used: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)  # kept in the journal's run row
 
 
 class Executor:
@@ -143,9 +144,9 @@ class Executor:
         """
         rs = _RunState(plan, run_id or new_run_id(), dry_run=False, done=dict(resume or {}))
         rs.seq = seq_start
-        summary = {"vars": dict(vars_ or {}), "dialect": plan.dialect}
+        rs.summary = {"vars": dict(vars_ or {}), "dialect": plan.dialect}
         if resume is None:
-            self.s.journal.start_run(rs.run_id, plan.name, plan.source, summary)
+            self.s.journal.start_run(rs.run_id, plan.name, plan.source, rs.summary)
         return await self._execute(rs)
 
     async def plan(self, plan: Plan) -> RunOutcome:
@@ -220,7 +221,9 @@ class Executor:
                     rs.run_id,
                     status,  # type: ignore[arg-type]
                     error=error,
-                    summary={"carousel": carousel.to_json()} if carousel else {},
+                    summary={**rs.summary, "carousel": carousel.to_json()}
+                    if carousel
+                    else rs.summary,
                 )
         return RunOutcome(
             run_id=rs.run_id,
@@ -276,7 +279,9 @@ class Executor:
         key = (iteration or 0, act.name)
         if key in rs.done:  # resumed: this act finished in the earlier attempt
             rs.acts[act.name] = tpl.ActValue(rs.done[key])
-            return ActOutcome(act.name, "done", rs.done[key], iteration=iteration)
+            resumed = ActOutcome(act.name, "done", rs.done[key], iteration=iteration)
+            rs.outcomes.append(resumed)
+            return resumed
         rs.seq += 1
         seq = rs.seq
         pending: _Pending = {}

@@ -210,3 +210,32 @@ def test_ephemeral_run_leaves_no_trace(cli: Cli) -> None:
         assert result.code == 0, result.err
         assert [a["status"] for a in result.json()["acts"]] == ["done", "done"]
     assert not (cli.cwd / "narrator.db").exists()
+
+
+def test_resume_continues_a_failed_run_with_its_vars_and_without_repeating_acts(cli: Cli) -> None:
+    """A run failing at its second act resumes with the same --var values and finishes."""
+    cli.write("narrator.toml", RECORDING_CONFIG)
+    broken = SEED.replace('channel_id = "{state.welcome_channel.id}"', 'channel_id = "${CHANNEL}"')
+    cli.write("seed.toml", broken)
+    failed = cli("run", "seed.toml", "--var", "GUILD_ID=77", "--json")
+    assert failed.code == 1
+    run_id = failed.json()["run_id"]
+    assert [a["status"] for a in failed.json()["acts"]] == ["done", "failed"]
+    assert "CHANNEL" in failed.json()["acts"][1]["error"]
+    assert run_id in failed.err and "narrator resume" in failed.err
+
+    cli.write("seed.toml", SEED)  # the fix: the file is read again on resume
+    resumed = cli("resume", run_id, "--json")
+    assert resumed.code == 0, resumed.err
+    assert resumed.json()["run_id"] == run_id
+    assert [(a["name"], a["status"]) for a in resumed.json()["acts"]] == [
+        ("setup_channel", "done"),
+        ("publish", "done"),
+    ]
+    shown = cli("runs", "show", run_id, "--json").json()
+    assert shown["status"] == "done"
+    creates = [a for a in shown["acts"] if a["name"] == "setup_channel"]
+    assert len(creates) == 1  # not done again
+    assert cli("state", "get", "discord.77.channel.welcome").code == 0  # GUILD_ID kept
+    again = cli("resume", run_id)
+    assert again.code == 2 and "only failed or interrupted runs resume" in again.err
