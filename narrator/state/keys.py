@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,9 @@ _FORBIDDEN = frozenset(
     + ["\u1680", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff"]
     + [chr(c) for c in range(0x2000, 0x200C)]
 )
+
+# One scan for both checks below (forbidden characters, lone surrogates).
+_SUSPECT = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_FORBIDDEN)) + "\ud800-\udfff]")
 
 # The largest code point; a prefix range ends just past every key that starts with it.
 _MAX_CHAR = "\U0010ffff"
@@ -43,17 +47,18 @@ def validate_key(key: object) -> str:
             f"(the limit is {MAX_KEY_LENGTH})",
             hint="use a shorter key; store long data in the value instead",
         )
-    if not _FORBIDDEN.isdisjoint(key):
-        bad = next(ch for ch in key if ch in _FORBIDDEN)
+    suspect = _SUSPECT.search(key)
+    if suspect is None:
+        return key
+    if suspect.group() in _FORBIDDEN:
+        bad = suspect.group()
         raise InvalidKey(
             f"state key {key!r} contains whitespace or a control character (U+{ord(bad):04X})",
             hint="use dots, letters, digits, '-' and '_' in keys",
         )
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in key):
-        raise InvalidKey(
-            f"state key {key!r} contains a lone surrogate", hint="keys must be valid Unicode"
-        )
-    return key
+    raise InvalidKey(
+        f"state key {key!r} contains a lone surrogate", hint="keys must be valid Unicode"
+    )
 
 
 def validate_prefix(prefix: object) -> str:
@@ -114,10 +119,14 @@ def _check_json(key: str, value: Any, path: str) -> None:
     )
 
 
+# one encoder for every value: json.dumps with options builds a new encoder per call
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def dump_value(key: str, value: Any) -> str:
     """Serialise ``value`` to compact JSON text, or raise :class:`InvalidValue` naming ``key``."""
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(value)
         text.encode("utf-8")  # lone surrogates: no engine can store them
     except (TypeError, ValueError, RecursionError):
         _check_json(key, value, "")

@@ -33,7 +33,15 @@ from narrator.state.base import (
 )
 from narrator.state.database import Gateway
 from narrator.state.keys import dump_metadata, dump_value, load_value, prefix_end, validate_key
-from narrator.state.tables import Timestamp, snapshot_entries, snapshots, state, state_history
+from narrator.state.tables import (
+    Timestamp,
+    from_micros,
+    snapshot_entries,
+    snapshots,
+    state,
+    state_history,
+    to_micros,
+)
 
 CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -64,6 +72,89 @@ def upsert(
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+# the portable path's upsert (see _state_upsert), written out for the driver
+_SQLITE_UPSERT = (
+    "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
+    "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (key) DO UPDATE SET "
+    "value = excluded.value, updated_at = excluded.updated_at, "
+    "expires_at = excluded.expires_at, metadata = excluded.metadata, "
+    "created_at = CASE WHEN state.expires_at IS NOT NULL "
+    "AND state.expires_at <= excluded.updated_at THEN excluded.created_at "
+    "ELSE state.created_at END, "
+    "version = CASE WHEN state.expires_at IS NOT NULL "
+    "AND state.expires_at <= excluded.updated_at THEN excluded.version "
+    "ELSE state.version + 1 END"
+)
+
+
+# Hot bulk reads on SQLite go straight to the driver: SQLAlchemy's per-row result
+# processing was half of get_many / list_prefix on 100,000 keys. Same SQL as the
+# portable statements; timestamps are microseconds there (tables.Timestamp).
+_SQLITE_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+
+
+def _sqlite_values(conn: Connection, keys: list[str], now: int) -> dict[str, JSON]:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    found: dict[str, str] = {}
+    for chunk in _chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT key, value FROM state WHERE key IN ({marks}) AND {_SQLITE_LIVE}"
+        found.update(raw.execute(sql, (*chunk, now)).fetchall())
+    loads = json.loads
+    return {k: loads(found[k]) for k in keys if k in found}
+
+
+def _sqlite_prefix(conn: Connection, prefix: str, now: int) -> list[StateEntry]:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    end = prefix_end(prefix)
+    where: list[str] = [_SQLITE_LIVE]
+    params: list[int | str] = [now]
+    if prefix:
+        where.append("key >= ?")
+        params.append(prefix)
+    if end is not None:
+        where.append("key < ?")
+        params.append(end)
+    sql = (
+        "SELECT key, value, created_at, updated_at, expires_at, metadata, version FROM state "
+        f"WHERE {' AND '.join(where)} ORDER BY key"
+    )
+    loads = json.loads
+    seen: dict[int, datetime] = {}  # rows written together share their timestamps
+
+    def when(micros: int) -> datetime:
+        moment = seen.get(micros)
+        if moment is None:
+            moment = seen[micros] = from_micros(micros)
+        return moment
+
+    return [
+        StateEntry(
+            key=key,
+            value=loads(value),
+            created_at=when(created),
+            updated_at=when(updated),
+            expires_at=None if expires is None else when(expires),
+            metadata=loads(meta) if meta else {},
+            version=version,
+        )
+        for key, value, created, updated, expires, meta, version in raw.execute(sql, params)
+    ]
+
+
+# one history row per key: 'update' with the live value before, or 'create'
+_SQLITE_HISTORY = (
+    "INSERT INTO state_history (key, op, before, after, run_id, act, changed_at) "
+    "SELECT k.key, CASE WHEN s.key IS NULL THEN 'create' ELSE 'update' END, s.value, "
+    "k.after, k.run_id, k.act, k.at "
+    "FROM (SELECT ? AS after, ? AS run_id, ? AS act, ? AS at, ? AS key) AS k "
+    "LEFT JOIN state AS s ON s.key = k.key "
+    "AND (s.expires_at IS NULL OR s.expires_at > ?)"
+)
 
 
 def _entry(row: Sequence[Any]) -> StateEntry:
@@ -181,6 +272,9 @@ class SqlStateRepository(RepositoryBase):
         metadata: Mapping[str, Any] | None,
         meta_text: str | None,
     ) -> None:
+        if self._gw.is_sqlite and len(rows) > 1:
+            self._write_rows_sqlite(conn, rows, now, expires_at, metadata, meta_text)
+            return
         old = self._live_values(conn, [k for k, _ in rows], now, lock=True)
         params = [
             {
@@ -208,6 +302,31 @@ class SqlStateRepository(RepositoryBase):
             for key, text in rows
         ]
         conn.execute(self._history_insert, history[0] if len(history) == 1 else history)
+
+    def _write_rows_sqlite(
+        self,
+        conn: Connection,
+        rows: list[tuple[str, str]],
+        now: datetime,
+        expires_at: datetime | None,
+        metadata: Mapping[str, Any] | None,
+        meta_text: str | None,
+    ) -> None:
+        """The batch path on SQLite: the same three steps as the portable path (read the
+        old values, upsert, history rows), sent as plain ``executemany`` on the driver.
+
+        SQLAlchemy's per-row parameter processing was most of ``set_many``'s cost
+        (benchmarks/state_bench.py); the SQL is the statement the portable path compiles.
+        """
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        at = to_micros(now)
+        until = None if expires_at is None else to_micros(expires_at)
+        run_id, act = run_and_act(metadata)
+        run_id, act = _trim(run_id, 64), _trim(act, 200)
+        # history first: each row reads its key's live value inside SQLite, before the upsert
+        raw.executemany(_SQLITE_HISTORY, [(t, run_id, act, at, k, at) for k, t in rows])
+        raw.executemany(_SQLITE_UPSERT, [(k, t, at, at, until, meta_text) for k, t in rows])
 
     # ------------------------------------------------------------------ reads
 
@@ -246,6 +365,8 @@ class SqlStateRepository(RepositoryBase):
         """Values of the keys that exist (missing and expired keys are left out)."""
         wanted = list(dict.fromkeys(check_keys(keys)))
         now = self._gw.clock()
+        if self._gw.is_sqlite:
+            return self._gw.read(lambda c: _sqlite_values(c, wanted, to_micros(now)))
 
         def read(conn: Connection) -> dict[str, JSON]:
             found: dict[str, JSON] = {}
@@ -260,6 +381,8 @@ class SqlStateRepository(RepositoryBase):
     def list_prefix(self, prefix: str) -> list[StateEntry]:
         check_prefix(prefix)
         now = self._gw.clock()
+        if self._gw.is_sqlite:
+            return self._gw.read(lambda c: _sqlite_prefix(c, prefix, to_micros(now)))
         stmt = (
             sa.select(*_ENTRY_COLUMNS).where(self._range(prefix), self._live(now)).order_by(_c.key)
         )
