@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli import Cli
+from tests.e2e.emulator import discord_cli, emulator
+
+__all__ = ["cli", "discord_cli", "emulator"]  # fixtures
 
 
 @pytest.fixture
