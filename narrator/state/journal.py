@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from narrator.errors import InvalidValue
 from narrator.protocols import ActRecord, RunRecord, RunStatus
 from narrator.state.database import Gateway
 from narrator.state.sql import upsert
-from narrator.state.tables import run_acts, runs
+from narrator.state.tables import run_acts, runs, to_micros
 
 
 def _dump(what: str, value: Any) -> str | None:
@@ -95,6 +96,9 @@ class SqlRunJournal:
             "started_at": record.started_at,
             "finished_at": record.finished_at,
         }
+        if self._gw.is_sqlite:  # the hot path of every act: straight to the driver
+            self._gw.write(lambda c: _sqlite_act_upsert(c, params))
+            return
         self._gw.write(lambda c: c.execute(self._act_upsert, params))
 
     def finish_run(
@@ -133,3 +137,38 @@ class SqlRunJournal:
         """Newest first, without their acts (``get_run`` has them)."""
         stmt = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
         return self._gw.read(lambda c: [_run(r) for r in c.execute(stmt)])
+
+
+_SQLITE_ACT_UPSERT = (
+    "INSERT INTO run_acts (run_id, seq, name, iteration, status, output, error, "
+    "started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (run_id, seq) DO UPDATE SET name = excluded.name, "
+    "iteration = excluded.iteration, status = excluded.status, output = excluded.output, "
+    "error = excluded.error, started_at = excluded.started_at, "
+    "finished_at = excluded.finished_at"
+)
+
+
+def _sqlite_act_upsert(conn: Connection, params: dict[str, Any]) -> None:
+    """The same upsert as the portable statement; timestamps as microseconds (tables.Timestamp)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    started, finished = params["started_at"], params["finished_at"]
+    raw.execute(
+        _SQLITE_ACT_UPSERT,
+        (
+            params["run_id"],
+            params["seq"],
+            params["name"],
+            params["iteration"],
+            params["status"],
+            params["output"],
+            params["error"],
+            None if started is None else to_micros(_aware(started)),
+            None if finished is None else to_micros(_aware(finished)),
+        ),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -272,7 +272,7 @@ class SqlStateRepository(RepositoryBase):
         metadata: Mapping[str, Any] | None,
         meta_text: str | None,
     ) -> None:
-        if self._gw.is_sqlite and len(rows) > 1:
+        if self._gw.is_sqlite:
             self._write_rows_sqlite(conn, rows, now, expires_at, metadata, meta_text)
             return
         old = self._live_values(conn, [k for k, _ in rows], now, lock=True)
@@ -312,8 +312,8 @@ class SqlStateRepository(RepositoryBase):
         metadata: Mapping[str, Any] | None,
         meta_text: str | None,
     ) -> None:
-        """The batch path on SQLite: the same three steps as the portable path (read the
-        old values, upsert, history rows), sent as plain ``executemany`` on the driver.
+        """Writes on SQLite: the same steps as the portable path (history row with the old
+        value, upsert), sent as plain ``executemany`` on the driver.
 
         SQLAlchemy's per-row parameter processing was most of ``set_many``'s cost
         (benchmarks/state_bench.py); the SQL is the statement the portable path compiles.
