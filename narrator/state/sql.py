@@ -8,7 +8,7 @@ Prefix scans are index ranges (``key >= p AND key < p_next``), never ``LIKE``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,6 +107,36 @@ def _sqlite_values(conn: Connection, keys: list[str], now: int) -> dict[str, JSO
     return {k: loads(found[k]) for k in keys if k in found}
 
 
+_SQLITE_ENTRY = (
+    "SELECT key, value, created_at, updated_at, expires_at, metadata, version FROM state"
+)
+
+
+def _sqlite_entries(conn: Connection, keys: list[str], now: int) -> dict[str, StateEntry]:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    found: dict[str, StateEntry] = {}
+    for chunk in _chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        sql = f"{_SQLITE_ENTRY} WHERE key IN ({marks}) AND {_SQLITE_LIVE}"
+        for row in raw.execute(sql, (*chunk, now)):
+            found[row[0]] = _raw_entry(row, from_micros)
+    return found
+
+
+def _raw_entry(row: Sequence[Any], when: Callable[[int], datetime]) -> StateEntry:
+    key, value, created, updated, expires, meta, version = row
+    return StateEntry(
+        key=key,
+        value=json.loads(value),
+        created_at=when(created),
+        updated_at=when(updated),
+        expires_at=None if expires is None else when(expires),
+        metadata=json.loads(meta) if meta else {},
+        version=version,
+    )
+
+
 def _sqlite_prefix(conn: Connection, prefix: str, now: int) -> list[StateEntry]:
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -119,11 +149,7 @@ def _sqlite_prefix(conn: Connection, prefix: str, now: int) -> list[StateEntry]:
     if end is not None:
         where.append("key < ?")
         params.append(end)
-    sql = (
-        "SELECT key, value, created_at, updated_at, expires_at, metadata, version FROM state "
-        f"WHERE {' AND '.join(where)} ORDER BY key"
-    )
-    loads = json.loads
+    sql = f"{_SQLITE_ENTRY} WHERE {' AND '.join(where)} ORDER BY key"
     seen: dict[int, datetime] = {}  # rows written together share their timestamps
 
     def when(micros: int) -> datetime:
@@ -132,18 +158,7 @@ def _sqlite_prefix(conn: Connection, prefix: str, now: int) -> list[StateEntry]:
             moment = seen[micros] = from_micros(micros)
         return moment
 
-    return [
-        StateEntry(
-            key=key,
-            value=loads(value),
-            created_at=when(created),
-            updated_at=when(updated),
-            expires_at=None if expires is None else when(expires),
-            metadata=loads(meta) if meta else {},
-            version=version,
-        )
-        for key, value, created, updated, expires, meta, version in raw.execute(sql, params)
-    ]
+    return [_raw_entry(row, when) for row in raw.execute(sql, params)]
 
 
 # one history row per key: 'update' with the live value before, or 'create'
@@ -340,6 +355,8 @@ class SqlStateRepository(RepositoryBase):
         """The entries of those keys that exist, in one query (missing and expired left out)."""
         wanted = list(dict.fromkeys(check_keys(keys)))
         now = self._gw.clock()
+        if self._gw.is_sqlite:
+            return self._gw.read(lambda c: _sqlite_entries(c, wanted, to_micros(now)))
 
         def read(conn: Connection) -> dict[str, StateEntry]:
             found: dict[str, StateEntry] = {}
