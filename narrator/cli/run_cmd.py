@@ -287,6 +287,10 @@ def render_plan(outcome: RunOutcome) -> list[str]:
         if act.status == "failed":
             lines.append(f"  ✗     {act.name}  {act.error}")
             continue
+        if act.changes and all(c.get("action") == "unchanged" for c in act.changes):
+            what = ", ".join(str(c.get("resource", "")) for c in act.changes)
+            lines.append(f"  =     {act.name}  (unchanged: {what})")
+            continue
         lines.append(f"  run   {act.name}")
         for change in act.changes:
             action = str(change.get("action", "run"))
