@@ -13,32 +13,7 @@ from narrator.parser import parse
 from narrator.protocols import ModelRequest
 from narrator.state.memory import MemoryRunJournal, MemoryStateRepository
 from narrator.testing import FakeClock, RecordingPlatform, ScriptedModel, StaticPlatforms
-
-SEED = """
-[narrative]
-name = "seed"
-
-[[act]]
-name = "setup_channel"
-output_var = "welcome_channel"
-skip_if = "{state.discord.${GUILD_ID}.channel.welcome}"
-[[act.input]]
-type = "bot_command"
-platform = "discord"
-command = "channels.create"
-[act.input.args]
-guild_id = "${GUILD_ID}"
-name = "welcome"
-
-[[act]]
-name = "publish"
-[[act.input]]
-type = "bot_command"
-command = "messages.send"
-[act.input.args]
-channel_id = "{state.welcome_channel.id}"
-content = "hello"
-"""
+from tests.seed import SEED
 
 
 class World:

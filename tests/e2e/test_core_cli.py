@@ -6,33 +6,7 @@ import json
 
 from tests.e2e.cli import RECORDING_CONFIG, Cli
 from tests.providers.openai_server import OpenAIServer, Reply
-
-SEED = """
-[narrative]
-name = "seed"
-
-[[act]]
-name = "setup_channel"
-output_var = "welcome_channel"
-skip_if = "{state.discord.${GUILD_ID}.channel.welcome}"
-[[act.input]]
-type = "bot_command"
-platform = "discord"
-command = "channels.create"
-[act.input.args]
-guild_id = "${GUILD_ID}"
-name = "welcome"
-
-[[act]]
-name = "publish"
-[[act.input]]
-type = "bot_command"
-platform = "discord"
-command = "messages.send"
-[act.input.args]
-channel_id = "{state.welcome_channel.id}"
-content = "Welcome!"
-"""
+from tests.seed import SEED
 
 
 def test_seed_scenario_across_two_processes(cli: Cli) -> None:
