@@ -31,7 +31,7 @@ echo "== installing narrator and its test dependencies"
 "$VENV/bin/python" -c "import narrator, pytest, psycopg" # fail early if the install did not work
 
 echo "== ruff"
-"$VENV/bin/ruff" check narrator tests benchmarks migrations
+"$VENV/bin/ruff" check narrator tests benchmarks
 echo "== mypy --strict"
 "$VENV/bin/mypy" --strict narrator
 echo "== pytest"

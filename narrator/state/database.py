@@ -30,8 +30,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_ATTEMPTS = 8
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
-_POSTGRES_HINT = "pip install 'narrator[postgres]' (it brings psycopg, the PostgreSQL driver)"
+_POSTGRES_HINT = "pip install 'narrator-workflows[postgres]' (it brings psycopg, the PostgreSQL driver)"
 
 
 def normalise_url(url: str) -> str:
@@ -104,10 +103,28 @@ def translate(error: BaseException, url: str) -> NarratorError:
 
 
 @cache
+def migrations_dir() -> Path:
+    """Where the Alembic environment ships: inside the package (``narrator/migrations``).
+
+    Found through :mod:`importlib.resources`, so a wheel, ``pip install --user``
+    or pipx install finds it exactly like a checkout does.
+    """
+    from importlib.resources import files
+
+    path = Path(str(files("narrator.migrations")))
+    if not (path / "env.py").is_file() or not (path / "versions").is_dir():
+        raise StateError(
+            f"narrator's database migrations are missing from its installation ({path})",
+            hint="reinstall narrator (pip install --force-reinstall narrator-workflows)",
+        )
+    return path
+
+
+@cache
 def head_revisions() -> frozenset[str]:
     """Head revision ids, read from the migration files with a regex (no alembic import)."""
     revisions: dict[str, tuple[str, ...]] = {}
-    for path in MIGRATIONS_DIR.glob("versions/*.py"):
+    for path in migrations_dir().glob("versions/*.py"):
         source = path.read_text(encoding="utf-8")
         rev = re.search(r"^revision(?:\s*:\s*[^=]+)?\s*=\s*['\"]([^'\"]+)['\"]", source, re.M)
         down = re.search(r"^down_revision(?:\s*:\s*[^=]+)?\s*=\s*(.+)$", source, re.M)
@@ -140,12 +157,22 @@ def _run_alembic(conn: Connection) -> list[str]:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
+    from alembic.util import CommandError
+
     config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["connection"] = conn
-    script = ScriptDirectory.from_config(config)
-    before = set(MigrationContext.configure(conn).get_current_heads())
-    command.upgrade(config, "heads")
+    try:
+        script = ScriptDirectory.from_config(config)
+        before = set(MigrationContext.configure(conn).get_current_heads())
+        command.upgrade(config, "heads")
+    except CommandError as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
+        raise StateError(
+            f"cannot migrate the database: {detail}",
+            hint="the database may come from a newer narrator; upgrade narrator "
+            "(pip install -U narrator-workflows) or point --database at another file",
+        ) from None
     applied: list[str] = []
     for rev in script.walk_revisions("base", "heads"):
         if rev.revision in before:
@@ -379,11 +406,38 @@ def open_database(
     """
     url = normalise_url(url)
     engine = create_engine(url)
+    created = _new_sqlite_file(engine)
     database = Database(url, engine, clock=clock, retention=retention)
     if migrate:
         try:
             database.upgrade()
-        except BaseException:
+        except BaseException as error:
             engine.dispose()
+            if created is not None:
+                _remove_sqlite_files(created)
+            if isinstance(error, Exception) and not isinstance(error, NarratorError):
+                raise translate(error, url) from None
             raise
     return database
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file of a SQLite database (None for memory or another engine)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(engine.url.database))
+
+
+def _new_sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite file this open is about to create, or None when it exists already."""
+    path = sqlite_path(engine)
+    return path if path is not None and not path.exists() else None
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    """A failed first open leaves nothing behind: the file and its WAL companions."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            Path(str(path) + suffix).unlink()
+        except OSError:
+            pass
