@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -30,7 +30,9 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_ATTEMPTS = 8
-_POSTGRES_HINT = "pip install 'narrator-workflows[postgres]' (it brings psycopg, the PostgreSQL driver)"
+_POSTGRES_HINT = (
+    "pip install 'narrator-workflows[postgres]' (it brings psycopg, the PostgreSQL driver)"
+)
 
 
 def normalise_url(url: str) -> str:
@@ -156,7 +158,6 @@ def _run_alembic(conn: Connection) -> list[str]:
     from alembic.config import Config as AlembicConfig
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-
     from alembic.util import CommandError
 
     config = AlembicConfig()
@@ -437,7 +438,5 @@ def _new_sqlite_file(engine: Engine) -> Path | None:
 def _remove_sqlite_files(path: Path) -> None:
     """A failed first open leaves nothing behind: the file and its WAL companions."""
     for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
+        with suppress(OSError):
             Path(str(path) + suffix).unlink()
-        except OSError:
-            pass
