@@ -141,6 +141,11 @@ class CommandCall:
     dry_run: bool = False  # plan: read what you must, write nothing, report changes
     default_guild_id: str | None = None
     lookup: Callable[[str], Any] | None = None  # read a state value (None when missing)
+    # Set on resume when this act was `running` at a crash: the moment the earlier
+    # attempt started. Before repeating an effect, the platform asks the remote
+    # side whether it already happened since then (a sent message, a pinned one)
+    # and adopts it instead of doing it twice.
+    reconcile_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

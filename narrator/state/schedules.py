@@ -73,6 +73,10 @@ schedules = sa.Table(
     sa.Column("last_run_at", Timestamp(), nullable=True),
     sa.Column("last_status", sa.String(16), nullable=True),
     sa.Column("last_run_id", sa.String(64), nullable=True),
+    # what was scheduled (migration 0004): the text, nested files, and their hash
+    sa.Column("narrative_text", sa.Text(), nullable=True),
+    sa.Column("narrative_files", JsonText(), nullable=True),
+    sa.Column("narrative_hash", sa.String(64), nullable=True),
 )
 
 schedule_slots = sa.Table(

@@ -159,6 +159,25 @@ runs = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("started_at", Timestamp(), nullable=False, index=True),
     sa.Column("finished_at", Timestamp(), nullable=True),
+    # ownership (migration 0004): who runs it, and until when its lease holds
+    sa.Column("owner_host", sa.String(200), nullable=True),
+    sa.Column("owner_pid", sa.Integer(), nullable=True),
+    sa.Column("owner_token", sa.String(64), nullable=True),
+    sa.Column("lease_expires_at", Timestamp(), nullable=True),
+    sa.Index("ix_runs_status", "status"),
+)
+
+# One row per held lock (migration 0004): one run of a narrative at a time.
+locks = sa.Table(
+    "locks",
+    metadata,
+    sa.Column("name", sa.String(512), primary_key=True),
+    sa.Column("owner_host", sa.String(200), nullable=False),
+    sa.Column("owner_pid", sa.Integer(), nullable=False),
+    sa.Column("owner_token", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("acquired_at", Timestamp(), nullable=False),
+    sa.Column("expires_at", Timestamp(), nullable=False),
 )
 
 run_acts = sa.Table(
