@@ -475,9 +475,10 @@ def _nested(state: _File, stem: str, path: Path, act: _Act) -> None:
     if full in state.stack:
         ctx.value_problem(path, f"nested narrative '{filename}' includes itself; break the cycle")
         return
+    from narrator.parser.stored import read_nested  # disk, or a schedule's stored copies
+
     try:
-        with open(full, encoding="utf-8") as handle:
-            text = handle.read()
+        text = read_nested(full)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         ctx.value_problem(
