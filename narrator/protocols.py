@@ -153,6 +153,7 @@ class CommandResult:
     """What a command produced, plus the state keys it wants written.
 
     ``captures`` maps state keys (``discord.{guild}.channel.{name}``) to values;
+    a value of None removes the key (the id of a resource the command deleted);
     ``changes`` describes what a convergent command did or would do, for ``plan``.
     """
 

@@ -104,6 +104,7 @@ def new_run_id() -> str:
 
 
 _Pending = dict[str, tuple[Any, dict[str, Any]]]  # an act's state writes, committed at its end
+_DELETE: Any = object()  # a pending value that removes its key (a capture of None)
 
 
 @dataclass
@@ -322,7 +323,10 @@ class Executor:
             # captures, output_var and the journal row commit together
             with self.s.unit_of_work():
                 for state_key, (value, meta) in pending.items():
-                    self.s.state.set(state_key, value, metadata=meta)
+                    if value is _DELETE:
+                        self.s.state.delete(state_key)
+                    else:
+                        self.s.state.set(state_key, value, metadata=meta)
                 self.s.journal.record_act(record)
         self.s.reporter.act_finished(outcome)
         return outcome
@@ -424,7 +428,7 @@ class Executor:
                 mentions=mentions,
                 dry_run=rs.dry_run,
                 default_guild_id=guild,
-                lookup=lambda key: pending[key][0] if key in pending else self.s.state.get(key),
+                lookup=lambda key: _pending_value(pending, key, self.s.state),
             )
             result = await platform.execute(call)
             outputs.append(result.output)
@@ -435,7 +439,7 @@ class Executor:
                 if rs.plan.dialect == "botticelli":
                     captures.update(botticelli_captures(command, result.output))
                 for key, value in captures.items():
-                    pending[key] = (value, meta)
+                    pending[key] = (_DELETE if value is None else value, meta)
             elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
                 changes.append({"action": "run", "resource": command.command})
         output: Any = outputs[0] if len(outputs) == 1 else outputs
@@ -621,6 +625,14 @@ _BOTTICELLI_ID_FIELDS = (
     "event_id",
     "sticker_id",
 )
+
+
+def _pending_value(pending: _Pending, key: str, state: StateRepository) -> Any:
+    """What ``key`` holds for the act so far: its pending write, else the stored value."""
+    if key in pending:
+        value = pending[key][0]
+        return None if value is _DELETE else value
+    return state.get(key)
 
 
 def botticelli_captures(command: BotCommandInput, output: Any) -> dict[str, str]:

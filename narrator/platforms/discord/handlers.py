@@ -155,7 +155,7 @@ async def channels_edit(p: P, c: Call) -> CommandResult:
 @command("channels.delete")
 async def channels_delete(p: P, c: Call) -> CommandResult:
     cid = c.id("channel_id")
-    await p.http.request(
+    gone = await p.http.request(
         "DELETE",
         "/channels/{channel_id}",
         channel_id=cid,
@@ -164,7 +164,24 @@ async def channels_delete(p: P, c: Call) -> CommandResult:
         permission="manage_channels",
     )
     p.forget_channel(cid)
-    return ok({"id": cid})
+    forgotten: dict[str, Any] = {}
+    if isinstance(gone, dict) and gone.get("guild_id") and gone.get("name"):
+        what = "category" if gone.get("type") == 4 else "channel"
+        forgotten = _forget(c, str(gone["guild_id"]), what, str(gone["name"]), cid)
+    return ok({"id": cid}, forgotten)
+
+
+def _forget(c: Call, guild_id: str, what: str, name: str, deleted_id: str) -> dict[str, Any]:
+    """Captures that remove the keys naming a deleted resource (None deletes a key).
+
+    Only a key that still holds the deleted id goes: another resource of the
+    same name captured since keeps its key. The declared spec of a convergent
+    ``*.ensure`` goes with it, so the next run recreates the resource.
+    """
+    key = name_key(guild_id, what, name)
+    if str(c.lookup(key)) != deleted_id:
+        return {}
+    return {key: None, f"discord.{guild_id}.spec.{what}.{key_segment(name)}": None}
 
 
 @command("channels.create_invite")
@@ -246,6 +263,8 @@ async def roles_edit(p: P, c: Call) -> CommandResult:
 async def roles_delete(p: P, c: Call) -> CommandResult:
     g = c.guild()
     rid = await p.resolve_role(c, c.need("role"))
+    roles = await p.roles(g)
+    name = roles[rid]["name"] if rid in roles else None
     await p.http.request(
         "DELETE",
         "/guilds/{guild_id}/roles/{role_id}",
@@ -255,9 +274,8 @@ async def roles_delete(p: P, c: Call) -> CommandResult:
         what=f"delete role {rid}",
         permission="manage_roles",
     )
-    roles = await p.roles(g)
     roles.pop(rid, None)
-    return ok({"id": rid})
+    return ok({"id": rid}, _forget(c, g, "role", str(name), rid) if name else {})
 
 
 async def _member_role(p: P, c: Call, method: str) -> CommandResult:
@@ -1057,6 +1075,16 @@ async def webhooks_list(p: P, c: Call) -> CommandResult:
 @command("webhooks.delete")
 async def webhooks_delete(p: P, c: Call) -> CommandResult:
     wid = c.id("webhook_id")
+    hook: dict[str, Any] | None = None
+    if c.guild_id:  # its name, to drop the captured key (DELETE answers 204)
+        hooks = await p.http.request(
+            "GET",
+            "/guilds/{guild_id}/webhooks",
+            guild_id=c.guild_id,
+            what=f"list webhooks of guild {c.guild_id}",
+            permission="manage_webhooks",
+        )
+        hook = next((h for h in hooks if str(h.get("id")) == wid), None)
     await p.http.request(
         "DELETE",
         "/webhooks/{webhook_id}",
@@ -1064,7 +1092,11 @@ async def webhooks_delete(p: P, c: Call) -> CommandResult:
         what=f"delete webhook {wid}",
         permission="manage_webhooks",
     )
-    return ok({"id": wid})
+    forgotten: dict[str, Any] = {}
+    if hook is not None and hook.get("name"):
+        g = str(hook.get("guild_id") or c.guild_id)
+        forgotten = _forget(c, g, "webhook", str(hook["name"]), wid)
+    return ok({"id": wid}, forgotten)
 
 
 @command("webhooks.send")
