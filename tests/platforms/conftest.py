@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ class Harness:
         model_text_keys: frozenset[str] = frozenset(),
         mentions: tuple[str, ...] | None = None,
         key: str | None = None,
+        reconcile_since: datetime | None = None,
         **args: Any,
     ) -> CommandResult:
         self.calls += 1
@@ -51,6 +53,7 @@ class Harness:
             dry_run=dry_run,
             default_guild_id=GUILD,
             lookup=self.state.get,
+            reconcile_since=reconcile_since,
         )
         result = await self.platform.execute(call)
         if not dry_run:

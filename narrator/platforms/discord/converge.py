@@ -32,6 +32,7 @@ from narrator.platforms.discord.platform import (
     role_out,
     role_payload,
 )
+from narrator.platforms.discord.reconcile import find_ensured
 from narrator.platforms.discord.text import KIND_NAMES, normalize_channel_name
 from narrator.platforms.discord.transport import permission_bits, permission_names
 from narrator.protocols import CommandResult
@@ -432,6 +433,7 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
     declared = fingerprint({"content": content, "pin": bool(pin)})
     resource = f"message {key_name} in #{channel['name']}"
     stored = c.lookup(key)
+    owner = f"ensure:{cid}:{key_segment(key_name)}"  # who claims the message in this run
     existing: dict[str, Any] | None = None
     if stored:
         try:
@@ -445,6 +447,17 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
             )
         except ResourceNotFound:
             existing = None
+    found_by_id = existing is not None
+    adopted = False
+    if existing is None:
+        # No verified stored id: the bot's message with this content may be there
+        # already (a crash after the send, before the commit): adopt it.
+        existing = await find_ensured(
+            p, c, cid, content, owner, pinned_first=bool(pin), what=f"#{channel['name']}"
+        )
+        adopted = existing is not None
+    if existing is not None:
+        p.claimed[existing["id"]] = owner
 
     if existing is None:
         change = {
@@ -456,12 +469,12 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
             change["reason"] = "deleted out of band; will be re-sent"
         if c.dry_run:
             return CommandResult(output=None, changes=[change], wrote=False)
-        seed = Call(
-            replace(c.raw, idempotency_key=f"{c.raw.idempotency_key}:{stored or ''}"),
-            c.args,
-            c.guild_id,
-        )
-        sent = (await p.send_text(seed, cid, content, what=f"send {resource}"))[0]
+        # The nonce depends on what is declared, not on the run: a re-run within
+        # Discord's nonce window is deduplicated by Discord itself as well.
+        seed_key = f"{owner}:{declared}:{stored or ''}"
+        seed = Call(replace(c.raw, idempotency_key=seed_key), c.args, c.guild_id)
+        sent = (await p.send_text(seed, cid, content, what=f"send {resource}", reconcile=False))[0]
+        p.claimed[sent["id"]] = owner
         if pin:
             await _pin(p, cid, sent["id"], resource)
             sent["pinned"] = True
@@ -473,10 +486,12 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
         diff["content"] = [existing.get("content"), content]
     if pin is not None and bool(existing.get("pinned")) != bool(pin):
         diff["pinned"] = [bool(existing.get("pinned")), bool(pin)]
-    action = _classify(c, True, spec_key, declared, diff)
+    action = _classify(c, found_by_id, spec_key, declared, diff)
     change = {"action": action, "resource": resource, "fields": diff}
     if action == "drift":
         change["reason"] = "changed out of band; will be restored"
+    if adopted:
+        change["reason"] = "adopted the bot's message already in the channel (same content)"
     captures = {key: existing["id"], spec_key: declared}
     if not diff or c.dry_run:
         if c.dry_run:
@@ -499,7 +514,7 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
         else:
             await p.http.request(
                 "DELETE",
-                "/channels/{channel_id}/pins/{message_id}",
+                "/channels/{channel_id}/messages/pins/{message_id}",
                 channel_id=cid,
                 message_id=existing["id"],
                 what=f"unpin {resource}",
@@ -512,7 +527,7 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
 async def _pin(p: P, cid: str, mid: str, resource: str) -> None:
     await p.http.request(
         "PUT",
-        "/channels/{channel_id}/pins/{message_id}",
+        "/channels/{channel_id}/messages/pins/{message_id}",
         channel_id=cid,
         message_id=mid,
         what=f"pin {resource}",

@@ -6,6 +6,7 @@ from typing import Any
 
 from narrator.commands import key_segment
 from narrator.errors import PlatformError
+from narrator.platforms.discord import reconcile
 from narrator.platforms.discord.platform import (
     Call,
     DiscordPlatform,
@@ -113,7 +114,7 @@ async def channels_create(p: P, c: Call) -> CommandResult:
     kind = kind_of(c)
     name = str(c.need("name"))
     parent = await p.resolve_category(c, c.get("category")) if kind != 4 else None
-    created = await p.http.request(
+    created = await reconcile.created_channel(p, c, g, name, kind) or await p.http.request(
         "POST",
         "/guilds/{guild_id}/channels",
         guild_id=g,
@@ -228,7 +229,7 @@ async def roles_get(p: P, c: Call) -> CommandResult:
 async def roles_create(p: P, c: Call) -> CommandResult:
     g = c.guild()
     name = str(c.need("name"))
-    role = await p.http.request(
+    role = await reconcile.created_role(p, c, g, name) or await p.http.request(
         "POST",
         "/guilds/{guild_id}/roles",
         guild_id=g,
@@ -528,7 +529,7 @@ async def _pin(p: P, c: Call, method: str) -> CommandResult:
     cid, mid = c.id("channel_id"), c.id("message_id")
     await p.http.request(
         method,
-        "/channels/{channel_id}/pins/{message_id}",
+        "/channels/{channel_id}/messages/pins/{message_id}",
         channel_id=cid,
         message_id=mid,
         reason=c.get("reason"),
@@ -882,7 +883,8 @@ async def events_create(p: P, c: Call) -> CommandResult:
     body.setdefault("entity_type", 3)
     if body["entity_type"] == 3:
         body.setdefault("entity_metadata", {"location": c.get("location", "TBA")})
-    event = await p.http.request(
+    name = str(c.get("name") or "")
+    event = await reconcile.created_event(p, c, g, _EVENTS, name) or await p.http.request(
         "POST",
         _EVENTS,
         guild_id=g,
@@ -1037,7 +1039,7 @@ def webhook_out(h: dict[str, Any]) -> dict[str, Any]:
 async def webhooks_create(p: P, c: Call) -> CommandResult:
     cid = c.id("channel_id")
     name = str(c.need("name"))
-    hook = await p.http.request(
+    hook = await reconcile.created_webhook(p, c, cid, name) or await p.http.request(
         "POST",
         "/channels/{channel_id}/webhooks",
         channel_id=cid,

@@ -224,6 +224,9 @@ class DiscordPlatform:
         self.http = Transport(token, api_base=api_base, timeout=timeout)
         self.default_guild_id = default_guild_id
         self._guilds: dict[str, GuildCache] = {}
+        # id → who created or adopted it in this run (an ensure key, an idempotency
+        # key): another act never adopts it (reconcile.py)
+        self.claimed: dict[str, str] = {}
 
     async def aclose(self) -> None:
         await self.http.close()
@@ -400,17 +403,29 @@ class DiscordPlatform:
 
     # ------------------------------------------------------------------ message sending
     async def send_text(
-        self, call: Call, channel_id: str, content: str, *, what: str
+        self, call: Call, channel_id: str, content: str, *, what: str, reconcile: bool = True
     ) -> list[dict[str, Any]]:
-        """Send ``content`` (split when long) with nonces derived from the idempotency key."""
+        """Send ``content`` (split when long) with nonces derived from the idempotency key.
+
+        On a resumed act (``reconcile_since``), the parts Discord already has are
+        adopted and only the rest is sent (:mod:`~narrator.platforms.discord.reconcile`).
+        """
+        from narrator.platforms.discord.reconcile import sent_parts
+
         mentions = await self.mentions_for(call)
         chunks = [c for c in split_message(content) if c.strip()] or [content]
+        nonces = [_nonce(call.raw.idempotency_key, i) for i in range(len(chunks))]
         sent: list[dict[str, Any]] = []
+        if reconcile and call.raw.reconcile_since is not None:
+            since = call.raw.reconcile_since
+            sent = await sent_parts(self, call, channel_id, chunks, nonces, since)
         for index, chunk in enumerate(chunks):
+            if index < len(sent):
+                continue
             payload: dict[str, Any] = {
                 "content": chunk,
                 "allowed_mentions": mentions,
-                "nonce": _nonce(call.raw.idempotency_key, index),
+                "nonce": nonces[index],
                 "enforce_nonce": True,
             }
             if index == 0 and call.get("embeds"):
@@ -429,6 +444,7 @@ class DiscordPlatform:
                 permission="send_messages",
                 safe_to_repeat=True,
             )
+            self.claimed[message["id"]] = call.raw.idempotency_key
             sent.append(message)
         return sent
 

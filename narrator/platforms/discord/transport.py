@@ -99,6 +99,7 @@ class Transport:
         self._route = type("NarratorRoute", (Route,), {"BASE": self.api_base})
         self._client: discord.Client | None = None
         self._opened = False
+        self.user_id: str | None = None  # the bot's user id, known once logged in
 
     async def open(self) -> None:
         if self._opened:
@@ -112,7 +113,7 @@ class Transport:
         previous = Route.BASE
         Route.BASE = self.api_base
         try:
-            await client.http.static_login(self._token)
+            me: Any = await client.http.static_login(self._token)
         except BaseException as exc:
             await client.http.close()
             if isinstance(exc, Exception):
@@ -122,6 +123,8 @@ class Transport:
             Route.BASE = previous
         self._client = client
         self._opened = True
+        if isinstance(me, dict) and me.get("id"):
+            self.user_id = str(me["id"])
 
     async def close(self) -> None:
         if self._client is not None:

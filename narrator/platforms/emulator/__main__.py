@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from narrator.config import SANDBOX_GUILD_ID
-from narrator.platforms.emulator.app import Emulator
+from narrator.platforms.emulator.app import DEFAULT_NONCE_TTL, Emulator
 from narrator.platforms.emulator.world import World, fresh_world
 
 
@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="'METHOD /path=LIMIT/SECONDS'",
         help="e.g. 'POST /channels/{channel_id}/messages=20/1'",
     )
+    parser.add_argument(
+        "--nonce-ttl",
+        type=float,
+        default=DEFAULT_NONCE_TTL,
+        metavar="SECONDS",
+        help="how long a message nonce dedupes a send (Discord: a few minutes)",
+    )
     args = parser.parse_args(argv)
     state = Path(args.state) if args.state else None
     if state and state.exists():
@@ -43,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         key, _, spec = item.rpartition("=")
         limit, _, per = spec.partition("/")
         limits[key] = (int(limit), float(per or 1))
-    emulator = Emulator(world, rate_limits=limits, host=args.host, port=args.port)
+    emulator = Emulator(
+        world, rate_limits=limits, host=args.host, port=args.port, nonce_ttl=args.nonce_ttl
+    )
 
     async def serve() -> None:
         stop = asyncio.Event()

@@ -3,7 +3,9 @@
 Realistic where discord.py looks: ``Content-Type: application/json`` exactly,
 ``X-RateLimit-*`` headers on every answer, 429 with ``Via`` and a JSON
 ``retry_after``, Discord's error bodies and codes, permission checks for the
-bot's role, nonce + ``enforce_nonce`` dedupe. Tests and benchmarks read the
+bot's role, nonce + ``enforce_nonce`` dedupe for ``nonce_ttl`` seconds (Discord
+honours a nonce for a few minutes only; ``DELETE /_emulator/nonces`` forgets them
+all at once). Tests and benchmarks read the
 request log; faults (429/5xx for the next N requests on a route) are injectable
 in-process or over ``/_emulator/faults`` from another process.
 """
@@ -23,10 +25,13 @@ from typing import Any
 
 from aiohttp import web
 
-from narrator.platforms.emulator.world import PERMISSIONS, World
+from narrator.platforms.emulator.world import PERMISSIONS, World, snowflake_time_ms
 
 API_PREFIX = "/api/v10"
 DEFAULT_LIMIT: tuple[int, float] = (50, 1.0)
+# How long a message nonce dedupes a send (and is returned on the message). Discord
+# documents "a few minutes"; tests shorten it or forget nonces at once.
+DEFAULT_NONCE_TTL = 300.0
 
 Handler = Callable[["Ctx"], Awaitable[tuple[int, Any]]]
 
@@ -162,6 +167,12 @@ def _now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
+def _now_iso_ms() -> str:
+    now = time.time()
+    micros = int(now * 1e6) % 1_000_000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{micros:06d}+00:00"
+
+
 _MENTION_USER = re.compile(r"<@!?(\d+)>")
 _MENTION_ROLE = re.compile(r"<@&(\d+)>")
 THREAD_TYPES = {10, 11, 12}
@@ -178,8 +189,10 @@ class Emulator:
         default_limit: tuple[int, float] = DEFAULT_LIMIT,
         host: str = "127.0.0.1",
         port: int = 0,
+        nonce_ttl: float = DEFAULT_NONCE_TTL,
     ) -> None:
         self.world = world or World()
+        self.nonce_ttl = nonce_ttl
         self.host, self.port = host, port
         self.log: list[LogEntry] = []
         self.faults: list[Fault] = []
@@ -236,6 +249,23 @@ class Emulator:
         """Make the next ``count`` requests matching ``"METHOD /path/glob"`` fail."""
         self.faults.append(Fault(pattern, status, count, retry_after, after))
 
+    def forget_nonces(self) -> int:
+        """Forget every message nonce now, as Discord does after a few minutes.
+
+        Sends with a known nonce are no longer deduplicated and messages no longer
+        carry their nonce. Returns how many nonces were forgotten.
+        """
+        forgotten = sum(len(seen) for seen in self.world.data["nonces"].values())
+        self.world.data["nonces"] = {}
+        for store in self.world.messages.values():
+            for message in store.values():
+                message["nonce"] = None
+        return forgotten
+
+    def _nonce_alive(self, message: dict[str, Any]) -> bool:
+        age_ms = time.time() * 1000 - snowflake_time_ms(message["id"])
+        return message.get("nonce") is not None and age_ms <= self.nonce_ttl * 1000
+
     def reads(self) -> list[LogEntry]:
         return [e for e in self.log if not e.is_write]
 
@@ -257,6 +287,8 @@ class Emulator:
         app.router.add_get("/_emulator/world", self._admin_world)
         app.router.add_put("/_emulator/world", self._admin_put_world)
         app.router.add_put("/_emulator/rate_limits", self._admin_rate_limits)
+        app.router.add_delete("/_emulator/nonces", self._admin_forget_nonces)
+        app.router.add_put("/_emulator/nonces", self._admin_nonce_ttl)
         return app
 
     def _limit_for(self, spec: _Route) -> tuple[str, int, float]:
@@ -395,6 +427,13 @@ class Emulator:
 
     async def _admin_put_world(self, request: web.Request) -> web.Response:
         self.world = World(await request.json())
+        return _json_response(204, None, {})
+
+    async def _admin_forget_nonces(self, request: web.Request) -> web.Response:
+        return _json_response(200, {"forgotten": self.forget_nonces()}, {})
+
+    async def _admin_nonce_ttl(self, request: web.Request) -> web.Response:
+        self.nonce_ttl = float((await request.json())["ttl"])
         return _json_response(204, None, {})
 
     async def _admin_rate_limits(self, request: web.Request) -> web.Response:
@@ -857,6 +896,8 @@ class Emulator:
 
     def _message_json(self, message: dict[str, Any]) -> dict[str, Any]:
         out = _public(message)
+        if not self._nonce_alive(message):
+            out.pop("nonce", None)
         out["reactions"] = [
             {"emoji": {"id": None, "name": e}, "count": len(u), "me": self.world.bot_id in u}
             for e, u in message.get("_reactions", {}).items()
@@ -874,7 +915,7 @@ class Emulator:
             if len(str(nonce)) > 25:
                 raise invalid("nonce", "Must be 25 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
             existing = self.world.messages.get(channel["id"], {}).get(seen.get(str(nonce), ""))
-            if existing is not None:
+            if existing is not None and self._nonce_alive(existing):
                 return 200, self._message_json(existing)
         message = self._new_message(channel, body, self.world.data["bot"])
         if nonce is not None:
@@ -892,10 +933,40 @@ class Emulator:
         before, after = ctx.q("before"), ctx.q("after")
         if before:
             found = [m for m in found if int(m["id"]) < int(before)]
-        if after:
-            found = [m for m in found if int(m["id"]) > int(after)]
         limit = max(1, min(100, int(ctx.q("limit") or 50)))
+        if after and not before:
+            # as Discord: the `limit` messages right after `after`, newest first
+            found = [m for m in found if int(m["id"]) > int(after)][-limit:]
+        elif after:
+            found = [m for m in found if int(m["id"]) > int(after)]
         return 200, [self._message_json(m) for m in found[:limit]]
+
+    # The current pins routes (``/messages/pins``); registered before
+    # ``/messages/{message_id}`` so that "pins" is never read as a message id.
+    @route("GET", "/channels/{channel_id}/messages/pins", "read_message_history")
+    async def list_message_pins(self, ctx: Ctx) -> tuple[int, Any]:
+        self.channel(ctx.params["channel_id"])
+        found = [
+            m for m in self.world.messages.get(ctx.params["channel_id"], {}).values() if m["pinned"]
+        ]
+        found.sort(key=lambda m: (m.get("_pinned_at") or "", int(m["id"])), reverse=True)
+        before = ctx.q("before")
+        if before:
+            found = [m for m in found if (m.get("_pinned_at") or "") < before]
+        limit = max(1, min(50, int(ctx.q("limit") or 50)))
+        items = [
+            {"pinned_at": m.get("_pinned_at") or m["timestamp"], "message": self._message_json(m)}
+            for m in found[:limit]
+        ]
+        return 200, {"items": items, "has_more": len(found) > limit}
+
+    @route("PUT", "/channels/{channel_id}/messages/pins/{message_id}", "manage_messages")
+    async def create_pin(self, ctx: Ctx) -> tuple[int, Any]:
+        return self._set_pinned(ctx, True)
+
+    @route("DELETE", "/channels/{channel_id}/messages/pins/{message_id}", "manage_messages")
+    async def delete_pin(self, ctx: Ctx) -> tuple[int, Any]:
+        return self._set_pinned(ctx, False)
 
     @route("GET", "/channels/{channel_id}/messages/{message_id}", "read_message_history")
     async def get_message(self, ctx: Ctx) -> tuple[int, Any]:
@@ -947,12 +1018,17 @@ class Emulator:
 
     @route("PUT", "/channels/{channel_id}/pins/{message_id}", "manage_messages")
     async def pin(self, ctx: Ctx) -> tuple[int, Any]:
-        self.message(ctx.params["channel_id"], ctx.params["message_id"])["pinned"] = True
-        return 204, None
+        return self._set_pinned(ctx, True)
 
     @route("DELETE", "/channels/{channel_id}/pins/{message_id}", "manage_messages")
     async def unpin(self, ctx: Ctx) -> tuple[int, Any]:
-        self.message(ctx.params["channel_id"], ctx.params["message_id"])["pinned"] = False
+        return self._set_pinned(ctx, False)
+
+    def _set_pinned(self, ctx: Ctx, pinned: bool) -> tuple[int, Any]:
+        message = self.message(ctx.params["channel_id"], ctx.params["message_id"])
+        if pinned and not message["pinned"]:
+            message["_pinned_at"] = _now_iso_ms()
+        message["pinned"] = pinned
         return 204, None
 
     # ------------------------------------------------------------------ reactions
