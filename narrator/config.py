@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from narrator.errors import ConfigError, did_you_mean
+from narrator.interpolate import DEFAULT_SECRET_ENV, Environ
 
 DEFAULT_CONFIG = "narrator.toml"
 DEFAULT_DATABASE_URL = "sqlite:///narrator.db"
 SANDBOX_GUILD_ID = "100000000000000001"
+DEFAULT_MAX_NARRATIVE_BYTES = 1024 * 1024
 
 
 class _Section(BaseModel):
@@ -68,6 +71,18 @@ class StateConfig(_Section):
     history: HistoryConfig = Field(default_factory=HistoryConfig)
 
 
+class SecretsConfig(_Section):
+    """``[secrets]``: the secret variables a narrative may read after all."""
+
+    allow_env: tuple[str, ...] = ()
+
+
+class LimitsConfig(_Section):
+    """``[limits]``: how much hostile or mistaken input narrator accepts."""
+
+    max_narrative_bytes: int = Field(default=DEFAULT_MAX_NARRATIVE_BYTES, gt=0)
+
+
 class Config(_Section):
     """The whole configuration, with defaults for everything."""
 
@@ -76,6 +91,8 @@ class Config(_Section):
     models: dict[str, ModelProfile] = Field(default_factory=dict)
     platforms: dict[str, PlatformPlugin] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=StateConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     path: str | None = None  # where it was read from, if anywhere
 
     def profile(self, name: str) -> ModelProfile | None:
@@ -161,3 +178,21 @@ def secret(env_name: str, *, what: str, environ: dict[str, str] | None = None) -
             "or rehearse with --sandbox",
         )
     return value
+
+
+def secret_env_names(config: Config) -> frozenset[str]:
+    """The environment variables a narrative may not read (DESIGN §6).
+
+    ``[discord] token_env``, every ``[models.*] api_key_env``, and the default
+    names (DISCORD_TOKEN, OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY),
+    minus what ``[secrets] allow_env`` lists. Pure.
+    """
+    names = set(DEFAULT_SECRET_ENV)
+    names.add(config.discord.token_env)
+    names.update(p.api_key_env for p in config.models.values() if p.api_key_env)
+    return frozenset(names - set(config.secrets.allow_env))
+
+
+def without_secrets(env: Mapping[str, str], config: Config) -> Environ:
+    """``env`` with the secret variables left out, remembering which (for the error). Pure."""
+    return Environ(env, secret_env_names(config))

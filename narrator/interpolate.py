@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,6 +33,13 @@ CONTEXT_NAMES = frozenset({"state", "act", "env", "carousel", "run"})
 _FALSY_WORDS = frozenset({"", "false", "0", "no", "none", "null", "off"})
 _TRUTHY_WORDS = frozenset({"true", "1", "yes", "on"})
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Variables that hold secrets whatever narrator.toml says: the default
+# ``[discord] token_env`` and each provider's default ``api_key_env``.
+# :func:`narrator.config.secret_env_names` adds the names the config gives.
+DEFAULT_SECRET_ENV = frozenset(
+    {"DISCORD_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"}
+)
 
 
 class TemplateSyntaxError(NarratorError):
@@ -243,6 +250,43 @@ def check(text: str) -> None:
 # --------------------------------------------------------------------------- resolving
 
 
+def secret_message(name: str) -> tuple[str, str]:
+    """Message and hint for a reference to a secret variable."""
+    return (
+        f"variable {name} is a secret (a token or API key variable of narrator.toml); "
+        "narratives cannot read it",
+        f"remove the reference; if this narrative really must read {name}, "
+        f'add it to [secrets] allow_env = ["{name}"] in narrator.toml',
+    )
+
+
+class Environ(dict[str, str]):
+    """``${VAR}`` and ``{{ env }}`` sources, with secret variables withheld.
+
+    ``withheld`` names the variables left out because they are secrets, so a
+    reference to one fails saying why instead of "not set".
+    """
+
+    withheld: frozenset[str]
+
+    def __init__(self, values: Mapping[str, str] | None = None, withheld: Iterable[str] = ()):
+        hidden = frozenset(withheld)
+        super().__init__((k, v) for k, v in (values or {}).items() if k not in hidden)
+        self.withheld = hidden
+
+    def __missing__(self, key: str) -> str:
+        if key in self.withheld:
+            message, hint = secret_message(key)
+            raise ResolveError(message, hint=hint)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 @dataclass(frozen=True, slots=True)
 class StateHit:
     value: Any
@@ -327,6 +371,9 @@ def expand_env(segment: str, scope: Scope) -> str:
 
 
 def _env(name: str, scope: Scope) -> str:
+    if name in getattr(scope.env, "withheld", ()):
+        message, hint = secret_message(name)
+        raise ResolveError(message, hint=hint)
     if name not in scope.env:
         raise ResolveError(
             f"variable ${{{name}}} is not set",
@@ -582,7 +629,7 @@ def _context(scope: Scope, taint: list[bool]) -> dict[str, Any]:
         **outputs,
         "state": StateView(scope.state, "", taint),
         "act": acts,
-        "env": dict(scope.env),
+        "env": Environ(scope.env, getattr(scope.env, "withheld", ())),
         "carousel": dict(scope.carousel),
         "run": dict(scope.run),
     }

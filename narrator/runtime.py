@@ -36,12 +36,17 @@ class RunOptions:
 
 
 def environment(options: RunOptions, config: Config) -> dict[str, str]:
-    """``${VAR}`` sources: the process environment, then ``--var`` (which wins)."""
+    """``${VAR}`` sources: the process environment, then ``--var`` (which wins).
+
+    The variables config names as secrets are left out (DESIGN §6).
+    """
+    from narrator.config import without_secrets
+
     env = dict(os.environ)
     env.update(options.vars)
     if options.sandbox:
         env.setdefault("GUILD_ID", SANDBOX_GUILD_ID)
-    return env
+    return without_secrets(env, config)
 
 
 def default_guild(options: RunOptions, config: Config, env: Mapping[str, str]) -> str | None:

@@ -194,3 +194,46 @@ def test_any_value_passes_through_a_reference_unchanged(value: str) -> None:
     scope = scope_with({"v": value}, acts={"m": ActValue(value, tainted=True)})
     assert render("{state.v}", scope).value == value
     assert render("[{act.m.output}]", scope).value == f"[{value}]"
+
+
+def test_a_withheld_secret_fails_naming_it_in_every_form() -> None:
+    """${NAME}, {{ env.NAME }}, env['NAME'] and env.get('NAME') of a secret say it is a secret."""
+    from narrator.interpolate import Environ, ResolveError, Scope, StateReader, render
+
+    scope = Scope(
+        state=StateReader(lambda _k: None),
+        env=Environ({"DISCORD_TOKEN": "t0k3n", "PLAIN": "p"}, withheld={"DISCORD_TOKEN"}),
+    )
+    assert "DISCORD_TOKEN" not in scope.env
+    assert render("${PLAIN} {{ env.PLAIN }}", scope).value == "p p"
+    for text in (
+        "${DISCORD_TOKEN}",
+        "x {{ env.DISCORD_TOKEN }}",
+        "{{ env['DISCORD_' ~ 'TOKEN'] }}",
+        "{{ env.get('DISCORD_TOKEN') }}",
+    ):
+        try:
+            render(text, scope)
+        except ResolveError as exc:
+            assert "DISCORD_TOKEN is a secret" in str(exc)
+            assert "allow_env" in str(exc)
+        else:
+            raise AssertionError(f"{text} rendered a secret")
+    assert "t0k3n" not in str(render("{{ env }}", scope).value)
+
+
+def test_secret_env_names_are_the_defaults_plus_the_configs_minus_allow_env() -> None:
+    from narrator.config import parse_config, secret_env_names, without_secrets
+
+    config = parse_config(
+        {
+            "discord": {"token_env": "BOT"},
+            "models": {"a": {"api_key_env": "A_KEY"}, "b": {"provider": "sandbox"}},
+            "secrets": {"allow_env": ["GEMINI_API_KEY"]},
+        }
+    )
+    names = secret_env_names(config)
+    assert {"BOT", "A_KEY", "DISCORD_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"} <= names
+    assert "GEMINI_API_KEY" not in names
+    env = without_secrets({"BOT": "x", "GEMINI_API_KEY": "g", "HOME": "/h"}, config)
+    assert dict(env) == {"GEMINI_API_KEY": "g", "HOME": "/h"}

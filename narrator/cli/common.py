@@ -15,6 +15,8 @@ from narrator.errors import NarratorError
 
 if TYPE_CHECKING:
     from narrator.config import Config
+    from narrator.errors import Problem
+    from narrator.plan import Plan
     from narrator.state import Database
 
 P = ParamSpec("P")
@@ -35,6 +37,26 @@ class Globals:
 
             self._config = load_config(self.config_path)
         return self._config
+
+    def secret_names(self) -> frozenset[str]:
+        """The variables a narrative may not read; the defaults when there is no config file.
+
+        Without a config file this does not import pydantic, so ``validate`` stays fast.
+        """
+        if self._config is None and not self._has_config_file():
+            from narrator.interpolate import DEFAULT_SECRET_ENV
+
+            return DEFAULT_SECRET_ENV
+        from narrator.config import secret_env_names
+
+        return secret_env_names(self.config())
+
+    def _has_config_file(self) -> bool:
+        import os
+
+        return bool(self.config_path or os.environ.get("NARRATOR_CONFIG")) or os.path.exists(
+            "narrator.toml"
+        )
 
     def url(self, *, sandbox: bool = False) -> str:
         from narrator.config import database_url, sandbox_database_url
@@ -94,3 +116,17 @@ def render_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_narrative(file: str) -> Plan:
+    """Parse FILE the way narrator.toml says (its secret variables are unreadable)."""
+    from narrator.parser import parse_file
+
+    return parse_file(file, secrets=get_globals().secret_names())
+
+
+def narrative_problems(file: str) -> list[Problem]:
+    """Every problem of FILE (empty when valid), checked as :func:`load_narrative` would."""
+    from narrator.parser import check_file
+
+    return check_file(file, secrets=get_globals().secret_names())

@@ -86,9 +86,9 @@ class ConsoleReporter:
 
 
 def _load(file: str) -> Plan:
-    from narrator.parser import parse_file
+    from narrator.cli.common import load_narrative
 
-    return parse_file(file)
+    return load_narrative(file)
 
 
 def _options(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from narrator.cli.common import emit_json, handle_errors
+from narrator.cli.common import emit_json, handle_errors, narrative_problems
 
 if TYPE_CHECKING:
     from narrator.errors import Problem
@@ -56,13 +56,11 @@ def validate(files: tuple[str, ...], quiet: bool, as_json: bool) -> None:
       narrator validate examples/*.toml
       narrator validate --json welcome.toml | jq '.problems[].message'
     """
-    from narrator.parser import check_file
-
     failed = False
     found: list[Problem] = []
     checked: list[dict[str, object]] = []
     for file in files:
-        problems = check_file(file)
+        problems = narrative_problems(file)
         found.extend(problems)
         checked.append({"path": file, "ok": not problems})
         if problems:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from typing import Any
 
 from narrator.errors import Location, NarrativeInvalid, Problem
@@ -32,12 +33,22 @@ def detect_dialect(data: dict[str, Any]) -> str:
     return "native"
 
 
-def parse(text: str, source: str = "<string>", *, base_dir: str | None = None) -> Plan:
-    """Parse narrative ``text``; raise NarrativeInvalid with every problem found."""
-    return _parse(text, source, base_dir=base_dir, stack=())
+def parse(
+    text: str,
+    source: str = "<string>",
+    *,
+    base_dir: str | None = None,
+    secrets: Collection[str] | None = None,
+) -> Plan:
+    """Parse narrative ``text``; raise NarrativeInvalid with every problem found.
+
+    ``secrets``: environment variables the narrative may not read (default: the
+    default token and API key names; the CLI passes ``secret_env_names(config)``).
+    """
+    return _parse(text, source, base_dir=base_dir, stack=(), secrets=secrets)
 
 
-def parse_file(path: str | os.PathLike[str]) -> Plan:
+def parse_file(path: str | os.PathLike[str], *, secrets: Collection[str] | None = None) -> Plan:
     """Read and parse a narrative file (nested Botticelli narratives resolve beside it)."""
     source = os.fspath(path)
     try:
@@ -49,24 +60,37 @@ def parse_file(path: str | os.PathLike[str]) -> Plan:
             [Problem(Location(source), f"cannot read narrative file: {reason}; check the path")]
         ) from None
     base_dir = os.path.dirname(os.path.abspath(source))
-    return _parse(text, source, base_dir=base_dir, stack=(os.path.abspath(source),))
+    return _parse(
+        text, source, base_dir=base_dir, stack=(os.path.abspath(source),), secrets=secrets
+    )
 
 
-def check_file(path: str | os.PathLike[str]) -> list[Problem]:
+def check_file(
+    path: str | os.PathLike[str], *, secrets: Collection[str] | None = None
+) -> list[Problem]:
     """Every problem of a narrative file (empty when it is valid); for ``narrator validate``."""
     try:
-        parse_file(path)
+        parse_file(path, secrets=secrets)
     except NarrativeInvalid as exc:
         return list(exc.problems)
     return []
 
 
-def _parse(text: str, source: str, *, base_dir: str | None, stack: tuple[str, ...]) -> Plan:
+def _parse(
+    text: str,
+    source: str,
+    *,
+    base_dir: str | None,
+    stack: tuple[str, ...],
+    secrets: Collection[str] | None = None,
+) -> Plan:
     data = _load_toml(text, source)
     from narrator.parser.checks import Context
     from narrator.parser.locate import Locator
 
     ctx = Context(source, Locator(text))
+    if secrets is not None:
+        ctx.secrets = frozenset(secrets)
     plan: Plan | None
     try:
         if detect_dialect(data) == "botticelli":

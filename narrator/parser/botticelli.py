@@ -494,7 +494,13 @@ def _nested(state: _File, stem: str, path: Path, act: _Act) -> None:
     from narrator.parser import _parse
 
     try:
-        plan = _parse(text, source, base_dir=os.path.dirname(full), stack=(*state.stack, full))
+        plan = _parse(
+            text,
+            source,
+            base_dir=os.path.dirname(full),
+            stack=(*state.stack, full),
+            secrets=ctx.secrets,
+        )
     except NarrativeInvalid as exc:
         ctx.problems.extend(exc.problems)
         if not exc.problems:  # pragma: no cover - NarrativeInvalid always carries some

@@ -14,6 +14,7 @@ from typing import Any
 
 from narrator import commands
 from narrator.errors import Location, Problem, did_you_mean
+from narrator.interpolate import DEFAULT_SECRET_ENV, Ref
 from narrator.parser.locate import Locator, Path
 from narrator.plan import Act, BotCommandInput, CarouselSpec, Plan
 
@@ -33,6 +34,8 @@ class Context:
     source: str
     locator: Locator
     problems: list[Problem] = field(default_factory=list)
+    # environment variables a narrative may not read (narrator.config.secret_env_names)
+    secrets: frozenset[str] = DEFAULT_SECRET_ENV
 
     def at_key(self, path: Path) -> Location:
         line, col = self.locator.key(path)
@@ -316,6 +319,8 @@ def strings_in(value: Any, path: Path) -> list[StringSite]:
     return []
 
 
+_JINJA_ENV_ATTR = re.compile(r"\benv\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+_ENV_IN_SEGMENT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _JINJA_ACT_ATTR = re.compile(r"\bact\s*(?:\.\s*([A-Za-z_][\w-]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
 
 
@@ -359,6 +364,7 @@ def check_references(
             report(exc.offset, f"malformed template in {act_label}: {exc.message}{fix}")
             return
         free = _free_names(text)
+    _check_secrets(ctx, text, refs, report, act_label)
     for ref in refs:
         if ref.kind == "act":
             _check_act_name(ref.path[0], ref.start, report, act_index, act_positions, act_label)
@@ -383,6 +389,38 @@ def check_references(
                     name = m.group(1) or m.group(2)
                     start = ref.start + m.start(1 if m.group(1) else 2)
                     _check_act_name(name, start, report, act_index, act_positions, act_label)
+
+
+def _check_secrets(
+    ctx: Context,
+    text: str,
+    refs: tuple[Ref, ...],
+    report: Callable[[int, str], None],
+    act_label: str,
+) -> None:
+    """``${DISCORD_TOKEN}`` or ``{{ env.OPENAI_API_KEY }}``: a secret, never readable."""
+    if not ctx.secrets:
+        return
+    from narrator.interpolate import secret_message
+
+    def found(name: str, offset: int) -> None:
+        if name in ctx.secrets:
+            message, hint = secret_message(name)
+            report(offset, f"{act_label}: {message}; {hint}")
+
+    for ref in refs:
+        if ref.kind == "env":
+            found(ref.path[0], ref.start)
+        elif ref.kind == "jinja":
+            block = text[ref.start : ref.end]
+            if "env" in ref.names:
+                for m in _JINJA_ENV_ATTR.finditer(block):
+                    group = 1 if m.group(1) else 2
+                    found(m.group(group), ref.start + m.start(group))
+        else:
+            raw = text[ref.start : ref.end]
+            for m in _ENV_IN_SEGMENT.finditer(raw):
+                found(m.group(1), ref.start + m.start())
 
 
 def _free_names(text: str) -> frozenset[str] | None:
