@@ -50,11 +50,13 @@ def environment(options: RunOptions, config: Config) -> dict[str, str]:
 
 
 def default_guild(options: RunOptions, config: Config, env: Mapping[str, str]) -> str | None:
-    if options.sandbox:
-        return SANDBOX_GUILD_ID
+    """``[discord] guild_id`` (``${VAR}`` resolved); under --sandbox the same guild,
+    emulated, or the sandbox guild when none is configured."""
     configured = config.discord.guild_id
     if configured and configured.startswith("${") and configured.endswith("}"):
-        return env.get(configured[2:-1]) or None
+        configured = env.get(configured[2:-1]) or None
+    if options.sandbox:
+        return configured or SANDBOX_GUILD_ID
     return configured
 
 

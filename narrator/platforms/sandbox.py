@@ -3,7 +3,9 @@
 ``narrator run --sandbox`` rehearses against it: the world is loaded from the
 ``sandbox.discord`` blob (a fresh "Sandbox" guild with an administrator bot
 role when absent) and stored back on exit, so a second rehearsal sees what the
-first one built.
+first one built. The sandbox emulates every guild a narrative names: a guild id
+it has not seen becomes an emulated guild with the bot as administrator on first
+reference, and stays in the world for the next rehearsal.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ async def open_sandbox(
     world = World(data) if data else fresh_world(guild_id)
     if guild_id not in world.guilds:
         world.add_guild(guild_id, "Sandbox")
+    world.every_guild = True
     emulator = Emulator(world)
     await emulator.start()
     platform = DiscordPlatform(SANDBOX_TOKEN, api_base=emulator.url, default_guild_id=guild_id)

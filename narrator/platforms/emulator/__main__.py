@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="how long a message nonce dedupes a send (Discord: a few minutes)",
     )
+    parser.add_argument(
+        "--every-guild",
+        action="store_true",
+        help="a guild id it has not seen becomes a guild (bot as administrator), "
+        "as under --sandbox; without it an unknown guild is Unknown Guild (404)",
+    )
     args = parser.parse_args(argv)
     state = Path(args.state) if args.state else None
     if state and state.exists():
@@ -50,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         key, _, spec = item.rpartition("=")
         limit, _, per = spec.partition("/")
         limits[key] = (int(limit), float(per or 1))
+    if args.every_guild:
+        world.every_guild = True
     emulator = Emulator(
         world, rate_limits=limits, host=args.host, port=args.port, nonce_ttl=args.nonce_ttl
     )

@@ -316,6 +316,8 @@ class Emulator:
         self, spec: _Route, request: web.Request, path: str
     ) -> tuple[int, Any, dict[str, str]]:
         params = dict(request.match_info)
+        if "guild_id" in params:  # a sandbox world emulates every guild it is asked about
+            self.world.adopt_guild(params["guild_id"])
         bucket_key, limit, per = self._limit_for(spec)
         major = params.get("channel_id") or params.get("guild_id") or params.get("webhook_id", "")
         bucket = self.buckets.setdefault(bucket_key, Bucket(limit, per))

@@ -96,6 +96,35 @@ class World:
     def bot_id(self) -> str:
         return str(self.data["bot"]["id"])
 
+    # ------------------------------------------------------------------ every guild
+    @property
+    def every_guild(self) -> bool:
+        """Whether a guild id nobody created yet becomes a guild on first reference.
+
+        Off by default: the emulator answers Unknown Guild (10004) as Discord
+        does. The sandbox turns it on, so a rehearsal of a real setup works with
+        the real guild ids it names; the flag is part of the world's data, so a
+        dumped and reloaded world keeps it.
+        """
+        return bool(self.data.get("every_guild"))
+
+    @every_guild.setter
+    def every_guild(self, on: bool) -> None:
+        self.data["every_guild"] = bool(on)
+
+    def adopt_guild(self, guild_id: str) -> bool:
+        """Create guild ``guild_id`` (bot as administrator) when ``every_guild`` is on
+        and it does not exist yet; True when it was created. Only a snowflake
+        (digits) becomes a guild."""
+        if not self.every_guild or guild_id in self.guilds:
+            return False
+        if not (guild_id.isascii() and guild_id.isdigit()) or len(guild_id) > 20:
+            return False
+        if int(guild_id) == 0:
+            return False
+        self.add_guild(guild_id, f"Sandbox {guild_id}")
+        return True
+
     def dump(self) -> dict[str, Any]:
         """A deep copy of the world as JSON."""
         return copy.deepcopy(self.data)
