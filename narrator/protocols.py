@@ -8,7 +8,7 @@ public fakes for tests live in ``narrator.testing``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -68,7 +68,21 @@ class StateRepository(Protocol):
 # --------------------------------------------------------------------------- run journal
 
 RunStatus = Literal["running", "done", "failed", "stopped", "interrupted"]
-ActStatus = Literal["running", "done", "skipped", "failed"]
+# an act cut off by a signal is "interrupted"; one left "running" was cut off by a crash
+ActStatus = Literal["running", "done", "skipped", "failed", "interrupted"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOwner:
+    """The process that runs a run (or holds a lock): its host, pid and a random start token.
+
+    The token tells two owners apart when a pid is reused, and is what a take-over
+    compares against, so that two processes can never both take the same run.
+    """
+
+    host: str
+    pid: int
+    token: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +109,40 @@ class RunRecord:
     error: str | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
     acts: tuple[ActRecord, ...] = ()
+    owner: RunOwner | None = None  # who runs (or last ran) it
+    lease_expires_at: datetime | None = None  # renewed while the owner runs it
 
 
 @runtime_checkable
 class RunJournal(Protocol):
-    """Where every run and act is recorded."""
+    """Where every run and act is recorded, and who owns each run."""
 
     def start_run(
-        self, run_id: str, narrative: str, source: str, summary: Mapping[str, Any]
+        self,
+        run_id: str,
+        narrative: str,
+        source: str,
+        summary: Mapping[str, Any],
+        *,
+        owner: RunOwner | None = None,
+        lease_expires_at: datetime | None = None,
     ) -> None: ...
+
+    def renew_lease(self, run_id: str, token: str, expires_at: datetime) -> bool:
+        """Extend the lease of a run this owner (``token``) still owns; False when it does not."""
+
+    def take_over(
+        self,
+        run_id: str,
+        *,
+        expected_token: str | None,
+        expected_status: RunStatus,
+        owner: RunOwner,
+        lease_expires_at: datetime,
+    ) -> bool:
+        """Become the run's owner and mark it running, only if its owner token and status
+        are still the expected ones (one conditional UPDATE): of two concurrent
+        take-overs exactly one succeeds."""
 
     def record_act(self, record: ActRecord) -> None:
         """Insert or update the act row identified by (run_id, seq)."""
@@ -119,7 +158,10 @@ class RunJournal(Protocol):
 
     def get_run(self, run_id: str) -> RunRecord | None: ...
 
-    def list_runs(self, limit: int = 50) -> list[RunRecord]: ...
+    def list_runs(
+        self, limit: int = 50, *, statuses: Collection[str] | None = None
+    ) -> list[RunRecord]:
+        """Newest first, without acts; only those ``statuses`` when given."""
 
 
 # --------------------------------------------------------------------------- platforms

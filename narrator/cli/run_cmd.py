@@ -1,10 +1,18 @@
-"""``narrator run``, ``narrator plan`` and ``narrator resume``."""
+"""``narrator run``, ``narrator plan`` and ``narrator resume``.
+
+The work is done by :mod:`narrator.runs` (shared with the worker); this module
+parses arguments, turns SIGINT, SIGTERM and SIGHUP into an interrupted run
+(exit 130, 143, 129) and renders the outcome.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import math
+import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,7 +23,12 @@ if TYPE_CHECKING:
     from narrator.executor import RunOutcome
     from narrator.executor.outcome import ActOutcome
     from narrator.plan import Plan
+    from narrator.protocols import RunRecord
+    from narrator.runs import ResumePoint
     from narrator.runtime import RunOptions
+
+T = TypeVar("T")
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -31,11 +44,34 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def with_sandbox(text: str, sandbox: bool) -> str:
+    """Hints name the database the run used: after a ``--sandbox`` run, ``narrator
+    resume ID`` must be ``narrator resume --sandbox ID`` (and so for state, runs, plan)."""
+    if not sandbox:
+        return text
+    for verb in (
+        "resume",
+        "runs list",
+        "runs show",
+        "plan",
+        "state list",
+        "state get",
+        "state set",
+        "state delete",
+        "state clear",
+        "state history",
+    ):
+        text = text.replace(f"narrator {verb} ", f"narrator {verb} --sandbox ")
+        text = text.replace(f"narrator {verb}`", f"narrator {verb} --sandbox`")
+    return text
+
+
 class ConsoleReporter:
     """One line per act on stderr: what ran, what was skipped, what failed."""
 
-    def __init__(self, *, quiet: bool = False) -> None:
+    def __init__(self, *, quiet: bool = False, sandbox: bool = False) -> None:
         self.quiet = quiet
+        self.sandbox = sandbox
         self.tty = sys.stderr.isatty()
         self._bar = False  # a progress bar is on the last line of the terminal
 
@@ -45,6 +81,7 @@ class ConsoleReporter:
         if self._bar:
             click.echo("\r\033[K", nl=False, err=True)
             self._bar = False
+        text = with_sandbox(text, self.sandbox)
         click.echo(click.style(text, **style) if self.tty else text, err=True)
 
     def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
@@ -111,43 +148,105 @@ def _options(
     )
 
 
-async def _run(
+async def interruptible(
+    work: Callable[[], Awaitable[T]], on_signal: Callable[[int], None]
+) -> tuple[T | None, int | None]:
+    """Await ``work()``; SIGINT, SIGTERM or SIGHUP cancels it (the executor then
+    journals the run ``interrupted``). Returns (its result, the signal or None)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    caught: list[int] = []
+
+    def handler(signum: int) -> None:
+        if not caught:
+            on_signal(signum)
+            task.cancel()
+        caught.append(signum)
+
+    for sig in SIGNALS:
+        loop.add_signal_handler(sig, handler, sig)
+    try:
+        result = await work()
+    except asyncio.CancelledError:
+        if not caught:
+            raise
+        return None, caught[0]
+    finally:
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+    return result, (caught[0] if caught else None)
+
+
+def _open_database(sandbox: bool, ephemeral: bool) -> Any:
+    if ephemeral:
+        from narrator.state import MemoryDatabase
+
+        return MemoryDatabase()
+    return get_globals().database(sandbox=sandbox)
+
+
+def _perform(
     plan: Plan,
     options: RunOptions,
     reporter: ConsoleReporter,
     *,
-    dry_run: bool = False,
-    run_id: str | None = None,
-    resume: dict[tuple[int, str], Any] | None = None,
-    seq_start: int = 0,
     ephemeral: bool = False,
-) -> RunOutcome:
-    from narrator.executor import Executor
-    from narrator.runtime import open_runtime
+    record: RunRecord | None = None,
+    point: ResumePoint | None = None,
+    wait: float | None = None,
+) -> tuple[RunOutcome | None, int | None]:
+    """Run ``plan`` (or resume ``record``) as the owner of the run and of the narrative's
+    lock; (the outcome, the signal that interrupted it or None)."""
+    from narrator.executor.engine import new_run_id
+    from narrator.runs import Ownership, execute, narrative_lock
 
-    g = get_globals()
-    config = g.config()
-    if ephemeral:
-        from narrator.state import MemoryDatabase
-
-        database: Any = MemoryDatabase()
-    else:
-        database = g.database(sandbox=options.sandbox)
+    config = get_globals().config()
+    options.budget_multiplier = options.budget_multiplier or plan.budget_multiplier
+    database = _open_database(options.sandbox, ephemeral)
     try:
-        multiplier = options.budget_multiplier or plan.budget_multiplier
-        options.budget_multiplier = multiplier
-        async with open_runtime(config, database, options, reporter) as services:
-            executor = Executor(services)
-            if dry_run:
-                return await executor.plan(plan)
-            return await executor.run(
-                plan, run_id=run_id, vars_=options.vars, resume=resume, seq_start=seq_start
-            )
+        run_id = record.run_id if record is not None else new_run_id()
+        ownership = Ownership(
+            database.journal,
+            getattr(database, "locks", None),
+            run_id,
+            lock=narrative_lock(plan, config, options),
+            resume=record,
+            wait=wait,
+            on_wait=reporter.note,
+        )
+        with ownership:
+
+            def work() -> Awaitable[RunOutcome]:
+                return execute(
+                    plan,
+                    config=config,
+                    database=database,
+                    options=options,
+                    reporter=reporter,
+                    run_id=run_id,
+                    point=point,
+                    ownership=ownership,
+                )
+
+            def on_signal(signum: int) -> None:
+                name = signal.Signals(signum).name
+                reporter.note(f"{name}: stopping the run (the act in flight is not recorded done)")
+
+            return asyncio.run(interruptible(work, on_signal))
     finally:
         database.close()
 
 
-def _finish(outcome: RunOutcome, as_json: bool, reporter: ConsoleReporter) -> None:
+def _finish(
+    outcome: RunOutcome | None,
+    as_json: bool,
+    reporter: ConsoleReporter,
+    signum: int | None = None,
+) -> None:
+    if outcome is None:  # a signal before the run started or after it was recorded
+        reporter.note("interrupted")
+        sys.exit(128 + (signum or signal.SIGINT))
     if as_json:
         emit_json(outcome.to_json())
     carousel = outcome.carousel
@@ -159,11 +258,35 @@ def _finish(outcome: RunOutcome, as_json: bool, reporter: ConsoleReporter) -> No
     if outcome.ok:
         reporter.note(f"run {outcome.run_id}: {outcome.status}")
         sys.exit(0)
+    if outcome.status == "interrupted":
+        signum = signum or signal.SIGINT
+        reporter.note(
+            f"run {outcome.run_id}: interrupted — `narrator resume {outcome.run_id}`"
+            " continues it (the interrupted act is redone, nothing finished is repeated)"
+        )
+        sys.exit(128 + signum)
     reporter.note(
         f"run {outcome.run_id}: {outcome.status} — `narrator resume {outcome.run_id}`"
         " continues from the failed act"
     )
     sys.exit(1)
+
+
+def parse_wait(value: str | None) -> float | None:
+    """``--wait`` alone waits as long as it takes; ``--wait 10m`` at most that long."""
+    if value is None:
+        return None
+    if value == "":
+        return math.inf
+    from narrator.durations import parse_duration
+
+    try:
+        return parse_duration(value)
+    except NarratorError:
+        raise UsageError(
+            f"--wait expects a duration such as 30s or 10m, got '{value}'",
+            hint="put FILE before --wait (narrator run FILE --wait), or write --wait=10m",
+        ) from None
 
 
 _sandbox_opt = click.option(
@@ -196,6 +319,16 @@ _sandbox_opt = click.option(
     help="Keep state and the journal in memory only: nothing read from or written to the "
     "database (a try-out that leaves no trace).",
 )
+@click.option(
+    "--wait",
+    "wait",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[DURATION]",
+    help="When another process runs this narrative, wait for it (at most DURATION) "
+    "instead of exiting 1.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
 @handle_errors
 def run(
@@ -205,6 +338,7 @@ def run(
     allow_destructive: bool,
     budget_multiplier: float | None,
     ephemeral: bool,
+    wait: str | None,
     as_json: bool,
 ) -> None:
     """Run the narrative in FILE.
@@ -213,19 +347,21 @@ def run(
     Acts run in order. An act whose skip_if is truthy is skipped; an act's
     output_var stores its output in state; Discord ids are captured under
     discord.GUILD.channel.NAME and friends. Exit 0 when the run succeeds (a
-    carousel that stops on its budget succeeds), 1 when an act fails, 2 when
-    the file is invalid.
+    carousel that stops on its budget succeeds), 1 when an act fails or another
+    process runs this narrative, 2 when the file is invalid, 130/143/129 when
+    SIGINT/SIGTERM/SIGHUP interrupted it (journalled interrupted; resume it).
 
     \b
     Examples:
       narrator run --sandbox narratives/discord/community_setup.toml
       narrator run welcome.toml --var GUILD_ID=1234567890
+      narrator run setup.toml --wait 10m
     """
-    reporter = ConsoleReporter(quiet=False)
+    reporter = ConsoleReporter(quiet=False, sandbox=sandbox)
     plan = _load(file)
     options = _options(sandbox, allow_destructive, var, budget_multiplier, reporter)
-    outcome = asyncio.run(_run(plan, options, reporter, ephemeral=ephemeral))
-    _finish(outcome, as_json, reporter)
+    outcome, signum = _perform(plan, options, reporter, ephemeral=ephemeral, wait=parse_wait(wait))
+    _finish(outcome, as_json, reporter, signum)
 
 
 @click.command()
@@ -252,24 +388,45 @@ def plan(
       = unchanged  nothing to do
       ! drift      changed out of band; run repairs it
     """
-    reporter = ConsoleReporter(quiet=True)
+    from narrator.runs import execute
+
+    reporter = ConsoleReporter(quiet=True, sandbox=sandbox)
     parsed = _load(file)
     options = _options(sandbox, False, var, None, reporter)
-    outcome = asyncio.run(_run(parsed, options, reporter, dry_run=True))
+    config = get_globals().config()
+    database = _open_database(sandbox, False)
+    try:
+        outcome = asyncio.run(
+            execute(
+                parsed, config=config, database=database, options=options, dry_run=True
+            )
+        )
+    finally:
+        database.close()
+    failed = [a for a in outcome.acts if a.status == "failed"]
     pending = plan_pending(outcome)
     if as_json:
-        emit_json({**outcome.to_json(), "pending": pending, "status": "planned"})
+        status = "failed" if failed else "planned"
+        emit_json({**outcome.to_json(), "pending": pending, "status": status})
     else:
         for line in render_plan(outcome):
             click.echo(line)
-        click.echo("changes pending" if pending else "no changes")
+        if not failed:
+            click.echo("changes pending" if pending else "no changes")
+    if failed:  # an outage is not drift: exit 1 and name the act, like Terraform
+        for act in failed:
+            message = act.error or "failed"
+            prefix = f"act '{act.name}'"
+            if not message.startswith(prefix):
+                message = f"{prefix}: {message}"
+            click.echo(with_sandbox(f"error: cannot plan {message}", sandbox), err=True)
+        sys.exit(1)
     sys.exit(3 if detailed_exitcode and pending else 0)
 
 
 def plan_pending(outcome: RunOutcome) -> bool:
+    """Changes a run would make (an act that cannot be planned is an error, not a change)."""
     for act in outcome.acts:
-        if act.status == "failed":
-            return True
         if act.status == "done" and any(c.get("action") != "unchanged" for c in act.changes):
             return True
     return False
@@ -312,48 +469,87 @@ def render_plan(outcome: RunOutcome) -> list[str]:
 
 
 @click.command()
-@click.argument("run_id")
+@click.argument("run_id", required=False)
+@click.option(
+    "--latest",
+    "latest",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Resume the newest failed, interrupted or abandoned run of narrative FILE.",
+)
 @_sandbox_opt
 @click.option("--allow-destructive", is_flag=True, help="Permit destructive commands.")
+@click.option(
+    "--wait",
+    "wait",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[DURATION]",
+    help="When another process runs this narrative, wait for it (at most DURATION).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
 @handle_errors
-def resume(run_id: str, sandbox: bool, allow_destructive: bool, as_json: bool) -> None:
-    """Continue a failed or interrupted run from the act that did not finish.
+def resume(
+    run_id: str | None,
+    latest: str | None,
+    sandbox: bool,
+    allow_destructive: bool,
+    wait: str | None,
+    as_json: bool,
+) -> None:
+    """Continue a failed, interrupted or abandoned run from the act that did not finish.
 
-    Acts that finished keep their outputs and are not done again; the file is
-    read again from the path the run was started with, with the same --var
-    values.
+    Acts that finished keep their outputs and are not done again; an act cut off
+    mid-act (crash or signal) is redone, and its commands first look for what the
+    earlier attempt already did (a sent message) instead of doing it twice. The
+    file is read again from the path the run was started with, with the same
+    --var values. A run whose process is still alive cannot be resumed.
+
+    \b
+    Examples:
+      narrator resume 0190a1b2c3d4e5f6a7b8
+      narrator resume --latest setup.toml
     """
-    g = get_globals()
-    database = g.database(sandbox=sandbox)
+    from narrator.runs import check_resumable, latest_resumable, resume_point
+
+    if (run_id is None) == (latest is None):
+        raise UsageError(
+            "give a RUN_ID or --latest FILE (not both)",
+            hint="`narrator resume --latest FILE` resumes the newest resumable run of FILE",
+        )
+    database = get_globals().database(sandbox=sandbox)
     try:
+        if latest is not None:
+            run_id = latest_resumable(database.journal, latest).run_id
+        assert run_id is not None
         record = database.journal.get_run(run_id)
     finally:
         database.close()
     if record is None:
-        raise RunNotFound(f"no run with id '{run_id}'", hint="`narrator runs list` shows run ids")
-    if record.status in ("done", "running"):
-        raise UsageError(f"run {run_id} is {record.status}; only failed or interrupted runs resume")
-    reporter = ConsoleReporter()
+        raise RunNotFound(
+            f"no run with id '{run_id}'",
+            hint=with_sandbox("`narrator runs list` shows run ids", sandbox),
+        )
+    check_resumable(record)
+    reporter = ConsoleReporter(sandbox=sandbox)
     try:
         parsed = _load(record.source)
     except NarratorError as exc:
         raise UsageError(
-            f"cannot read the narrative of run {run_id} again: {exc}",
+            f"cannot read the narrative of run {record.run_id} again: {exc}",
             hint=f"the run was started from {record.source}",
         ) from None
-    vars_ = dict(record.summary.get("vars", {}) or {})
     options = _options(sandbox, allow_destructive, (), None, reporter)
-    options.vars = vars_
-    done: dict[tuple[int, str], Any] = {}
-    for act in record.acts:
-        key = (act.iteration or 0, act.name)
-        if act.status == "done":
-            done[key] = act.output
-        else:
-            done.pop(key, None)
-    seq = max((a.seq for a in record.acts), default=0)
-    outcome = asyncio.run(
-        _run(parsed, options, reporter, run_id=run_id, resume=done, seq_start=seq)
+    options.vars = dict(record.summary.get("vars", {}) or {})
+    reporter.note(f"resuming run {record.run_id} ({record.narrative})")
+    outcome, signum = _perform(
+        parsed,
+        options,
+        reporter,
+        record=record,
+        point=resume_point(record),
+        wait=parse_wait(wait),
     )
-    _finish(outcome, as_json, reporter)
+    _finish(outcome, as_json, reporter, signum)

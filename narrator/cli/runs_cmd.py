@@ -11,16 +11,23 @@ from narrator.protocols import ActRecord, RunRecord
 _sandbox = click.option("--sandbox", is_flag=True, help="Look at the sandbox database.")
 
 
-def run_json(run: RunRecord, *, with_acts: bool) -> dict[str, object]:
+def run_json(run: RunRecord, *, with_acts: bool, status: str | None = None) -> dict[str, object]:
+    """``status`` is what people see (``abandoned`` for a running run whose process is gone)."""
     data: dict[str, object] = {
         "run_id": run.run_id,
         "narrative": run.narrative,
         "source": run.source,
-        "status": run.status,
+        "status": status or run.status,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "error": run.error,
     }
+    if run.owner is not None:
+        data["owner"] = {
+            "host": run.owner.host,
+            "pid": run.owner.pid,
+            "lease_expires_at": run.lease_expires_at,
+        }
     carousel = run.summary.get("carousel") if run.summary else None
     if carousel:
         data["carousel"] = carousel
@@ -59,15 +66,20 @@ def list_(limit: int, as_json: bool, sandbox: bool) -> None:
         records = database.journal.list_runs(limit)
     finally:
         database.close()
+    from narrator.runs import run_status
+
     if as_json:
-        emit_json([run_json(r, with_acts=False) for r in records])
+        emit_json([run_json(r, with_acts=False, status=run_status(r)) for r in records])
         return
     if not records:
         click.echo("no runs yet — `narrator run FILE` starts one")
         return
     for r in records:
         started = r.started_at.strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"{r.run_id}  {started}  {r.status:<11} {r.narrative}")
+        click.echo(f"{r.run_id}  {started}  {run_status(r):<11} {r.narrative}")
+    if any(run_status(r) == "abandoned" for r in records):
+        hint = "abandoned: its process is gone; `narrator resume RUN_ID` continues it"
+        click.echo(hint + (" (add --sandbox)" if sandbox else ""), err=True)
 
 
 @runs.command()
@@ -84,11 +96,19 @@ def show(run_id: str, as_json: bool, sandbox: bool) -> None:
         database.close()
     if record is None:
         raise RunNotFound(f"no run with id '{run_id}'", hint="`narrator runs list` shows run ids")
+    from narrator.runs import run_status
+
+    status = run_status(record)
     if as_json:
-        emit_json(run_json(record, with_acts=True))
+        emit_json(run_json(record, with_acts=True, status=status))
         return
     click.echo(f"run {record.run_id}: {record.narrative} ({record.source})")
-    click.echo(f"status: {record.status}")
+    click.echo(f"status: {status}")
+    if record.owner is not None and record.status == "running":
+        click.echo(f"owner: pid {record.owner.pid} on {record.owner.host}")
+    if status in ("failed", "interrupted", "abandoned"):
+        sandbox_flag = " --sandbox" if sandbox else ""
+        click.echo(f"resume it with: narrator resume{sandbox_flag} {record.run_id}")
     if record.error:
         click.echo(f"error: {record.error}")
     carousel = record.summary.get("carousel") if record.summary else None

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from narrator import commands as catalogue
@@ -37,6 +37,7 @@ from narrator.protocols import (
     ModelProvider,
     Platform,
     RunJournal,
+    RunOwner,
     StateRepository,
 )
 
@@ -117,6 +118,8 @@ class _RunState:
     seq: int = 0
     outcomes: list[ActOutcome] = field(default_factory=list)
     done: dict[tuple[int, str], Any] = field(default_factory=dict)  # resumed acts
+    # resumed acts cut off mid-act: when their earlier attempt started (CommandCall.reconcile_since)
+    reconcile: dict[tuple[int, str], datetime] = field(default_factory=dict)
     tokens_used: int = 0
     summary: dict[str, Any] = field(default_factory=dict)  # kept in the journal's run row
 
@@ -137,17 +140,37 @@ class Executor:
         vars_: Mapping[str, str] | None = None,
         resume: Mapping[tuple[int, str], Any] | None = None,
         seq_start: int = 0,
+        reconcile: Mapping[tuple[int, str], datetime] | None = None,
+        owner: RunOwner | None = None,
+        lease_expires_at: datetime | None = None,
     ) -> RunOutcome:
         """Run ``plan``; every act is journalled. Act failures are outcomes, not exceptions.
 
         ``resume`` maps (iteration or 0, act name) to the output of acts that
         finished in an earlier attempt of the same run: they are not done again.
+        ``reconcile`` maps acts that were cut off mid-act (journalled ``running``
+        or ``interrupted``) to when that attempt started: their bot commands carry
+        it as ``CommandCall.reconcile_since``, so the platform adopts an effect that
+        already happened instead of repeating it. ``owner`` and its lease go into
+        the journal's run row of a new run.
+
+        Cancelling the task running this (the CLI does on SIGINT, SIGTERM, SIGHUP)
+        ends the run ``interrupted``: the act in flight is journalled
+        ``interrupted``, never done, so a resume redoes (and reconciles) it.
         """
         rs = _RunState(plan, run_id or new_run_id(), dry_run=False, done=dict(resume or {}))
         rs.seq = seq_start
+        rs.reconcile = dict(reconcile or {})
         rs.summary = {"vars": dict(vars_ or {}), "dialect": plan.dialect}
         if resume is None:
-            self.s.journal.start_run(rs.run_id, plan.name, plan.source, rs.summary)
+            self.s.journal.start_run(
+                rs.run_id,
+                plan.name,
+                plan.source,
+                rs.summary,
+                owner=owner,
+                lease_expires_at=lease_expires_at,
+            )
         return await self._execute(rs)
 
     async def plan(self, plan: Plan) -> RunOutcome:
@@ -209,6 +232,15 @@ class Executor:
             status, error = "interrupted", str(stopped)
             if carousel:
                 carousel.stopped_reason = "interrupted"
+        except asyncio.CancelledError:  # a signal: the CLI cancelled the run's task
+            if rs.dry_run:
+                raise
+            status, error = "interrupted", "interrupted by a signal"
+            if carousel:
+                carousel.stopped_reason = "interrupted"
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # handled: the run ends here, recorded as interrupted
         except KeyboardInterrupt:
             status, error = "interrupted", "interrupted"
             if carousel:
@@ -300,6 +332,10 @@ class Executor:
                 outcome = self._skipped(rs, act, iteration)
             else:
                 outcome = await self._perform(rs, act, iteration, scope, pending)
+        except asyncio.CancelledError:
+            if not rs.dry_run:
+                self._interrupted(rs, act, iteration, seq, started)
+            raise
         except BudgetExhausted as exc:
             outcome = ActOutcome(act.name, "failed", error=_act_message(act, exc))
             outcome.budget_stop = True
@@ -330,6 +366,25 @@ class Executor:
                 self.s.journal.record_act(record)
         self.s.reporter.act_finished(outcome)
         return outcome
+
+    def _interrupted(
+        self, rs: _RunState, act: Act, iteration: int | None, seq: int, started: datetime
+    ) -> None:
+        """Journal an act cut off by a signal as ``interrupted``, never done, and write
+        none of its state: a resume redoes it, and its commands reconcile with what
+        already happened (``CommandCall.reconcile_since``)."""
+        self.s.journal.record_act(
+            ActRecord(
+                rs.run_id,
+                seq,
+                act.name,
+                "interrupted",
+                iteration,
+                error="interrupted by a signal",
+                started_at=started,
+                finished_at=self.s.clock.now(),
+            )
+        )
 
     def _skipped(self, rs: _RunState, act: Act, iteration: int | None) -> ActOutcome:
         if act.output_var:
@@ -428,6 +483,7 @@ class Executor:
                 mentions=mentions,
                 dry_run=rs.dry_run,
                 default_guild_id=guild,
+                reconcile_since=rs.reconcile.get((iteration or 0, act.name)),
                 lookup=lambda key: _pending_value(pending, key, self.s.state),
             )
             result = await platform.execute(call)

@@ -352,7 +352,7 @@ class Blobs:
 
 
 class Database:
-    """An open database: ``state`` (repository), ``journal`` (runs), ``blobs``."""
+    """An open database: ``state`` (repository), ``journal`` (runs), ``blobs``, ``locks``."""
 
     def __init__(
         self,
@@ -363,6 +363,7 @@ class Database:
         retention: Retention | None = None,
     ) -> None:
         from narrator.state.journal import SqlRunJournal
+        from narrator.state.locks import LockStore
         from narrator.state.sql import SqlStateRepository
 
         self.url = url
@@ -371,6 +372,7 @@ class Database:
         self.state = SqlStateRepository(self.gateway, retention=retention)
         self.journal = SqlRunJournal(self.gateway)
         self.blobs = Blobs(self.gateway)
+        self.locks = LockStore(self.gateway)
 
     def unit_of_work(self) -> AbstractContextManager[None]:
         """Commit every state and journal write inside the block together."""

@@ -1,9 +1,14 @@
-"""The SQL run journal: one row per run, one per act (upserted on ``(run_id, seq)``)."""
+"""The SQL run journal: one row per run, one per act (upserted on ``(run_id, seq)``).
+
+A run row also names its owner (host, pid, start token) and a lease the owner
+renews; :meth:`SqlRunJournal.take_over` changes the owner with one conditional
+UPDATE, so of two processes resuming one run only one proceeds.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from narrator.errors import InvalidValue
-from narrator.protocols import ActRecord, RunRecord, RunStatus
+from narrator.protocols import ActRecord, RunOwner, RunRecord, RunStatus
 from narrator.state.database import Gateway
 from narrator.state.sql import upsert
 from narrator.state.tables import run_acts, runs, to_micros
@@ -57,6 +62,10 @@ def _run(row: Row[Any], acts: tuple[ActRecord, ...] = ()) -> RunRecord:
         error=row.error,
         summary=_load(row.summary) or {},
         acts=acts,
+        owner=RunOwner(row.owner_host, row.owner_pid, row.owner_token)
+        if row.owner_token is not None
+        else None,
+        lease_expires_at=row.lease_expires_at,
     )
 
 
@@ -69,7 +78,14 @@ class SqlRunJournal:
         self._run_insert = sa.insert(runs)
 
     def start_run(
-        self, run_id: str, narrative: str, source: str, summary: Mapping[str, Any]
+        self,
+        run_id: str,
+        narrative: str,
+        source: str,
+        summary: Mapping[str, Any],
+        *,
+        owner: RunOwner | None = None,
+        lease_expires_at: datetime | None = None,
     ) -> None:
         params = {
             "run_id": run_id,
@@ -80,8 +96,48 @@ class SqlRunJournal:
             "error": None,
             "started_at": self._gw.clock(),
             "finished_at": None,
+            "owner_host": owner.host if owner else None,
+            "owner_pid": owner.pid if owner else None,
+            "owner_token": owner.token if owner else None,
+            "lease_expires_at": lease_expires_at,
         }
         self._gw.write(lambda c: c.execute(self._run_insert, params))
+
+    def renew_lease(self, run_id: str, token: str, expires_at: datetime) -> bool:
+        stmt = (
+            sa.update(runs)
+            .where(runs.c.run_id == run_id, runs.c.owner_token == token)
+            .values(lease_expires_at=expires_at)
+        )
+        return bool(self._gw.write(lambda c: c.execute(stmt).rowcount))
+
+    def take_over(
+        self,
+        run_id: str,
+        *,
+        expected_token: str | None,
+        expected_status: RunStatus,
+        owner: RunOwner,
+        lease_expires_at: datetime,
+    ) -> bool:
+        token_is = (
+            runs.c.owner_token.is_(None)
+            if expected_token is None
+            else runs.c.owner_token == expected_token
+        )
+        stmt = (
+            sa.update(runs)
+            .where(runs.c.run_id == run_id, runs.c.status == expected_status, token_is)
+            .values(
+                status="running",
+                finished_at=None,
+                owner_host=owner.host,
+                owner_pid=owner.pid,
+                owner_token=owner.token,
+                lease_expires_at=lease_expires_at,
+            )
+        )
+        return bool(self._gw.write(lambda c: c.execute(stmt).rowcount))
 
     def record_act(self, record: ActRecord) -> None:
         """Insert or update the act row identified by (run_id, seq) — one statement."""
@@ -133,9 +189,13 @@ class SqlRunJournal:
 
         return self._gw.read(read)
 
-    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+    def list_runs(
+        self, limit: int = 50, *, statuses: Collection[str] | None = None
+    ) -> list[RunRecord]:
         """Newest first, without their acts (``get_run`` has them)."""
         stmt = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
+        if statuses is not None:
+            stmt = stmt.where(runs.c.status.in_(list(statuses)))
         return self._gw.read(lambda c: [_run(r) for r in c.execute(stmt)])
 
 

@@ -11,14 +11,14 @@ import bisect
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from narrator.errors import StateError, VersionConflict
-from narrator.protocols import JSON, ActRecord, RunRecord, RunStatus, StateEntry
+from narrator.protocols import JSON, ActRecord, RunOwner, RunRecord, RunStatus, StateEntry
 from narrator.state.base import (
     ChangeOp,
     GcResult,
@@ -439,7 +439,14 @@ class MemoryRunJournal:
         self._lock = threading.Lock()
 
     def start_run(
-        self, run_id: str, narrative: str, source: str, summary: Mapping[str, Any]
+        self,
+        run_id: str,
+        narrative: str,
+        source: str,
+        summary: Mapping[str, Any],
+        *,
+        owner: RunOwner | None = None,
+        lease_expires_at: datetime | None = None,
     ) -> None:
         with self._lock:
             self._runs[run_id] = RunRecord(
@@ -449,8 +456,41 @@ class MemoryRunJournal:
                 status="running",
                 started_at=self.clock(),
                 summary=json.loads(json.dumps(dict(summary))),
+                owner=owner,
+                lease_expires_at=lease_expires_at,
             )
             self._acts.setdefault(run_id, {})
+
+    def renew_lease(self, run_id: str, token: str, expires_at: datetime) -> bool:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or run.owner is None or run.owner.token != token:
+                return False
+            self._runs[run_id] = replace(run, lease_expires_at=expires_at)
+            return True
+
+    def take_over(
+        self,
+        run_id: str,
+        *,
+        expected_token: str | None,
+        expected_status: RunStatus,
+        owner: RunOwner,
+        lease_expires_at: datetime,
+    ) -> bool:
+        with self._lock:
+            run = self._runs.get(run_id)
+            token = run.owner.token if run is not None and run.owner is not None else None
+            if run is None or run.status != expected_status or token != expected_token:
+                return False
+            self._runs[run_id] = replace(
+                run,
+                status="running",
+                finished_at=None,
+                owner=owner,
+                lease_expires_at=lease_expires_at,
+            )
+            return True
 
     def record_act(self, record: ActRecord) -> None:
         json.dumps(record.output)  # refuse what the SQL journal would refuse
@@ -485,9 +525,13 @@ class MemoryRunJournal:
             acts = tuple(v for _, v in sorted(self._acts.get(run_id, {}).items()))
             return replace(run, acts=acts)
 
-    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+    def list_runs(
+        self, limit: int = 50, *, statuses: Collection[str] | None = None
+    ) -> list[RunRecord]:
         with self._lock:
             runs = sorted(self._runs.values(), key=lambda r: r.started_at, reverse=True)
+            if statuses is not None:
+                runs = [r for r in runs if r.status in statuses]
             return runs[:limit]
 
 
