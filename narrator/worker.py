@@ -31,8 +31,9 @@ from narrator.errors import NarratorError
 if TYPE_CHECKING:
     from narrator.config import Config
     from narrator.executor.outcome import ActOutcome
+    from narrator.plan import Plan
     from narrator.state import Database
-    from narrator.state.schedules import Claim, ScheduleStore
+    from narrator.state.schedules import Claim, ScheduleRecord, ScheduleStore
 
 __all__ = ["SlotResult", "Worker", "WorkerOptions", "default_worker_id"]
 
@@ -81,6 +82,25 @@ class _LogReporter:
 
     def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
         self.log(f"{self.prefix} iteration {iteration}/{total} finished ({elapsed:.1f}s)")
+
+
+def _scheduled_plan(record: ScheduleRecord, log: Callable[[str], None]) -> Plan:
+    """The plan of what was scheduled: the stored text and nested files, never this disk.
+
+    A schedule added before narratives were stored (no text) runs its file from
+    this machine's disk, and says so.
+    """
+    from narrator.parser import parse_file
+    from narrator.parser.stored import parse_stored
+
+    stored = record.stored
+    if stored is None:
+        log(
+            f"[{record.name}] scheduled before narratives were stored: running {record.file} "
+            f"from this machine's disk; `narrator schedule refresh {record.name}` stores it"
+        )
+        return parse_file(record.file)
+    return parse_stored(stored.text, stored.files, record.file)
 
 
 class Worker:
@@ -190,10 +210,8 @@ class Worker:
                 self.log(f"lease renewal failed: {exc}")
 
     def _execute(self, claim: Claim, lost: threading.Event) -> tuple[str, str | None]:
-        from narrator.parser import parse_file
-
         try:
-            plan = parse_file(claim.schedule.file)
+            plan = _scheduled_plan(claim.schedule, self.log)
         except NarratorError as exc:
             self.log(f"[{claim.schedule.name}] cannot load {claim.schedule.file}: {exc}")
             return "failed", str(exc)

@@ -1,4 +1,9 @@
-"""``narrator schedule add|list|remove|pause|resume`` and ``narrator worker``.
+"""``narrator schedule add|list|refresh|remove|pause|resume`` and ``narrator worker``.
+
+``schedule add`` stores the narrative's text and the nested files it reads
+in the database (:mod:`narrator.parser.stored`); workers run that, not the
+file on their disk. ``--sandbox`` on every verb (and on ``worker``) uses the
+sandbox database's schedules, so a rehearsal never claims a real slot.
 
 Test-only: ``NARRATOR_TEST_NOW`` (an ISO 8601 instant) freezes the clock that
 ``schedule add`` anchors schedules at and that ``worker`` decides what is due
@@ -23,6 +28,7 @@ from narrator.cli.common import emit_json, get_globals, handle_errors
 from narrator.errors import UsageError
 
 if TYPE_CHECKING:
+    from narrator.parser.stored import StoredNarrative
     from narrator.state import Database
     from narrator.state.schedules import ScheduleRecord, ScheduleStore
 
@@ -48,6 +54,46 @@ def _store(database: Database) -> ScheduleStore:
     from narrator.state.schedules import ScheduleStore
 
     return ScheduleStore(database.gateway)
+
+
+SANDBOX_HELP = "Use the sandbox database's schedules (what `worker --sandbox` runs)."
+
+
+def _database(sandbox: bool) -> Database:
+    return get_globals().database(sandbox=sandbox)
+
+
+def _snapshot(file: str) -> tuple[str, StoredNarrative]:
+    """(absolute path, what to store) of a narrative file; refuses an invalid one now."""
+    from narrator.parser.stored import snapshot_file
+
+    path = os.path.abspath(file)
+    if not os.path.isfile(path):
+        raise UsageError(f"no such file: {file}", hint="give the path of a narrative .toml file")
+    _plan, stored = snapshot_file(path)  # an invalid narrative is refused now, not at 9 am
+    return path, stored
+
+
+def _on_disk(record: ScheduleRecord) -> str:
+    """same / changed / missing: the file on this machine's disk against what runs."""
+    from narrator.parser.stored import disk_drift
+
+    stored = record.stored
+    if stored is None:  # runs the file from the disk: only its absence matters
+        return "same" if os.path.isfile(record.file) else "missing"
+    return disk_drift(record.file, stored)
+
+
+def _drift_note(record: ScheduleRecord, on_disk: str) -> str:
+    refresh = f"`narrator schedule refresh {record.name}`"
+    if record.stored is None:
+        note = f"runs the file on disk (added before narratives were stored; {refresh} stores it)"
+        return note if on_disk == "same" else f"{note}; the file is missing on this machine"
+    if on_disk == "changed":
+        return f"the file on disk differs from the scheduled text; {refresh} picks up the edit"
+    if on_disk == "missing":
+        return "the file (or a nested file) is missing on disk; the scheduled text still runs"
+    return ""
 
 
 def _when(value: datetime | None, tz: str) -> str:
@@ -85,6 +131,12 @@ def schedule() -> None:
     show_default=True,
     help="Slots missed while no worker ran: skip, latest (run the newest once) or all.",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Update the schedule of that name (text, recurrence, vars) instead of refusing.",
+)
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the new schedule as JSON.")
 @handle_errors
 def add(
@@ -95,6 +147,8 @@ def add(
     name: str | None,
     var: tuple[str, ...],
     catch_up: str,
+    replace: bool,
+    sandbox: bool,
     as_json: bool,
 ) -> None:
     """Schedule FILE to run --every DURATION or at --cron EXPR times in --tz.
@@ -104,10 +158,15 @@ def add(
     matching time. Cron times are wall-clock times in --tz: '0 9 * * *' is
     09:00 local all year. A time skipped by a DST change runs when the clock
     jumps past it; a time that happens twice runs once.
+
+    \b
+    The narrative's text and the nested files it reads are stored in the
+    database: every worker runs exactly this version, wherever it runs. After
+    editing the file, `narrator schedule refresh NAME` (or add --replace)
+    stores the new version; `schedule list` shows when the file differs.
     """
     from narrator.cli.run_cmd import parse_vars
     from narrator.durations import parse_duration
-    from narrator.parser import parse_file
     from narrator.scheduler import Recurrence, check_catch_up, check_cron, zone
 
     if (every is None) == (cron is None):
@@ -117,46 +176,58 @@ def add(
         )
     zone(tz)
     policy = check_catch_up(catch_up)
-    path = Path(file)
-    if not path.exists():
-        raise UsageError(f"no such file: {file}", hint="give the path of a narrative .toml file")
-    parse_file(str(path))  # an invalid narrative is refused now, not at 9 am
+    path, stored = _snapshot(file)
     recurrence = Recurrence(
         anchor=now(),
         every=parse_duration(every) if every is not None else None,
         cron=check_cron(cron) if cron is not None else None,
         tz=tz,
     )
-    database = get_globals().database()
+    database = _database(sandbox)
     try:
-        record = _store(database).add(
-            name or path.stem,
-            str(path.resolve()),
+        store = _store(database)
+        name = name or Path(path).stem
+        replaced = replace and store.get(name) is not None
+        record = (store.replace if replace else store.add)(
+            name,
+            path,
             recurrence,
             catch_up=policy,
             vars_=parse_vars(var),
+            narrative=stored,
         )
     finally:
         database.close()
     if as_json:
         emit_json(record.to_json())
         return
+    verb = "replaced" if replaced else "added"
     click.echo(
-        f"added schedule '{record.name}': {recurrence.describe()}, catch-up {policy}; "
-        f"next run {_when(record.next_due_at, recurrence.tz)}"
+        f"{verb} schedule '{record.name}': {record.recurrence.describe()}, catch-up {policy}; "
+        f"next run {_when(record.next_due_at, record.recurrence.tz)}; "
+        f"narrative {stored.hash[:12]}"
+        + (f" with {len(stored.files)} nested file(s)" if stored.files else "")
     )
 
 
 def _list_json(records: list[ScheduleRecord]) -> list[dict[str, object]]:
-    return [r.to_json() for r in records]
+    return [{**r.to_json(), "on_disk": _on_disk(r)} for r in records]
 
 
 @schedule.command("list")
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handle_errors
-def list_(as_json: bool) -> None:
-    """List schedules with their next run, last run and last status."""
-    database = get_globals().database()
+def list_(sandbox: bool, as_json: bool) -> None:
+    """List schedules with their next run, last run and last status.
+
+    \b
+    A schedule runs the text stored when it was added or refreshed; a line
+    says so when the file on disk differs from it or is missing
+    (--json: "on_disk" is same, changed or missing; "stored" is false for a
+    schedule added before narratives were stored, which runs the file on disk).
+    """
+    database = _database(sandbox)
     try:
         records = _store(database).all()
     finally:
@@ -174,10 +245,46 @@ def list_(as_json: bool) -> None:
             state += f" (running slot {_when(r.running_slot, tz)})"
         last = f"last {_when(r.last_run_at, tz)} {r.last_status}" if r.last_run_at else "never run"
         click.echo(f"{r.name}  {r.recurrence.describe()}  {state}  {last}  {r.file}")
+        note = _drift_note(r, _on_disk(r))
+        if note:
+            click.echo(f"  ! {note}")
 
 
-def _by_name(verb: str, name: str) -> ScheduleRecord | None:
-    database = get_globals().database()
+@schedule.command("refresh")
+@click.argument("name")
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
+@handle_errors
+def refresh(name: str, sandbox: bool) -> None:
+    """Store the current text of NAME's file (and its nested files) as what NAME runs.
+
+    \b
+    Run it after editing a scheduled narrative: until then every worker keeps
+    running the text stored by `schedule add`. The next slot runs the new text.
+    """
+    database = _database(sandbox)
+    try:
+        store = _store(database)
+        record = store.require(name)
+        if not os.path.isfile(record.file):
+            raise UsageError(
+                f"schedule '{name}' reads {record.file}, which does not exist here",
+                hint="run refresh where the file is, or point the schedule at a new file: "
+                f"`narrator schedule add FILE --name {name} --replace …`",
+            )
+        path, stored = _snapshot(record.file)
+        before = record.narrative_hash
+        record = store.refresh(name, path, stored)
+    finally:
+        database.close()
+    if before == stored.hash:
+        click.echo(f"schedule '{name}' already runs this text (narrative {stored.hash[:12]})")
+        return
+    was = f"was {before[:12]}" if before else "was read from the disk at each run"
+    click.echo(f"refreshed schedule '{name}': narrative {stored.hash[:12]} ({was})")
+
+
+def _by_name(verb: str, name: str, sandbox: bool) -> ScheduleRecord | None:
+    database = _database(sandbox)
     try:
         store = _store(database)
         if verb == "remove":
@@ -190,28 +297,31 @@ def _by_name(verb: str, name: str) -> ScheduleRecord | None:
 
 @schedule.command("remove")
 @click.argument("name")
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
 @handle_errors
-def remove(name: str) -> None:
+def remove(name: str, sandbox: bool) -> None:
     """Delete the schedule NAME (its runs stay in the journal)."""
-    _by_name("remove", name)
+    _by_name("remove", name, sandbox)
     click.echo(f"removed schedule '{name}'")
 
 
 @schedule.command("pause")
 @click.argument("name")
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
 @handle_errors
-def pause(name: str) -> None:
+def pause(name: str, sandbox: bool) -> None:
     """Stop starting runs of NAME until `schedule resume NAME`."""
-    _by_name("pause", name)
+    _by_name("pause", name, sandbox)
     click.echo(f"paused schedule '{name}'")
 
 
 @schedule.command("resume")
 @click.argument("name")
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
 @handle_errors
-def resume(name: str) -> None:
+def resume(name: str, sandbox: bool) -> None:
     """Start running NAME again; slots missed while paused follow its catch-up policy."""
-    record = _by_name("resume", name)
+    record = _by_name("resume", name, sandbox)
     assert record is not None
     click.echo(
         f"resumed schedule '{name}'; next run {_when(record.next_due_at, record.recurrence.tz)}"
@@ -223,7 +333,8 @@ def resume(name: str) -> None:
 @click.option(
     "--sandbox",
     is_flag=True,
-    help="Run against the local emulated guild and sandbox model; runs go to the sandbox database.",
+    help="Run the sandbox database's schedules (`schedule add --sandbox`) against the local "
+    "emulated guild and sandbox model; real schedules and their slots are not touched.",
 )
 @click.option(
     "--poll",
@@ -259,8 +370,8 @@ def worker(once: bool, sandbox: bool, poll: float, lease: float, worker_id: str 
 
     g = get_globals()
     config = g.config()
-    database = g.database()
-    run_database = g.database(sandbox=True) if sandbox else database
+    # a sandbox worker claims the sandbox database's slots only, never a real one
+    database = g.database(sandbox=sandbox)
     options = WorkerOptions(
         once=once,
         poll=poll,
@@ -271,7 +382,7 @@ def worker(once: bool, sandbox: bool, poll: float, lease: float, worker_id: str 
     runner = Worker(
         _store(database),
         config=config,
-        run_database=run_database,
+        run_database=database,
         now=now,
         options=options,
         log=lambda text: click.echo(text, err=True),
@@ -290,8 +401,6 @@ def worker(once: bool, sandbox: bool, poll: float, lease: float, worker_id: str 
     try:
         code = runner.serve()
     finally:
-        if run_database is not database:
-            run_database.close()
         database.close()
     click.echo(f"worker {options.worker_id} stopped; {len(runner.results)} slot(s) run", err=True)
     sys.exit(code)

@@ -7,6 +7,10 @@ Tables (migration 0003):
   bookkeeping the worker needs: ``next_due_at`` (the earliest slot not yet
   claimed), ``running_slot`` (set while a slot runs — the overlap guard) and
   the last run's slot, time, status and run id.
+  Since migration 0004 a row also keeps the narrative it runs:
+  ``narrative_text``, ``narrative_files`` (nested files, relative path → text)
+  and ``narrative_hash``; a worker parses those, never the file on its disk.
+  Rows added before keep ``NULL`` there and run ``file`` from the disk.
 * ``schedule_slots`` — one row per claimed slot, primary key
   ``(schedule_id, scheduled_for)``: status, worker id, ``lease_expires_at``,
   run id, attempts.
@@ -32,7 +36,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -43,6 +47,9 @@ from narrator.errors import UsageError, did_you_mean
 from narrator.scheduler import CatchUp, Recurrence, check_catch_up, decide, run_id_for
 from narrator.state.database import Gateway
 from narrator.state.tables import JsonText, Timestamp, metadata
+
+if TYPE_CHECKING:
+    from narrator.parser.stored import StoredNarrative
 
 __all__ = [
     "Claim",
@@ -119,6 +126,18 @@ class ScheduleRecord:
     last_run_at: datetime | None = None
     last_status: str | None = None
     last_run_id: str | None = None
+    narrative_text: str | None = None  # None: added before narratives were stored
+    narrative_files: dict[str, str] | None = None
+    narrative_hash: str | None = None
+
+    @property
+    def stored(self) -> StoredNarrative | None:
+        """What was scheduled, or None for a schedule that runs its file from the disk."""
+        if self.narrative_text is None:
+            return None
+        from narrator.parser.stored import StoredNarrative
+
+        return StoredNarrative(self.narrative_text, dict(self.narrative_files or {}))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +156,9 @@ class ScheduleRecord:
             "last_run": self.last_run_at,
             "last_status": self.last_status,
             "last_run_id": self.last_run_id,
+            "stored": self.narrative_text is not None,
+            "narrative_hash": self.narrative_hash,
+            "nested_files": sorted(self.narrative_files or {}),
         }
 
 
@@ -183,7 +205,22 @@ def _record(row: Row[Any]) -> ScheduleRecord:
         last_run_at=m["last_run_at"],
         last_status=m["last_status"],
         last_run_id=m["last_run_id"],
+        narrative_text=m["narrative_text"],
+        narrative_files=(
+            dict(json.loads(m["narrative_files"])) if m["narrative_files"] is not None else None
+        ),
+        narrative_hash=m["narrative_hash"],
     )
+
+
+def _narrative_values(narrative: StoredNarrative | None) -> dict[str, Any]:
+    if narrative is None:
+        return {"narrative_text": None, "narrative_files": None, "narrative_hash": None}
+    return {
+        "narrative_text": narrative.text,
+        "narrative_files": json.dumps(narrative.files, sort_keys=True, ensure_ascii=False),
+        "narrative_hash": narrative.hash,
+    }
 
 
 class ScheduleStore:
@@ -202,8 +239,10 @@ class ScheduleStore:
         *,
         catch_up: CatchUp,
         vars_: Mapping[str, str] | None = None,
+        narrative: StoredNarrative | None = None,
     ) -> ScheduleRecord:
-        """Add a schedule; a UsageError when the name is taken."""
+        """Add a schedule that runs ``narrative`` (stored in the row); a UsageError when
+        the name is taken."""
         values = {
             "name": name,
             "uid": secrets.token_hex(6),
@@ -216,6 +255,7 @@ class ScheduleStore:
             "paused": False,
             "created_at": recurrence.anchor,
             "next_due_at": recurrence.first_slot(),
+            **_narrative_values(narrative),
         }
         stmt = (
             self._insert(schedules)
@@ -230,11 +270,64 @@ class ScheduleStore:
         if not self._gw.write(write):
             raise UsageError(
                 f"a schedule named '{name}' already exists",
-                hint=f"pick another --name, or `narrator schedule remove {name}` first",
+                hint=f"pick another --name, replace it (add `--name {name} --replace`), "
+                f"or `narrator schedule remove {name}` first",
             )
         record = self.get(name)
         assert record is not None
         return record
+
+    def replace(
+        self,
+        name: str,
+        file: str,
+        recurrence: Recurrence,
+        *,
+        catch_up: CatchUp,
+        vars_: Mapping[str, str] | None = None,
+        narrative: StoredNarrative | None = None,
+    ) -> ScheduleRecord:
+        """Add the schedule, or update the one of that name in place.
+
+        The row keeps its id, uid and slot history (a slot that ran never runs
+        again), its paused flag and its last run. When the recurrence (every,
+        cron, tz) is unchanged its anchor and next slot stay too; otherwise the
+        new recurrence starts from ``recurrence.anchor``.
+        """
+        current = self.get(name)
+        if current is None:
+            return self.add(
+                name, file, recurrence, catch_up=catch_up, vars_=vars_, narrative=narrative
+            )
+        values: dict[str, Any] = {
+            "file": file,
+            "vars": json.dumps(dict(vars_ or {}), sort_keys=True),
+            "catch_up": catch_up,
+            **_narrative_values(narrative),
+        }
+        old = current.recurrence
+        if (old.every, old.cron, old.tz) != (recurrence.every, recurrence.cron, recurrence.tz):
+            values.update(
+                every_seconds=recurrence.every,
+                cron=recurrence.cron,
+                tz=recurrence.tz,
+                created_at=recurrence.anchor,
+                next_due_at=recurrence.first_slot(),
+            )
+        stmt = sa.update(schedules).where(_s.id == current.id).values(**values)
+        self._gw.write(lambda c: c.execute(stmt))
+        return self.require(name)
+
+    def refresh(self, name: str, file: str, narrative: StoredNarrative) -> ScheduleRecord:
+        """Store ``narrative`` (read from ``file`` now) as what NAME runs from its next slot."""
+        record = self.require(name)
+        stmt = (
+            sa.update(schedules)
+            .where(_s.id == record.id)
+            .values(file=file, **_narrative_values(narrative))
+        )
+        self._gw.write(lambda c: c.execute(stmt))
+        return self.require(name)
 
     def get(self, name: str) -> ScheduleRecord | None:
         stmt = sa.select(schedules).where(_s.name == name)

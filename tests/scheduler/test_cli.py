@@ -12,7 +12,7 @@ T0 = "2026-01-01T00:00:00+00:00"
 
 def test_three_missed_slots_with_catch_up_latest_give_exactly_one_run(tmp_path: Path) -> None:
     """No worker for slots at 00:00, 00:01 and 00:02; `worker --once` at 00:02:30 runs
-    only the 00:02 slot, once, then exits 0."""
+    only the 00:02 slot, once, then exits 0 (a sandbox schedule, run by a sandbox worker)."""
     cli = Cli(tmp_path)
     cli.write("post.toml", NARRATIVE)
     added = cli(
@@ -23,6 +23,7 @@ def test_three_missed_slots_with_catch_up_latest_give_exactly_one_run(tmp_path: 
         "1m",
         "--catch-up",
         "latest",
+        "--sandbox",
         env={"NARRATOR_TEST_NOW": T0},
     )
     assert added.code == 0, added.err
@@ -31,7 +32,7 @@ def test_three_missed_slots_with_catch_up_latest_give_exactly_one_run(tmp_path: 
     assert worker.err.count("running slot") == 1
     runs = cli("runs", "list", "--sandbox", "--json")
     assert len(runs.json()) == 1
-    [schedule] = cli("schedule", "list", "--json").json()
+    [schedule] = cli("schedule", "list", "--sandbox", "--json").json()
     assert schedule["last_slot"] == "2026-01-01T00:02:00+00:00"
     assert schedule["last_status"] == "done"
     assert schedule["next_run"] == "2026-01-01T00:03:00+00:00"
