@@ -112,7 +112,8 @@ def schedule() -> None:
     Examples:
       narrator schedule add post.toml --cron '0 9 * * *' --tz Europe/Berlin
       narrator schedule add digest.toml --every 6h --name digest --var CHANNEL_ID=123
-      narrator schedule list
+      narrator schedule list          # flags a file edited since it was scheduled
+      narrator schedule refresh digest  # store the edit; workers run the stored text
       narrator worker                 # long-running; or `narrator worker --once` from cron
     """
 
