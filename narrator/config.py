@@ -8,6 +8,7 @@ reads them when a platform or provider needs them.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -145,11 +146,44 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
 
 
 def database_url(cli_url: str | None, config: Config, environ: dict[str, str] | None = None) -> str:
-    """``--database`` wins, then ``$NARRATOR_DATABASE_URL``, then ``[database] url``."""
+    """``--database`` wins, then ``$NARRATOR_DATABASE_URL``, then ``[database] url``.
+
+    A SQLite file comes back as an absolute path. A relative one in narrator.toml,
+    and the default ``narrator.db`` when a configuration file is in use, is
+    relative to that file (DESIGN §6), so every directory sees the same database;
+    one given with ``--database`` or ``$NARRATOR_DATABASE_URL`` is relative to the
+    working directory, as paths on a command line are.
+    """
     env = os.environ if environ is None else environ
-    return (
-        cli_url or env.get("NARRATOR_DATABASE_URL") or config.database.url or DEFAULT_DATABASE_URL
-    )
+    explicit = cli_url or env.get("NARRATOR_DATABASE_URL")
+    if explicit:
+        return sqlite_url_relative_to(explicit, Path.cwd())
+    url = config.database.url or DEFAULT_DATABASE_URL
+    base = Path(config.path).resolve().parent if config.path else Path.cwd()
+    return sqlite_url_relative_to(url, base)
+
+
+_SQLITE_URL = re.compile(r"(?P<scheme>sqlite(?:\+\w+)?):///(?P<path>[^?]*)(?P<query>\?.*)?", re.S)
+
+
+def sqlite_url_relative_to(url: str, base: Path) -> str:
+    """``url`` with a relative SQLite file made absolute against ``base``; others as given."""
+    found = _SQLITE_URL.fullmatch(url)
+    if found is None:
+        return url
+    path = found["path"]
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
+        return url
+    absolute = os.path.normpath(base / path)
+    return f"{found['scheme']}:///{absolute}{found['query'] or ''}"
+
+
+def database_label(url: str) -> str:
+    """Where a database is, for people: a SQLite file's path, else the URL without password."""
+    found = _SQLITE_URL.fullmatch(url)
+    if found is not None and found["path"]:
+        return found["path"]
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
 
 
 def sandbox_database_url(real_url: str) -> str:

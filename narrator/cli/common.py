@@ -59,10 +59,23 @@ class Globals:
         )
 
     def url(self, *, sandbox: bool = False) -> str:
-        from narrator.config import database_url, sandbox_database_url
+        """The database URL; a SQLite file as an absolute path (see ``database_url``)."""
+        from pathlib import Path
 
-        url = database_url(self.database_url, self.config())
-        return sandbox_database_url(url) if sandbox else url
+        from narrator.config import database_url, sandbox_database_url, sqlite_url_relative_to
+
+        config = self.config()
+        url = database_url(self.database_url, config)
+        if not sandbox:
+            return url
+        base = Path(config.path).resolve().parent if config.path else Path.cwd()
+        return sqlite_url_relative_to(sandbox_database_url(url), base)
+
+    def where(self, *, sandbox: bool = False) -> str:
+        """The database for people: ``/abs/path/narrator.db``, or the URL without password."""
+        from narrator.config import database_label
+
+        return database_label(self.url(sandbox=sandbox))
 
     def database(self, *, sandbox: bool = False) -> Database:
         """Open (and migrate on first use) the database."""

@@ -72,7 +72,8 @@ def list_(limit: int, as_json: bool, sandbox: bool) -> None:
         emit_json([run_json(r, with_acts=False, status=run_status(r)) for r in records])
         return
     if not records:
-        click.echo("no runs yet — `narrator run FILE` starts one")
+        where = get_globals().where(sandbox=sandbox)
+        click.echo(f"no runs in {where} yet — `narrator run FILE` starts one")
         return
     for r in records:
         started = r.started_at.strftime("%Y-%m-%d %H:%M:%S")

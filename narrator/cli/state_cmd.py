@@ -79,8 +79,8 @@ def list_(prefix: str, as_json: bool, sandbox: bool) -> None:
         emit_json([_entry_json(e) for e in entries])
         return
     if not entries:
-        where = f" under prefix {prefix!r}" if prefix else ""
-        click.echo(f"no state{where}", err=True)
+        under = f" under prefix {prefix!r}" if prefix else ""
+        click.echo(f"no state{under} in {get_globals().where(sandbox=sandbox)}", err=True)
         return
     for entry in entries:
         click.echo(f"{entry.key} = {render_value(entry.value)}")
