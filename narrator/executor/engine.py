@@ -448,7 +448,9 @@ class Executor:
             try:
                 rendered.append(tpl.render_value(command.args, scope))
             except tpl.ResolveError as exc:
-                if not rs.dry_run:
+                # plan: an output of an act that has not run is known after run, but an
+                # unset ${VAR} is an error now (an act that cannot be planned)
+                if not rs.dry_run or _unset_vars(command.args, self.s.env):
                     raise ReferenceFailed(exc.message, act=act.name, hint=exc.hint) from None
                 rendered.append(None)
         for index, (command, done) in enumerate(zip(act.commands, rendered, strict=True)):
@@ -708,6 +710,21 @@ def botticelli_captures(command: BotCommandInput, output: Any) -> dict[str, str]
             keys[f"{command.platform}.{command.command}.{name}"] = str(value)
             keys[name] = str(value)
     return keys
+
+
+def _unset_vars(value: Any, env: Mapping[str, str]) -> list[str]:
+    """The ``${VAR}`` references in ``value`` (strings, lists, tables) that ``env`` lacks."""
+    if isinstance(value, str):
+        try:
+            refs = tpl.scan(value)
+        except Exception:  # a syntax problem is reported by rendering, not here
+            return []
+        return [r.path[0] for r in refs if r.kind == "env" and r.path and r.path[0] not in env]
+    if isinstance(value, Mapping):
+        return [name for v in value.values() for name in _unset_vars(v, env)]
+    if isinstance(value, list | tuple):
+        return [name for v in value for name in _unset_vars(v, env)]
+    return []
 
 
 def _act_message(act: Act, exc: NarratorError) -> str:

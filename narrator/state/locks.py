@@ -62,13 +62,16 @@ class LockStore:
             "expires_at": expires_at,
         }
         dialect_insert = postgresql.insert if self._gw.is_postgres else sqlite.insert
-        insert = dialect_insert(locks).values(**values).on_conflict_do_nothing(
-            index_elements=["name"]
+        insert = (
+            dialect_insert(locks)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(locks.c.name)  # a row back when inserted (rowcount is not portable here)
         )
 
         def tx(conn: Connection) -> LockHolder | None:
             for _ in range(3):  # the holder may release between two statements
-                if conn.execute(insert).rowcount:
+                if conn.execute(insert).first() is not None:
                     return None
                 row = conn.execute(sa.select(locks).where(locks.c.name == name)).first()
                 if row is None:

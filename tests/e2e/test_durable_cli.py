@@ -199,3 +199,107 @@ def test_run_wait_waits_for_the_holder_then_converges_without_duplicates(
     assert second.returncode == 0, err2
     assert "waiting (up to 120 s) for narrative:twenty@" in err2
     assert posts(emulator) == Counter(dict.fromkeys(expected(), 2))
+
+
+CAROUSEL = """
+[narrative]
+name = "daily"
+
+[carousel]
+iterations = 8
+
+[[act]]
+name = "channel"
+output_var = "posts_channel"
+skip_if = "{state.posts_channel}"
+[[act.input]]
+type = "bot_command"
+command = "channels.ensure"
+args = { name = "posts" }
+
+[[act]]
+name = "send"
+[[act.input]]
+type = "bot_command"
+command = "messages.send"
+args = { channel_id = "{state.posts_channel.id}", content = "post {carousel.iteration}" }
+"""
+
+
+def test_ctrl_c_on_a_carousel_is_interrupted_not_done_and_resume_posts_the_rest_once(
+    discord_cli: Cli, emulator: EmulatorProcess
+) -> None:
+    """Issue 9 item 4: SIGINT during a carousel exits 130 with status interrupted and
+    stopped_reason interrupted (it used to be done / completed); `resume` finishes the
+    remaining iterations: eight posts, each once."""
+    slow_sends(emulator, per=0.4)
+    discord_cli.write("daily.toml", CAROUSEL)
+    proc = start(discord_cli, "run", "daily.toml", "--json")
+    wait_until(lambda: sum(posts(emulator).values()) >= 3, "three posts")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    interrupted = json.loads(out)
+    assert interrupted["status"] == "interrupted"
+    assert interrupted["carousel"]["stopped_reason"] == "interrupted"
+    shown = discord_cli("runs", "show", interrupted["run_id"], "--json").json()
+    assert shown["status"] == "interrupted"
+    assert shown["carousel"]["stopped_reason"] == "interrupted"
+
+    resumed = discord_cli("resume", "--latest", "daily.toml", "--json")
+    assert resumed.code == 0, resumed.err
+    assert resumed.json()["status"] == "done"
+    assert posts(emulator) == Counter(f"post {i}" for i in range(1, 9))
+
+
+NEEDS_GUILD = """
+[narrative]
+name = "needs_guild"
+
+[[act]]
+name = "make_channel"
+[[act.input]]
+type = "bot_command"
+command = "channels.ensure"
+args = { guild_id = "${GUILD_ID}", name = "general" }
+"""
+
+
+def test_plan_of_an_act_that_cannot_be_planned_exits_1_and_names_the_act(cli: Cli) -> None:
+    """Issue 9 item 3: no token / unset ${GUILD_ID} is an error (exit 1 naming the act),
+    not "changes pending" (exit 3 with --detailed-exitcode)."""
+    cli.write("setup.toml", NEEDS_GUILD)
+    result = cli("plan", "setup.toml", "--detailed-exitcode")
+    assert result.code == 1, (result.out, result.err)
+    assert "cannot plan act 'make_channel'" in result.err
+    assert "changes pending" not in result.out
+    as_json = cli("plan", "setup.toml", "--json")
+    assert as_json.code == 1 and as_json.json()["status"] == "failed"
+
+
+BROKEN = """
+[narrative]
+name = "broken"
+
+[[act]]
+name = "post"
+[[act.input]]
+type = "bot_command"
+command = "messages.send"
+args = { channel_id = "{state.announcements_channel}", content = "hi" }
+"""
+
+
+def test_hints_after_a_sandbox_run_keep_sandbox(cli: Cli) -> None:
+    """Issue 9 item 6: after a failed `run --sandbox`, the printed `narrator resume` and
+    `narrator state set` hints say --sandbox, and following the resume hint works."""
+    cli.write("broken.toml", BROKEN)
+    failed = cli("run", "--sandbox", "broken.toml", "--json")
+    assert failed.code == 1
+    run_id = failed.json()["run_id"]
+    assert f"narrator resume --sandbox {run_id}" in failed.err
+    assert "narrator state set --sandbox announcements_channel" in failed.err
+    shown = cli("runs", "show", "--sandbox", run_id)
+    assert f"narrator resume --sandbox {run_id}" in shown.out
+    again = cli("resume", "--sandbox", run_id)
+    assert again.code == 1 and f"narrator resume --sandbox {run_id}" in again.err
