@@ -200,6 +200,9 @@ class Emulator:
         self.default_limit = default_limit
         self.buckets: dict[str, Bucket] = {}
         self.rate_limited = 0  # 429s answered because a bucket was exceeded
+        # "METHOD /path/glob" → seconds between performing a request and answering it:
+        # the window in which the client can die after Discord did the work
+        self.latency: dict[str, float] = {}
         self._runner: web.AppRunner | None = None
         self.app = self._build_app()
 
@@ -289,6 +292,7 @@ class Emulator:
         app.router.add_put("/_emulator/rate_limits", self._admin_rate_limits)
         app.router.add_delete("/_emulator/nonces", self._admin_forget_nonces)
         app.router.add_put("/_emulator/nonces", self._admin_nonce_ttl)
+        app.router.add_put("/_emulator/latency", self._admin_latency)
         return app
 
     def _limit_for(self, spec: _Route) -> tuple[str, int, float]:
@@ -308,6 +312,10 @@ class Emulator:
             path = request.path[len(API_PREFIX) :]
             status, body, headers = await self._dispatch(spec, request, path)
             self.log.append(LogEntry(spec.method, path, status))
+            key = f"{spec.method} {path}"
+            stall = next((s for p, s in self.latency.items() if fnmatch.fnmatchcase(key, p)), 0)
+            if stall > 0:
+                await asyncio.sleep(stall)
             return _json_response(status, body, headers)
 
         return handle
@@ -433,6 +441,10 @@ class Emulator:
 
     async def _admin_forget_nonces(self, request: web.Request) -> web.Response:
         return _json_response(200, {"forgotten": self.forget_nonces()}, {})
+
+    async def _admin_latency(self, request: web.Request) -> web.Response:
+        self.latency = {str(k): float(v) for k, v in (await request.json()).items()}
+        return _json_response(204, None, {})
 
     async def _admin_nonce_ttl(self, request: web.Request) -> web.Response:
         self.nonce_ttl = float((await request.json())["ttl"])
