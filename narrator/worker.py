@@ -84,23 +84,25 @@ class _LogReporter:
         self.log(f"{self.prefix} iteration {iteration}/{total} finished ({elapsed:.1f}s)")
 
 
-def _scheduled_plan(record: ScheduleRecord, log: Callable[[str], None]) -> Plan:
+def _scheduled_plan(record: ScheduleRecord, config: Config, log: Callable[[str], None]) -> Plan:
     """The plan of what was scheduled: the stored text and nested files, never this disk.
 
     A schedule added before narratives were stored (no text) runs its file from
     this machine's disk, and says so.
     """
+    from narrator.config import secret_env_names
     from narrator.parser import parse_file
     from narrator.parser.stored import parse_stored
 
+    secrets = secret_env_names(config)  # narrator.toml's secrets stay unreadable
     stored = record.stored
     if stored is None:
         log(
             f"[{record.name}] scheduled before narratives were stored: running {record.file} "
             f"from this machine's disk; `narrator schedule refresh {record.name}` stores it"
         )
-        return parse_file(record.file)
-    return parse_stored(stored.text, stored.files, record.file)
+        return parse_file(record.file, secrets=secrets)
+    return parse_stored(stored.text, stored.files, record.file, secrets=secrets)
 
 
 class Worker:
@@ -211,7 +213,7 @@ class Worker:
 
     def _execute(self, claim: Claim, lost: threading.Event) -> tuple[str, str | None]:
         try:
-            plan = _scheduled_plan(claim.schedule, self.log)
+            plan = _scheduled_plan(claim.schedule, self.config, self.log)
         except NarratorError as exc:
             self.log(f"[{claim.schedule.name}] cannot load {claim.schedule.file}: {exc}")
             return "failed", str(exc)

@@ -70,7 +70,8 @@ def _snapshot(file: str) -> tuple[str, StoredNarrative]:
     path = os.path.abspath(file)
     if not os.path.isfile(path):
         raise UsageError(f"no such file: {file}", hint="give the path of a narrative .toml file")
-    _plan, stored = snapshot_file(path)  # an invalid narrative is refused now, not at 9 am
+    # an invalid narrative (or one reading a secret) is refused now, not at 9 am
+    _plan, stored = snapshot_file(path, secrets=get_globals().secret_names())
     return path, stored
 
 

@@ -25,7 +25,7 @@ import errno
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -103,12 +103,19 @@ def _key(root: str, full: str) -> str:
     return os.path.relpath(full, root).replace(os.sep, "/")
 
 
-def parse_stored(text: str, files: Mapping[str, str], source: str) -> Plan:
+def parse_stored(
+    text: str,
+    files: Mapping[str, str],
+    source: str,
+    *,
+    secrets: Collection[str] | None = None,
+) -> Plan:
     """Parse a stored narrative; nested files come from ``files``, never from the disk.
 
     ``source`` is the path the narrative was scheduled from: problems are
     located in it, and nested names resolve against its directory into the
-    keys of ``files``. Pure: the same arguments give the same plan on any machine.
+    keys of ``files``. ``secrets`` as for :func:`narrator.parser.parse`. Pure:
+    the same arguments give the same plan on any machine.
     """
     from narrator.parser import _parse
 
@@ -127,10 +134,12 @@ def parse_stored(text: str, files: Mapping[str, str], source: str) -> Plan:
 
     top = os.path.join(root, os.path.basename(source)) if not os.path.isabs(source) else source
     with _reading_with(reader):
-        return _parse(text, source, base_dir=root, stack=(os.path.abspath(top),))
+        return _parse(text, source, base_dir=root, stack=(os.path.abspath(top),), secrets=secrets)
 
 
-def snapshot_file(path: str | os.PathLike[str]) -> tuple[Plan, StoredNarrative]:
+def snapshot_file(
+    path: str | os.PathLike[str], *, secrets: Collection[str] | None = None
+) -> tuple[Plan, StoredNarrative]:
     """Read and parse the narrative at ``path``; return its plan and what to store.
 
     The stored narrative holds the file's text and every nested file the parse
@@ -157,7 +166,7 @@ def snapshot_file(path: str | os.PathLike[str]) -> tuple[Plan, StoredNarrative]:
         return content
 
     with _reading_with(reader):
-        plan = _parse(text, source, base_dir=root, stack=(source,))
+        plan = _parse(text, source, base_dir=root, stack=(source,), secrets=secrets)
     return plan, StoredNarrative(text, dict(sorted(read.items())))
 
 

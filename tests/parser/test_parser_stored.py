@@ -107,3 +107,25 @@ def test_disk_drift_says_same_changed_or_missing(tmp_path: Path) -> None:
 def test_the_hash_changes_with_any_nested_file() -> None:
     assert narrative_hash("a", {"b.toml": "1"}) != narrative_hash("a", {"b.toml": "2"})
     assert narrative_hash("a", {}) == StoredNarrative("a").hash
+
+
+def test_a_stored_narrative_cannot_read_a_secret_variable(tmp_path: Path) -> None:
+    """The secrets narrator.toml names stay unreadable in stored text, as in a file."""
+    text = VERSIONED_SECRET
+    with pytest.raises(NarrativeInvalid, match="MY_TOKEN"):
+        parse_stored(text, {}, "/srv/x.toml", secrets={"MY_TOKEN"})
+    path = tmp_path / "x.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(NarrativeInvalid, match="MY_TOKEN"):
+        snapshot_file(path, secrets={"MY_TOKEN"})
+
+
+VERSIONED_SECRET = """\
+[narrative]
+name = "leaky"
+[[act]]
+name = "post"
+[[act.input]]
+type = "text"
+content = "token ${MY_TOKEN}"
+"""

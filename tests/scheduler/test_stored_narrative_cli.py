@@ -241,3 +241,13 @@ def test_a_sandbox_worker_never_claims_a_real_slot(tmp_path: Path) -> None:
     assert _listed(cli)["last_run"] is None  # the real slot is still there for a real worker
     assert cli("schedule", "remove", "rehearsal", "--sandbox").code == 0
     assert cli("schedule", "list", "--sandbox", "--json").json() == []
+
+
+def test_schedule_add_refuses_a_narrative_that_reads_a_secret(tmp_path: Path) -> None:
+    """What would be stored is checked like `run` checks a file: a `${DISCORD_TOKEN}`
+    reference is refused at `schedule add` (exit 2, naming it), not at the slot."""
+    cli = _cli(tmp_path)
+    cli.write("leak.toml", VERSIONED.replace("version one", "${DISCORD_TOKEN}"))
+    refused = cli("schedule", "add", "leak.toml", "--every", "1h")
+    assert refused.code == 2 and "DISCORD_TOKEN" in refused.err
+    assert cli("schedule", "list", "--json").json() == []
