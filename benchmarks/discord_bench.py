@@ -4,6 +4,9 @@
    (goal <= 3) and wall time.
 2. 100 sends to one channel on an emulated bucket of 20 per second: total time
    (goal within 1.15x of the 5 s minimum) and 429s received (goal 0).
+3. 10 pinned ``messages.ensure`` in one channel: requests of the first run, of a
+   converged re-run, and of a re-run whose state lost the ids (a crash before the
+   commit: the messages are adopted by content, nothing is written).
 
     .venv/bin/python benchmarks/discord_bench.py
 """
@@ -71,6 +74,41 @@ async def converged_rerun() -> dict[str, Any]:
         }
 
 
+async def ensure_messages(count: int = 10) -> dict[str, Any]:
+    async with Emulator(fresh_world(GUILD)) as emu:
+        state: dict[str, Any] = {}
+
+        async def run() -> tuple[int, int]:
+            emu.clear_log()
+            platform = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+            try:
+                for n in range(count):
+                    args = {"channel_id": channel, "content": f"Rule {n}", "pin": True}
+                    call = CommandCall(
+                        "discord", "messages.ensure", args, f"rule_{n}", "b", f"b:rule_{n}",
+                        default_guild_id=GUILD, lookup=state.get,
+                    )  # fmt: skip
+                    state.update((await platform.execute(call)).captures)
+            finally:
+                await platform.aclose()
+            return len(emu.reads()), len(emu.writes())
+
+        setup = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+        try:
+            made = await setup.execute(
+                CommandCall("discord", "channels.create", {"name": "rules"}, "c", "b", "b:c")
+            )
+        finally:
+            await setup.aclose()
+        channel = made.output["id"]
+        first = await run()
+        converged = await run()
+        for key in [k for k in state if ".message." in k]:
+            del state[key]
+        adopted = await run()
+        return {"count": count, "first": first, "converged": converged, "adopted": adopted}
+
+
 async def hundred_sends() -> dict[str, Any]:
     limits = {"POST /channels/{channel_id}/messages": (20, 1.0)}
     async with Emulator(fresh_world(GUILD), rate_limits=limits) as emu:
@@ -113,6 +151,13 @@ async def main() -> None:
         f"converged re-run of {rerun['resources']} resources: {rerun['requests']} REST requests "
         f"({rerun['reads']} reads, {rerun['writes']} writes), {rerun['seconds'] * 1000:.0f} ms"
     )
+    ensure = await ensure_messages()
+    for label in ("first", "converged", "adopted"):
+        reads, writes = ensure[label]
+        print(
+            f"{ensure['count']} pinned messages.ensure, {label} run: "
+            f"{reads} reads (login included), {writes} writes"
+        )
     sends = await hundred_sends()
     print(
         f"100 sends at 20/s: {sends['messages']} posted in {sends['seconds']:.2f} s "

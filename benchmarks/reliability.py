@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform as host
+import signal
 import sys
 import tempfile
 import time
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--forget", choices=("alternate", "always", "never"), default="alternate")
     args = parser.parse_args(argv)
+    # SIGTERM ends the trials through the finally blocks: the emulator process stops too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     print(f"machine: {host.machine()} / {os.cpu_count()} cores / Python {host.python_version()}")
     print(f"date: {time.strftime('%Y-%m-%d %H:%M')}  load: {os.getloadavg()[0]:.2f}")

@@ -227,6 +227,7 @@ class DiscordPlatform:
         # id → who created or adopted it in this run (an ensure key, an idempotency
         # key): another act never adopts it (reconcile.py)
         self.claimed: dict[str, str] = {}
+        self._channel_reads: dict[str, dict[str, Any]] = {}  # channels read one by one
 
     async def aclose(self) -> None:
         await self.http.close()
@@ -317,11 +318,14 @@ class DiscordPlatform:
         return cache.roles
 
     def remember_channel(self, channel: dict[str, Any]) -> None:
+        if channel["id"] in self._channel_reads:
+            self._channel_reads[channel["id"]] = channel
         guild_id = channel.get("guild_id")
         if guild_id and self._cache(str(guild_id)).channels is not None:
             self._cache(str(guild_id)).channels[channel["id"]] = channel  # type: ignore[index]
 
     def forget_channel(self, channel_id: str) -> None:
+        self._channel_reads.pop(channel_id, None)
         for cache in self._guilds.values():
             if cache.channels:
                 cache.channels.pop(channel_id, None)
@@ -332,10 +336,13 @@ class DiscordPlatform:
             cache.roles[role["id"]] = role
 
     async def channel(self, call: Call, channel_id: str) -> dict[str, Any]:
-        """A channel by id: from the cache when this run read its guild, else one GET."""
+        """A channel by id: from the cache when this run read its guild or this channel,
+        else one GET."""
         for cache in self._guilds.values():
             if cache.channels and channel_id in cache.channels:
                 return cache.channels[channel_id]
+        if channel_id in self._channel_reads:
+            return self._channel_reads[channel_id]
         found: dict[str, Any] = await self.http.request(
             "GET",
             "/channels/{channel_id}",
@@ -343,6 +350,7 @@ class DiscordPlatform:
             what=f"read channel {channel_id}",
             permission="view_channel",
         )
+        self._channel_reads[channel_id] = found
         return found
 
     async def resolve_category(self, call: Call, value: Any) -> str | None:
