@@ -531,6 +531,7 @@ _DISCORD: tuple[CommandSpec, ...] = (
         "permissions.clear",
         "Remove a channel permission overwrite.",
         {k: v for k, v in _OVERWRITE.items() if k not in ("allow", "deny")},
+        destructive=True,
         result="{channel_id, target_id}",
     ),
     # ---- webhooks

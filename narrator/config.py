@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from narrator.errors import ConfigError, did_you_mean
 from narrator.interpolate import DEFAULT_SECRET_ENV, Environ
+from narrator.parser import MAX_NARRATIVE_BYTES
 
 DEFAULT_CONFIG = "narrator.toml"
 DEFAULT_DATABASE_URL = "sqlite:///narrator.db"
 SANDBOX_GUILD_ID = "100000000000000001"
-DEFAULT_MAX_NARRATIVE_BYTES = 1024 * 1024
 
 
 class _Section(BaseModel):
@@ -81,7 +81,7 @@ class SecretsConfig(_Section):
 class LimitsConfig(_Section):
     """``[limits]``: how much hostile or mistaken input narrator accepts."""
 
-    max_narrative_bytes: int = Field(default=DEFAULT_MAX_NARRATIVE_BYTES, gt=0)
+    max_narrative_bytes: int = Field(default=MAX_NARRATIVE_BYTES, gt=0)
 
 
 class Config(_Section):

@@ -6,6 +6,7 @@ import re
 
 from narrator.errors import UsageError
 
+MAX_DURATION = 36500 * 86400.0  # 100 years: beyond this, dates overflow
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 
@@ -35,6 +36,11 @@ def parse_duration(text: str) -> float:
             )
     if seconds <= 0:
         raise UsageError(f"duration {text!r} is not positive", hint="use e.g. 30s or 5m")
+    if not seconds <= MAX_DURATION:  # also catches inf from a number with 400 digits
+        raise UsageError(
+            f"duration {text[:40]!r} is too long",
+            hint="the longest duration is 36500d (100 years); use a shorter one",
+        )
     return seconds
 
 

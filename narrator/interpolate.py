@@ -214,9 +214,19 @@ def _jinja_names(raw: str, offset: int) -> frozenset[str]:
 
     try:
         ast = env.parse(raw if not raw.startswith("{%") else raw + _closing_for(raw))
+        return frozenset(meta.find_undeclared_variables(ast))
     except JinjaSyntaxError as exc:
         raise TemplateSyntaxError(f"jinja: {exc.message}", offset) from None
-    return frozenset(meta.find_undeclared_variables(ast))
+    except (RecursionError, SyntaxError, MemoryError):
+        raise _too_deep(offset) from None
+
+
+def _too_deep(offset: int) -> TemplateSyntaxError:
+    return TemplateSyntaxError(
+        "jinja: the template is nested too deeply",
+        offset,
+        hint="use fewer nested parentheses, blocks or brackets (a few dozen at most)",
+    )
 
 
 _BLOCK_CONTINUATIONS = frozenset(
@@ -242,9 +252,11 @@ def check(text: str) -> None:
         from jinja2 import TemplateSyntaxError as JinjaSyntaxError
 
         try:
-            _environment().parse(_jinja_source(pieces)[0])
+            _compiled_template(_jinja_source(pieces)[0])  # compiling finds what parsing cannot
         except JinjaSyntaxError as exc:
             raise TemplateSyntaxError(f"jinja: {exc.message}", 0) from None
+        except (RecursionError, SyntaxError, MemoryError):
+            raise _too_deep(0) from None
 
 
 # --------------------------------------------------------------------------- resolving
@@ -546,11 +558,17 @@ def condition(text: str, scope: Scope) -> bool:
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(
+    from narrator.bounded import BoundedEnvironment
+
+    return BoundedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
+
+
+def jinja_environment() -> SandboxedEnvironment:
+    """The bounded sandbox every template is parsed, compiled and rendered in."""
+    return _environment()
 
 
 def _jinja_source(pieces: tuple[_Piece, ...]) -> tuple[str, list[str], list[Ref]]:
@@ -638,6 +656,8 @@ def _context(scope: Scope, taint: list[bool]) -> dict[str, Any]:
 def _render_jinja(pieces: tuple[_Piece, ...], scope: Scope, *, lenient: bool) -> Rendered:
     from jinja2 import TemplateError, UndefinedError
 
+    from narrator.bounded import range_budget
+
     taint = [False]
     ctx = _context(scope, taint)
     source, literals, refs = _jinja_source(pieces)
@@ -647,26 +667,45 @@ def _render_jinja(pieces: tuple[_Piece, ...], scope: Scope, *, lenient: bool) ->
         taint[0] = taint[0] or got.tainted
         values.append(got.value)
     try:
-        if len(pieces) == 1:
-            # exactly one {{ expression }}: keep the value's type
-            expr = pieces[0].text
-            if expr.startswith("{{") and expr.endswith("}}"):
-                value = _compiled_expression(expr[2:-2].strip())(**ctx)
-                if not lenient and _is_undefined(value):
-                    str(value)  # raises with jinja's message
-                return Rendered(value, taint[0])
-        template = _compiled_template(source)
-        text = template.render(**ctx, __lit=literals, __ref=values)
+        with range_budget():
+            return _run_jinja(pieces, source, ctx, literals, values, taint, lenient=lenient)
     except UndefinedError as exc:
         if lenient:
             return Rendered(MISSING)
         raise ResolveError(f"jinja: {exc.message}") from None
     except TemplateError as exc:
         raise ResolveError(f"jinja: {exc.message or exc}") from None
+    except (RecursionError, SyntaxError, MemoryError):
+        raise ResolveError(
+            "jinja: the template is nested too deeply or too large to run",
+            hint="simplify the template",
+        ) from None
     except (TypeError, ValueError, ArithmeticError) as exc:
         if lenient:
             return Rendered(MISSING)
         raise ResolveError(f"jinja: {exc}") from None
+
+
+def _run_jinja(
+    pieces: tuple[_Piece, ...],
+    source: str,
+    ctx: dict[str, Any],
+    literals: list[str],
+    values: list[Any],
+    taint: list[bool],
+    *,
+    lenient: bool,
+) -> Rendered:
+    if len(pieces) == 1:
+        # exactly one {{ expression }}: keep the value's type
+        expr = pieces[0].text
+        if expr.startswith("{{") and expr.endswith("}}"):
+            value = _compiled_expression(expr[2:-2].strip())(**ctx)
+            if not lenient and _is_undefined(value):
+                str(value)  # raises with jinja's message
+            return Rendered(value, taint[0])
+    template = _compiled_template(source)
+    text = template.render(**ctx, __lit=literals, __ref=values)
     return Rendered(text, taint[0])
 
 
@@ -689,10 +728,17 @@ def _compiled_expression(source: str) -> Any:
 def _evaluate_expression(text: str, scope: Scope) -> Any:
     from jinja2 import TemplateError
 
+    from narrator.bounded import range_budget
+
     try:
-        value = _compiled_expression(text.strip())(**_context(scope, [False]))
+        with range_budget():
+            value = _compiled_expression(text.strip())(**_context(scope, [False]))
     except TemplateError:
         return MISSING
+    except (RecursionError, SyntaxError, MemoryError):
+        raise ResolveError(
+            "jinja: the condition is nested too deeply to run", hint="simplify the condition"
+        ) from None
     except (TypeError, ValueError, ArithmeticError, KeyError, AttributeError):
         return MISSING
     if _is_undefined(value):

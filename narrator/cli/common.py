@@ -51,6 +51,14 @@ class Globals:
 
         return secret_env_names(self.config())
 
+    def max_narrative_bytes(self) -> int:
+        """``[limits] max_narrative_bytes``; the default when there is no config file."""
+        if self._config is None and not self._has_config_file():
+            from narrator.parser import MAX_NARRATIVE_BYTES
+
+            return MAX_NARRATIVE_BYTES
+        return self.config().limits.max_narrative_bytes
+
     def _has_config_file(self) -> bool:
         import os
 
@@ -132,14 +140,16 @@ def render_value(value: Any) -> str:
 
 
 def load_narrative(file: str) -> Plan:
-    """Parse FILE the way narrator.toml says (its secret variables are unreadable)."""
+    """Parse FILE the way narrator.toml says: its secrets unreadable, its size limit."""
     from narrator.parser import parse_file
 
-    return parse_file(file, secrets=get_globals().secret_names())
+    g = get_globals()
+    return parse_file(file, secrets=g.secret_names(), max_bytes=g.max_narrative_bytes())
 
 
 def narrative_problems(file: str) -> list[Problem]:
     """Every problem of FILE (empty when valid), checked as :func:`load_narrative` would."""
     from narrator.parser import check_file
 
-    return check_file(file, secrets=get_globals().secret_names())
+    g = get_globals()
+    return check_file(file, secrets=g.secret_names(), max_bytes=g.max_narrative_bytes())

@@ -43,6 +43,11 @@ def parse_cli_value(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+    except RecursionError:
+        raise UsageError(
+            "VALUE is JSON nested too deeply to store",
+            hint="store a flatter value (split it over several keys)",
+        ) from None
 
 
 def _entry_json(entry: Any) -> dict[str, Any]:

@@ -20,7 +20,18 @@ from typing import Any
 from narrator.errors import Location, NarrativeInvalid, Problem
 from narrator.plan import Plan
 
-__all__ = ["check_file", "detect_dialect", "parse", "parse_file"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NARRATIVE_BYTES",
+    "check_file",
+    "detect_dialect",
+    "parse",
+    "parse_file",
+    "read_narrative",
+]
+
+MAX_NARRATIVE_BYTES = 1024 * 1024  # [limits] max_narrative_bytes
+MAX_DEPTH = 64  # tables and arrays nested in one another, anywhere in a narrative
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
@@ -48,29 +59,79 @@ def parse(
     return _parse(text, source, base_dir=base_dir, stack=(), secrets=secrets)
 
 
-def parse_file(path: str | os.PathLike[str], *, secrets: Collection[str] | None = None) -> Plan:
+def parse_file(
+    path: str | os.PathLike[str],
+    *,
+    secrets: Collection[str] | None = None,
+    max_bytes: int = MAX_NARRATIVE_BYTES,
+) -> Plan:
     """Read and parse a narrative file (nested Botticelli narratives resolve beside it)."""
     source = os.fspath(path)
-    try:
-        with open(source, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise NarrativeInvalid(
-            [Problem(Location(source), f"cannot read narrative file: {reason}; check the path")]
-        ) from None
+    text = read_narrative(source, max_bytes=max_bytes)
     base_dir = os.path.dirname(os.path.abspath(source))
     return _parse(
         text, source, base_dir=base_dir, stack=(os.path.abspath(source),), secrets=secrets
     )
 
 
+def read_narrative(path: str | os.PathLike[str], *, max_bytes: int = MAX_NARRATIVE_BYTES) -> str:
+    """The text of a narrative file: at most ``max_bytes`` bytes of UTF-8.
+
+    Reads at most ``max_bytes + 1`` bytes, so ``/dev/zero`` or a FIFO that never
+    ends cannot exhaust memory; opening does not block on a FIFO with no writer.
+    Raises NarrativeInvalid (located; invalid UTF-8 at the LINE:COL of the byte).
+    """
+    source = os.fspath(path)
+    try:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                data = handle.read(max_bytes + 1)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise NarrativeInvalid(
+            [Problem(Location(source), f"cannot read narrative file: {reason}; check the path")]
+        ) from None
+    if len(data) > max_bytes:
+        raise NarrativeInvalid(
+            [
+                Problem(
+                    Location(source, 1, 1),
+                    f"narrative file is larger than {max_bytes} bytes; split it into nested "
+                    "narratives, or raise [limits] max_narrative_bytes in narrator.toml",
+                )
+            ]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        byte = data[exc.start]
+        raise NarrativeInvalid(
+            [
+                Problem(
+                    Location(source, line, col),
+                    f"invalid UTF-8: byte 0x{byte:02x} cannot be decoded; "
+                    "save the file as UTF-8 text",
+                )
+            ]
+        ) from None
+
+
 def check_file(
-    path: str | os.PathLike[str], *, secrets: Collection[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    secrets: Collection[str] | None = None,
+    max_bytes: int = MAX_NARRATIVE_BYTES,
 ) -> list[Problem]:
     """Every problem of a narrative file (empty when it is valid); for ``narrator validate``."""
     try:
-        parse_file(path, secrets=secrets)
+        parse_file(path, secrets=secrets, max_bytes=max_bytes)
     except NarrativeInvalid as exc:
         return list(exc.problems)
     return []
@@ -89,6 +150,9 @@ def _parse(
     from narrator.parser.locate import Locator
 
     ctx = Context(source, Locator(text))
+    too_deep = _deeper_than(data, MAX_DEPTH)
+    if too_deep is not None:
+        raise NarrativeInvalid([Problem(ctx.at_key(too_deep), _nesting_message())])
     if secrets is not None:
         ctx.secrets = frozenset(secrets)
     plan: Plan | None
@@ -110,9 +174,37 @@ def _parse(
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             ctx.problems.append(Problem(Location(source, 1, 1), f"invalid narrative: {message}"))
         plan = None
+    if plan is not None and not plan.acts and not ctx.problems:
+        ctx.problems.append(
+            Problem(
+                Location(source, 1, 1),
+                "the narrative has no acts; add an [[act]] with a name and an [[act.input]] "
+                "(Botticelli dialect: list acts in [toc] order), see docs/format.md",
+            )
+        )
     if ctx.problems or plan is None:
         raise NarrativeInvalid(_dedupe(ctx.problems))
     return plan
+
+
+def _nesting_message() -> str:
+    return (
+        f"values are nested more than {MAX_DEPTH} levels deep; flatten the tables and arrays here"
+    )
+
+
+def _deeper_than(data: Any, limit: int) -> tuple[str | int, ...] | None:
+    """The key path of the first value nested deeper than ``limit`` (no recursion)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > limit:
+            return path
+        if isinstance(value, dict):
+            stack.extend((v, (*path, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+    return None
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -131,6 +223,9 @@ def _load_toml(text: str, source: str) -> dict[str, Any]:
 
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        line, col = _deepest_bracket(text)
+        raise NarrativeInvalid([Problem(Location(source, line, col), _nesting_message())]) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line, col = 1, 1
@@ -158,3 +253,32 @@ def _toml_fix(message: str) -> str:
     if "invalid value" in lowered:
         return '; quote text values: key = "text"'
     return "; fix the TOML syntax here"
+
+
+def _deepest_bracket(text: str) -> tuple[int, int]:
+    """LINE:COL where brackets first nest deeper than MAX_DEPTH (strings and comments skipped)."""
+    depth = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                break
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "\"'":
+            quote = text[i : i + 3] if text.startswith(ch * 3, i) else ch
+            end = text.find(quote, i + len(quote))
+            while ch == '"' and end > 0 and text[end - 1] == "\\":
+                end = text.find(quote, end + 1)
+            i = n if end < 0 else end + len(quote)
+            continue
+        i += 1
+    line = text.count("\n", 0, i) + 1
+    return line, i - (text.rfind("\n", 0, i) + 1) + 1

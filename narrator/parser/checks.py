@@ -267,7 +267,7 @@ def check_command(
     if spec is None:
         names = commands.command_names(platform)
         hint = _hint(command, names)
-        fix = hint or f"; see docs/commands.md for the {len(names)} {platform} commands"
+        fix = hint or _catalogue_hint(platform, command, names)
         ctx.value_problem(command_path, f"unknown {platform} command '{command}'{fix}")
         return
     for name in args:
@@ -423,15 +423,30 @@ def _check_secrets(
                 found(m.group(1), ref.start + m.start())
 
 
+def _catalogue_hint(platform: str, command: str, names: tuple[str, ...]) -> str:
+    """The commands of the group ``command`` names, else every group (installed users
+    have no docs/ beside them, so the hint carries the catalogue)."""
+    group = command.partition(".")[0]
+    same = [n for n in names if n.partition(".")[0] == group]
+    if same:
+        return f"; the {group} commands are {', '.join(same)}"
+    groups = sorted({n.partition(".")[0] for n in names})
+    return (
+        f"; {platform} commands are GROUP.ACTION (e.g. {names[0]}) "
+        f"with GROUP one of {', '.join(groups)}"
+    )
+
+
 def _free_names(text: str) -> frozenset[str] | None:
     """Variables the whole jinja template reads (None when it cannot be analysed)."""
     from jinja2 import TemplateSyntaxError as JinjaSyntaxError
     from jinja2 import meta
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from narrator.interpolate import jinja_environment
 
     try:
-        return frozenset(meta.find_undeclared_variables(SandboxedEnvironment().parse(text)))
-    except JinjaSyntaxError:
+        return frozenset(meta.find_undeclared_variables(jinja_environment().parse(text)))
+    except (JinjaSyntaxError, RecursionError, SyntaxError, MemoryError):
         return None
 
 

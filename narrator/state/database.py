@@ -65,6 +65,12 @@ def translate(error: BaseException, url: str) -> NarratorError:
         )
     if isinstance(error, exc.OperationalError | exc.InterfaceError):
         lowered = detail.lower()
+        if "readonly" in lowered or "read-only" in lowered:
+            return StateError(
+                f"database {where} is read-only: {detail}",
+                hint="make the database file and its directory writable (SQLite writes "
+                "-wal and -shm files beside it), or pass --database with a writable one",
+            )
         if "unable to open database file" in lowered:
             return StateError(
                 f"cannot open SQLite database {where}: {detail}",
@@ -236,8 +242,19 @@ def create_engine(url: str) -> Engine:
     return engine
 
 
+def _is_busy(error: BaseException) -> bool:
+    return isinstance(error, exc.OperationalError) and any(
+        w in str(error.orig).lower() for w in ("locked", "busy")
+    )
+
+
 class Gateway:
-    """Connections, transactions and the clock, shared by the repository and the journal."""
+    """Connections, transactions and the clock, shared by the repository and the journal.
+
+    Besides SQLAlchemy's errors it catches the driver's own (the SQLite hot paths
+    call ``sqlite3`` directly), wraps them as SQLAlchemy would, and so retries a
+    busy database and translates every failure the same way.
+    """
 
     def __init__(self, engine: Engine, url: str, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
@@ -246,6 +263,19 @@ class Gateway:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.is_postgres = engine.dialect.name == "postgresql"
         self._local = threading.local()  # the connection of an open unit of work, per thread
+        driver_error = getattr(engine.dialect.dbapi, "Error", None)
+        self._driver_error: type[Exception] | None = (
+            driver_error if isinstance(driver_error, type) else None
+        )
+        self._errors: tuple[type[Exception], ...] = (exc.SQLAlchemyError,) + (
+            (self._driver_error,) if self._driver_error is not None else ()
+        )
+
+    def _wrapped(self, error: BaseException) -> BaseException:
+        """A driver's own error as the SQLAlchemy error it would have raised."""
+        if isinstance(error, exc.SQLAlchemyError) or self._driver_error is None:
+            return error
+        return exc.DBAPIError.instance(None, None, error, self._driver_error)
 
     def _joined(self) -> Connection | None:
         conn: Connection | None = getattr(self._local, "conn", None)
@@ -273,8 +303,8 @@ class Gateway:
                         yield
                     finally:
                         self._local.conn = None
-        except exc.SQLAlchemyError as error:
-            raise translate(error, self.url) from None
+        except self._errors as error:
+            raise translate(self._wrapped(error), self.url) from None
 
     def read(self, fn: Callable[[Connection], T]) -> T:
         joined = self._joined()
@@ -283,8 +313,8 @@ class Gateway:
         try:
             with self.engine.connect() as conn:
                 return fn(conn)
-        except exc.SQLAlchemyError as error:
-            raise translate(error, self.url) from None
+        except self._errors as error:
+            raise translate(self._wrapped(error), self.url) from None
 
     def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one write transaction (all or nothing), retrying a busy database."""
@@ -299,14 +329,12 @@ class Gateway:
                         conn.execution_options(narrator_write=True)
                     with conn.begin():
                         return fn(conn)
-            except exc.OperationalError as error:
-                busy = any(w in str(error.orig).lower() for w in ("locked", "busy"))
-                if not busy or attempt == WRITE_ATTEMPTS - 1:
+            except self._errors as caught:
+                error = self._wrapped(caught)
+                if not _is_busy(error) or attempt == WRITE_ATTEMPTS - 1:
                     raise translate(error, self.url) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
-            except exc.SQLAlchemyError as error:
-                raise translate(error, self.url) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def migrate(self, *, force: bool = False) -> list[str]:

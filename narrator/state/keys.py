@@ -15,6 +15,7 @@ from typing import Any
 from narrator.errors import InvalidKey, InvalidValue
 
 MAX_KEY_LENGTH = 512
+MAX_VALUE_DEPTH = 64  # arrays and objects nested in one another inside one value
 
 # Code points a key may never contain: whitespace and control characters.
 _FORBIDDEN = frozenset(
@@ -130,11 +131,45 @@ def dump_value(key: str, value: Any) -> str:
         text.encode("utf-8")  # lone surrogates: no engine can store them
     except (TypeError, ValueError, RecursionError):
         _check_json(key, value, "")
+        if value_depth(value) > MAX_VALUE_DEPTH:
+            raise _too_deep(key) from None
         raise InvalidValue(  # a reference cycle, or something _check_json let through
             f"value for state key {key!r} is not JSON-serialisable",
             hint="store plain JSON data without reference cycles",
         ) from None
+    # brackets are a cheap upper bound of the depth; walk only when it could be too deep
+    if text.count("[") + text.count("{") > MAX_VALUE_DEPTH and value_depth(value) > MAX_VALUE_DEPTH:
+        raise _too_deep(key)
     return text
+
+
+def _too_deep(key: str) -> InvalidValue:
+    return InvalidValue(
+        f"value for state key {key!r} is nested more than {MAX_VALUE_DEPTH} levels deep",
+        hint="store a flatter value (split it over several keys)",
+    )
+
+
+def value_depth(value: Any, limit: int = MAX_VALUE_DEPTH) -> int:
+    """How deeply lists and dicts nest in ``value``: counts past ``limit`` only; no recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    seen = 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        seen += 1
+        if deepest > limit or seen > 1_000_000:  # a reference cycle would never end
+            return deepest if deepest > limit else limit + 1
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 
 def dump_metadata(key: str, metadata: Mapping[str, Any] | None) -> str | None:

@@ -101,8 +101,11 @@ def test_every_act_input_and_carousel_knows_its_location() -> None:
     assert all(i.location is not None for a in plan.acts for i in a.inputs)
 
 
+ONE_ACT = '[[act]]\nname = "a"\n[[act.input]]\ncontent = "hi"\n'
+
+
 def test_metadata_is_accepted_for_narrative() -> None:
-    plan = parse('[metadata]\nname = "meta"\nguild_id = "42"\nconcurrency = 2\n')
+    plan = parse('[metadata]\nname = "meta"\nguild_id = "42"\nconcurrency = 2\n' + ONE_ACT)
     assert (plan.name, plan.guild_id, plan.concurrency) == ("meta", "42", 2)
 
 
@@ -120,7 +123,7 @@ def test_narrative_defaults_apply_and_name_defaults_to_the_file_stem(tmp_path: P
 def test_all_narrative_keys_are_read() -> None:
     plan = parse(
         '[narrative]\nname = "n"\nmodel = "fast"\nsystem = "Be brief."\n'
-        "allow_destructive = true\nbudget_multiplier = 2\n"
+        "allow_destructive = true\nbudget_multiplier = 2\n" + ONE_ACT
     )
     assert (plan.model, plan.system, plan.allow_destructive, plan.budget_multiplier) == (
         "fast",
@@ -133,7 +136,7 @@ def test_all_narrative_keys_are_read() -> None:
 def test_narrative_carousel_and_duration_interval() -> None:
     plan = parse(
         '[narrative]\nname = "c"\n[narrative.carousel]\niterations = 3\ninterval = "5m"\n'
-        'until = "{state.done}"\non_budget = "wait"\n'
+        'until = "{state.done}"\non_budget = "wait"\n' + ONE_ACT
     )
     assert plan.carousel is not None
     assert plan.carousel.interval == 300.0
@@ -142,7 +145,7 @@ def test_narrative_carousel_and_duration_interval() -> None:
 
 
 def test_interval_may_be_seconds() -> None:
-    plan = parse("[carousel]\ninterval = 30\n")
+    plan = parse("[carousel]\ninterval = 30\n" + ONE_ACT)
     assert plan.carousel is not None
     assert plan.carousel.interval == 30.0
 

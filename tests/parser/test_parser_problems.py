@@ -325,7 +325,8 @@ def test_non_utf8_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(b'[narrative]\nname = "caf\xe9"\n')
     [problem] = check_file(path)
-    assert "cannot read narrative file" in problem.message
+    assert "invalid UTF-8: byte 0xe9" in problem.message
+    assert (problem.location.line, problem.location.col) == (2, 12)
 
 
 def test_narrative_invalid_message_lists_every_problem() -> None:

@@ -137,7 +137,7 @@ async def test_events_permissions_webhooks_and_listings(h: Harness) -> None:
     await h.run("roles.create", name="Muted")
     await h.run("permissions.set", channel_id=ch, role="Muted", deny=["send_messages"])
     assert len(h.emu.world.channels[ch]["permission_overwrites"]) == 1
-    await h.run("permissions.clear", channel_id=ch, role="Muted")
+    await h.run("permissions.clear", channel_id=ch, role="Muted", allow_destructive=True)
     assert h.emu.world.channels[ch]["permission_overwrites"] == []
     hook = (await h.run("webhooks.create", channel_id=ch, name="Feed")).output
     assert [w["name"] for w in (await h.run("webhooks.list", channel_id=ch)).output] == ["Feed"]
