@@ -314,12 +314,17 @@ async def execute(
     point: ResumePoint | None = None,
     ownership: Ownership | None = None,
     dry_run: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RunOutcome:
-    """Run (or, with ``dry_run``, plan) ``plan`` through the runtime and the executor."""
+    """Run (or, with ``dry_run``, plan) ``plan`` through the runtime and the executor.
+
+    ``should_stop`` is asked before each act (a worker's SIGTERM); True ends the run
+    ``interrupted`` between two acts."""
     from narrator.executor import Executor
     from narrator.runtime import open_runtime
 
     async with open_runtime(config, database, options, reporter) as services:
+        services.should_stop = should_stop
         executor = Executor(services)
         if dry_run:
             return await executor.plan(plan)

@@ -225,8 +225,7 @@ class Worker:
             return "failed", str(exc)
 
     async def _run_plan(self, claim: Claim, plan: Any, stop: _AnyEvent) -> tuple[str, str | None]:
-        from narrator.executor import Executor
-        from narrator.runtime import RunOptions, open_runtime
+        from narrator.runtime import RunOptions
 
         vars_ = {
             **claim.schedule.vars,
@@ -234,41 +233,31 @@ class Worker:
             "NARRATOR_SLOT": claim.scheduled_for.astimezone(UTC).isoformat(),
         }
         options = RunOptions(sandbox=self.options.sandbox, vars=vars_)
-        resume, seq = self._resume_point(claim.run_id)
-        if resume is _FINISHED:
-            record = self.run_database.journal.get_run(claim.run_id)
-            return (record.status if record else "done"), None
+        from narrator.runs import Ownership, execute, resume_point
+
+        # a slot taken over after a crash (or given back on SIGTERM) resumes its run: the
+        # same resume point as `narrator resume`, cut-off acts reconciled, the run's
+        # owner and lease taken over from the worker that died
+        record = self.run_database.journal.get_run(claim.run_id)
+        if record is not None and record.status in ("done", "failed"):
+            return record.status, None
+        point = resume_point(record) if record is not None else None
         prefix = f"[{claim.schedule.name}]"
         reporter = _LogReporter(self.log, prefix)
-        async with open_runtime(self.config, self.run_database, options, reporter) as services:
-            services.should_stop = stop.is_set  # SIGTERM / lost lease: stop after this act
-            outcome = await Executor(services).run(
+        # (the slot's claim already serialises this run; no narrative lock here)
+        with Ownership(self.run_database.journal, None, claim.run_id, resume=record) as owner:
+            outcome = await execute(
                 plan,
+                config=self.config,
+                database=self.run_database,
+                options=options,
+                reporter=reporter,
                 run_id=claim.run_id,
-                vars_=vars_,
-                resume=resume if isinstance(resume, dict) else None,
-                seq_start=seq,
+                point=point,
+                ownership=owner,
+                should_stop=stop.is_set,  # SIGTERM / lost lease: stop after this act
             )
         return outcome.status, outcome.error
-
-    def _resume_point(self, run_id: str) -> tuple[object, int]:
-        """(None: a fresh run | acts done so far | _FINISHED, last seq) from the journal."""
-        record = self.run_database.journal.get_run(run_id)
-        if record is None:
-            return None, 0
-        if record.status in ("done", "failed"):
-            return _FINISHED, 0
-        done: dict[tuple[int, str], Any] = {}
-        for act in record.acts:
-            key = (act.iteration or 0, act.name)
-            if act.status == "done":
-                done[key] = act.output
-            else:
-                done.pop(key, None)
-        return done, max((a.seq for a in record.acts), default=0)
-
-
-_FINISHED = object()
 
 
 class _AnyEvent:
