@@ -137,6 +137,28 @@ def check_file(
     return []
 
 
+def _dotted_too_deep(text: str) -> tuple[int, int] | None:
+    """LINE:COL of a key or table header with more than MAX_DEPTH dots.
+
+    Checked before tomllib, whose dotted-key parsing (like our locator) is
+    quadratic in the number of parts: ``[t.t.t. ... ]`` with 20,000 parts would
+    take seconds before the nesting check could refuse it.
+    """
+    if text.count(".") <= MAX_DEPTH:
+        return None
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.lstrip()
+        if stripped.startswith("["):
+            head = stripped.split("]", 1)[0]
+        elif "=" in stripped:
+            head = stripped.split("=", 1)[0]
+        else:
+            continue
+        if head.count(".") > MAX_DEPTH:
+            return number, len(line) - len(stripped) + 1
+    return None
+
+
 def _parse(
     text: str,
     source: str,
@@ -145,6 +167,9 @@ def _parse(
     stack: tuple[str, ...],
     secrets: Collection[str] | None = None,
 ) -> Plan:
+    dotted = _dotted_too_deep(text)
+    if dotted is not None:
+        raise NarrativeInvalid([Problem(Location(source, *dotted), _nesting_message())])
     data = _load_toml(text, source)
     from narrator.parser.checks import Context
     from narrator.parser.locate import Locator

@@ -163,3 +163,37 @@ def test_acts_with_random_keys_give_a_plan_or_located_problems(
     )
     tail = "[[act]]\n" + "\n".join(f"{k} = {value}" for k in dict.fromkeys(keys)) + "\n"
     assert_plan_or_located_problems(body + tail)
+
+
+# Mutated valid narratives of both dialects (benchmarks/fuzz.py runs 10,000 of them):
+# byte and character flips, truncation, swapped and misspelt keys, arrays, tables and
+# jinja nested up to 100,000 deep, injected templates and secrets. Each must give a
+# plan or located problems within a time limit (SIGALRM), never anything else.
+
+
+def test_the_fuzz_seeds_are_valid_narratives_of_both_dialects() -> None:
+    from benchmarks.fuzz import SEEDS
+
+    assert {parse(text, "seed.toml").dialect for text in SEEDS.values()} == {
+        "native",
+        "botticelli",
+    }
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,  # a fixed sequence: the same cases on every run and machine
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.sampled_from(["native", "botticelli"]), st.integers(min_value=0, max_value=2**32 - 1))
+def test_mutated_narratives_give_a_plan_or_located_problems_in_time(
+    dialect: str, seed: int
+) -> None:
+    import random
+
+    from benchmarks.fuzz import SEEDS, mutate, parse_case
+
+    text, mutations = mutate(random.Random(seed), SEEDS[dialect])
+    outcome = parse_case(text, timeout=10.0)
+    assert outcome.kind in ("plan", "located"), (mutations, outcome)
