@@ -113,7 +113,9 @@ def load_config(path: str | None = None, *, environ: dict[str, str] | None = Non
         if explicit:
             raise ConfigError(
                 f"configuration file {file} does not exist",
-                hint="create it (see config.example.toml) or drop --config / NARRATOR_CONFIG",
+                hint="create it (every setting is optional: [database] url, [discord] "
+                "token_env / guild_id / api_base, [models.NAME] provider / model / "
+                "api_key_env) or drop --config / NARRATOR_CONFIG",
             )
         return Config()
     try:
@@ -140,9 +142,33 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(
-            f"{source}: {where}: {first['msg']}",
-            hint="see config.example.toml for every setting",
+            f"{source}: {where}: {first['msg']}", hint=_settings_hint(first["loc"])
         ) from None
+
+
+def _settings_hint(loc: tuple[int | str, ...]) -> str:
+    """What the table holding the bad setting accepts ("did you mean" first)."""
+    import typing
+
+    model: Any = Config
+    table: list[str] = []
+    for part in loc[:-1]:
+        fields = getattr(model, "model_fields", None)
+        field = fields.get(str(part)) if isinstance(fields, dict) else None
+        if field is not None:
+            annotation = field.annotation
+            args = typing.get_args(annotation)
+            model = args[-1] if typing.get_origin(annotation) is dict else annotation
+            table.append(str(part))
+        elif table and table[-1] in ("models", "platforms"):
+            table[-1] = f"{table[-1]}.{part}"
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return "fix the value in narrator.toml"
+    known = sorted(set(model.model_fields) - {"path"})
+    last = str(loc[-1]) if loc else ""
+    where = f"[{'.'.join(table)}]" if table else "narrator.toml"
+    close = did_you_mean(last, known) if last not in known else None
+    return close or f"{where} takes: {', '.join(known)}"
 
 
 def database_url(cli_url: str | None, config: Config, environ: dict[str, str] | None = None) -> str:

@@ -77,7 +77,8 @@ def _inputs() -> dict[str, Any]:
             "command": _string("A command of the catalogue, e.g. channels.create."),
             "args": {
                 "type": "object",
-                "description": "Arguments of the command (see docs/commands.md).",
+                "description": "Arguments of the command; narrator validate checks them "
+                "against the command's own (unknown and missing ones are problems).",
             },
         },
     }
