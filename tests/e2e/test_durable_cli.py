@@ -163,7 +163,7 @@ def test_a_live_run_cannot_be_resumed_and_a_second_run_of_it_exits_1_naming_the_
     """While a run is alive: `resume ID` exits 1 (it is running, not abandoned); a second
     `narrator run` of the same narrative exits 1 saying which pid on which host holds it,
     for which run and since when; `plan` is not blocked."""
-    slow_sends(emulator)
+    slow_sends(emulator, per=1.0)  # twenty seconds of sends: still running under load
     discord_cli.write("twenty.toml", twenty_sends())
     proc = start(discord_cli, "run", "twenty.toml", "--json")
     try:
@@ -188,7 +188,7 @@ def test_run_wait_waits_for_the_holder_then_converges_without_duplicates(
 ) -> None:
     """A second `run --wait` says it is waiting, starts when the first finishes, and
     posts its own twenty messages (sends are not convergent) — neither run fails."""
-    slow_sends(emulator, per=0.05)
+    slow_sends(emulator, per=0.4)  # eight seconds: the second starts while the first runs
     discord_cli.write("twenty.toml", twenty_sends())
     first = start(discord_cli, "run", "twenty.toml")
     wait_until(lambda: sum(posts(emulator).values()) >= 1, "a first post")
