@@ -20,7 +20,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "run": ("narrator.cli.run_cmd", "run", "Run a narrative."),
     "plan": ("narrator.cli.run_cmd", "plan", "Show what run would do, without side effects."),
     "validate": ("narrator.cli.validate_cmd", "validate", "Check narrative files; list problems."),
-    "resume": ("narrator.cli.run_cmd", "resume", "Resume a failed or interrupted run."),
+    "resume": (
+        "narrator.cli.run_cmd",
+        "resume",
+        "Resume a failed, interrupted or abandoned run.",
+    ),
     "state": ("narrator.cli.state_cmd", "state", "Inspect and change persistent state."),
     "runs": ("narrator.cli.runs_cmd", "runs", "List runs and show one run's acts."),
     "db": ("narrator.cli.db_cmd", "db", "Database maintenance (migrations)."),
@@ -104,7 +108,8 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None) -
       narrator run FILE               the real thing
       narrator state list             what narratives remembered
 
-    Exit codes: 0 success, 1 a narrative or act failed, 2 bad usage or input.
+    Exit codes: 0 success, 1 a narrative or act failed, 2 bad usage or input,
+    130/143/129 a run stopped by SIGINT/SIGTERM/SIGHUP (resume it).
     """
     from narrator.cli.common import Globals
 
