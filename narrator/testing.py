@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from narrator.commands import capture_key
+from narrator.catalogue.keys import capture_key
 from narrator.errors import NotConfigured, ResourceNotFound
 from narrator.protocols import (
     CommandCall,

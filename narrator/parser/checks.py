@@ -12,19 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from narrator import commands
+from narrator import catalogue
 from narrator.errors import Location, Problem, did_you_mean
-from narrator.interpolate import DEFAULT_SECRET_ENV, Ref
+from narrator.interpolate import CONDITION_WORDS, CONTEXT_NAMES, DEFAULT_SECRET_ENV, Ref
 from narrator.parser.locate import Locator, Path
 from narrator.plan import Act, BotCommandInput, CarouselSpec, Plan
 
-CONTEXT_NAMES = frozenset({"state", "act", "env", "carousel", "run"})
 ACT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _REF_MARKERS = ("{", "<state.", "${")
-# skip_if words that are conditions by themselves (see narrator.interpolate.condition)
-_LITERAL_WORDS = frozenset(
-    {"", "false", "0", "no", "none", "null", "off", "true", "1", "yes", "on"}
-)
 
 
 @dataclass
@@ -255,7 +250,7 @@ def check_command(
     args_path: Path,
 ) -> None:
     """Unknown platform / command / argument, and missing required arguments."""
-    known_platforms = commands.platforms()
+    known_platforms = catalogue.platforms()
     if platform not in known_platforms:
         ctx.value_problem(
             platform_path,
@@ -263,9 +258,9 @@ def check_command(
             f"known platforms: {', '.join(known_platforms)}",
         )
         return
-    spec = commands.lookup(platform, command)
+    spec = catalogue.lookup(platform, command)
     if spec is None:
-        names = commands.command_names(platform)
+        names = catalogue.command_names(platform)
         hint = _hint(command, names)
         fix = hint or _catalogue_hint(platform, command, names)
         ctx.value_problem(command_path, f"unknown {platform} command '{command}'{fix}")
@@ -334,7 +329,7 @@ def check_references(
 ) -> None:
     """Problems for malformed templates and references to unknown or later acts."""
     text = site.text
-    if site.bare_condition and text.strip().lower() in _LITERAL_WORDS:
+    if site.bare_condition and text.strip().lower() in CONDITION_WORDS:
         return
     if not site.bare_condition and not any(marker in text for marker in _REF_MARKERS):
         return
@@ -355,7 +350,7 @@ def check_references(
         return
     free: frozenset[str] | None = None  # names the whole template reads (loops bind others)
     if any(ref.kind == "jinja" for ref in refs):
-        from narrator.interpolate import check
+        from narrator.interpolate import check, free_names
 
         try:
             check(text)
@@ -363,7 +358,7 @@ def check_references(
             fix = f"; {exc.hint}" if exc.hint else ""
             report(exc.offset, f"malformed template in {act_label}: {exc.message}{fix}")
             return
-        free = _free_names(text)
+        free = free_names(text)
     _check_secrets(ctx, text, refs, report, act_label)
     for ref in refs:
         if ref.kind == "act":
@@ -435,19 +430,6 @@ def _catalogue_hint(platform: str, command: str, names: tuple[str, ...]) -> str:
         f"; {platform} commands are GROUP.ACTION (e.g. {names[0]}) "
         f"with GROUP one of {', '.join(groups)}"
     )
-
-
-def _free_names(text: str) -> frozenset[str] | None:
-    """Variables the whole jinja template reads (None when it cannot be analysed)."""
-    from jinja2 import TemplateSyntaxError as JinjaSyntaxError
-    from jinja2 import meta
-
-    from narrator.interpolate import jinja_environment
-
-    try:
-        return frozenset(meta.find_undeclared_variables(jinja_environment().parse(text)))
-    except (JinjaSyntaxError, RecursionError, SyntaxError, MemoryError):
-        return None
 
 
 def _check_act_name(

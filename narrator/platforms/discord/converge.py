@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from narrator.commands import key_segment
+from narrator.catalogue import keys
 from narrator.errors import PlatformError, ResourceNotFound
 from narrator.platforms.discord.handlers import _channel_guild, overwrite_target, webhook_out
 from narrator.platforms.discord.platform import (
@@ -78,7 +78,7 @@ async def _ensure_channel(p: P, c: Call, kind: int, *, update: bool = True) -> C
     g = c.guild()
     name = str(c.need("name"))
     what = "category" if kind == 4 else "channel"
-    key, spec_key = name_key(g, what, name), f"discord.{g}.spec.{what}.{key_segment(name)}"
+    key, spec_key = name_key(g, what, name), keys.spec_key(g, what, name)
     want_name = normalize_channel_name(name, kind)
     channels = await p.channels(g)
 
@@ -189,7 +189,7 @@ async def channels_get_or_create(p: P, c: Call) -> CommandResult:
 async def roles_ensure(p: P, c: Call) -> CommandResult:
     g = c.guild()
     name = str(c.need("name"))
-    key, spec_key = name_key(g, "role", name), f"discord.{g}.spec.role.{key_segment(name)}"
+    key, spec_key = name_key(g, "role", name), keys.spec_key(g, "role", name)
     roles = await p.roles(g)
     desired = role_payload(c)
     declared = fingerprint(desired)
@@ -295,7 +295,7 @@ async def permissions_ensure(p: P, c: Call) -> CommandResult:
 
     cid = channel["id"]
     g = str(channel.get("guild_id") or c.guild_id)
-    spec_key = f"discord.{g}.spec.overwrite.{cid}.{target}"
+    spec_key = keys.overwrite_spec_key(g, cid, target)
     declared = fingerprint({"allow": allow, "deny": deny, "type": kind})
     current = next((o for o in channel.get("permission_overwrites", []) if o["id"] == target), None)
     output = {"channel_id": cid, "target_id": target, **want}
@@ -428,12 +428,12 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
 
     cid = channel["id"]
     g = str(channel.get("guild_id") or c.guild())
-    key = f"discord.{g}.message.{key_segment(key_name)}"
-    spec_key = f"discord.{g}.spec.message.{key_segment(key_name)}"
+    key = keys.message_key(g, key_name)
+    spec_key = keys.spec_key(g, "message", key_name)
     declared = fingerprint({"content": content, "pin": bool(pin)})
     resource = f"message {key_name} in #{channel['name']}"
     stored = c.lookup(key)
-    owner = f"ensure:{cid}:{key_segment(key_name)}"  # who claims the message in this run
+    owner = f"ensure:{cid}:{keys.key_segment(key_name)}"  # who claims the message in this run
     existing: dict[str, Any] | None = None
     if stored:
         try:

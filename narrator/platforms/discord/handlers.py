@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from narrator.commands import key_segment
+from narrator.catalogue.keys import message_key, spec_key
 from narrator.errors import PlatformError
 from narrator.platforms.discord import reconcile
 from narrator.platforms.discord.platform import (
@@ -182,7 +182,7 @@ def _forget(c: Call, guild_id: str, what: str, name: str, deleted_id: str) -> di
     key = name_key(guild_id, what, name)
     if str(c.lookup(key)) != deleted_id:
         return {}
-    return {key: None, f"discord.{guild_id}.spec.{what}.{key_segment(name)}": None}
+    return {key: None, spec_key(guild_id, what, name): None}
 
 
 @command("channels.create_invite")
@@ -445,7 +445,7 @@ async def messages_send(p: P, c: Call) -> CommandResult:
     sent = await p.send_text(c, cid, content, what=f"send a message to channel {cid}")
     out = {**message_out(sent[0]), "content": content, "ids": [m["id"] for m in sent]}
     g = sent[0].get("guild_id") or _guild_of_channel(p, c, cid)
-    captures = {f"discord.{g}.message.{key_segment(c.raw.act)}": sent[0]["id"]} if g else {}
+    captures = {message_key(g, c.raw.act): sent[0]["id"]} if g else {}
     return ok(out, captures)
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from narrator.commands import ALIASES, capture_key, key_segment, lookup
+from narrator import catalogue
+from narrator.catalogue.keys import capture_key, message_key
 from narrator.errors import DestructiveRefused, NarratorError, NotConfigured, PlatformError
 from narrator.platforms.discord.text import (
     CHANNEL_KINDS,
@@ -241,8 +242,8 @@ class DiscordPlatform:
 
     # ------------------------------------------------------------------ entry point
     async def execute(self, call: CommandCall) -> CommandResult:
-        name = ALIASES.get("discord", {}).get(call.command, call.command)
-        spec = lookup("discord", name)
+        name = catalogue.canonical("discord", call.command)
+        spec = catalogue.lookup("discord", name)
         handler = HANDLERS.get(name)
         if spec is None or handler is None:
             from narrator.errors import did_you_mean
@@ -457,7 +458,7 @@ class DiscordPlatform:
         return sent
 
     def message_key(self, call: Call, guild_id: str | None, key: str) -> str | None:
-        return f"discord.{guild_id}.message.{key_segment(key)}" if guild_id else None
+        return message_key(guild_id, key) if guild_id else None
 
 
 # --------------------------------------------------------------------------- helpers for handlers
