@@ -11,64 +11,88 @@ as opaque variables). Text that came from a model, Discord or state is never
 scanned, so ``{state.token}`` or ``{{ 7*7 }}`` in a model's answer stays
 exactly those characters.
 
-jinja2 is imported only when a string actually contains ``{{``/``{%``/``{#``.
+The public door of interpolation, and the only module that imports jinja2
+(only when a string actually contains ``{{``/``{%``/``{#``). Behind it:
+:mod:`narrator._scope` (what references resolve against, resolving one
+reference, truthiness) and :mod:`narrator._limits` (the bounded sandbox's
+checks); both are private and re-exported here. The parser asks this module,
+never jinja2, what a template reads (:func:`free_names`, :func:`check`,
+:func:`scan`) and shares its vocabularies (:data:`CONTEXT_NAMES`,
+:data:`CONDITION_WORDS`, :data:`DEFAULT_SECRET_ENV`).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from narrator.errors import NarratorError
+from narrator import _limits
+from narrator._limits import TemplateTooCostly
+from narrator._scope import (
+    CONDITION_WORDS,
+    CONTEXT_NAMES,
+    DEFAULT_SECRET_ENV,
+    ENV_NAME,
+    FALSY_WORDS,
+    MISSING,
+    TRUTHY_WORDS,
+    ActValue,
+    Environ,
+    Ref,
+    RefKind,
+    Rendered,
+    ResolveError,
+    Scope,
+    StateFunctions,
+    StateHit,
+    StateReader,
+    StateView,
+    TemplateSyntaxError,
+    expand_env,
+    jinja_context,
+    resolve,
+    resolve_state,
+    secret_message,
+    to_text,
+    truthy,
+)
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
 
-RefKind = Literal["state", "act", "env", "carousel", "run", "jinja"]
-CONTEXT_NAMES = frozenset({"state", "act", "env", "carousel", "run"})
-_FALSY_WORDS = frozenset({"", "false", "0", "no", "none", "null", "off"})
-_TRUTHY_WORDS = frozenset({"true", "1", "yes", "on"})
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-# Variables that hold secrets whatever narrator.toml says: the default
-# ``[discord] token_env`` and each provider's default ``api_key_env``.
-# :func:`narrator.config.secret_env_names` adds the names the config gives.
-DEFAULT_SECRET_ENV = frozenset(
-    {"DISCORD_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"}
-)
-
-
-class TemplateSyntaxError(NarratorError):
-    """A malformed reference or jinja block; ``offset`` is where, in the string."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, offset: int, *, hint: str | None = None) -> None:
-        self.offset = offset
-        super().__init__(message, hint=hint)
-
-
-class ResolveError(NarratorError):
-    """A reference that did not resolve; the executor turns it into ReferenceFailed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """One reference found in a template string."""
-
-    kind: RefKind
-    path: tuple[str, ...]
-    start: int
-    end: int
-    names: frozenset[str] = frozenset()  # jinja: top-level names the block reads
-
-    @property
-    def act_name(self) -> str | None:
-        return self.path[0] if self.kind == "act" else None
+__all__ = [
+    "CONDITION_WORDS",
+    "CONTEXT_NAMES",
+    "DEFAULT_SECRET_ENV",
+    "MISSING",
+    "ActValue",
+    "Environ",
+    "Ref",
+    "RefKind",
+    "Rendered",
+    "ResolveError",
+    "Scope",
+    "StateFunctions",
+    "StateHit",
+    "StateReader",
+    "StateView",
+    "TemplateSyntaxError",
+    "TemplateTooCostly",
+    "check",
+    "condition",
+    "expand_env",
+    "free_names",
+    "render",
+    "render_value",
+    "resolve",
+    "resolve_state",
+    "scan",
+    "secret_message",
+    "to_text",
+    "truthy",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +139,7 @@ def _pieces(text: str) -> tuple[_Piece, ...]:
             i = end
             continue
         if ch == "$" and text.startswith("${", i):
-            m = _ENV_NAME.match(text, i + 2)
+            m = ENV_NAME.match(text, i + 2)
             if m and m.end() < n and text[m.end()] == "}":
                 flush()
                 pieces.append(
@@ -174,7 +198,7 @@ def _try_reference(text: str, i: int) -> Ref | None:
             pos += 1
             continue
         if ch == "$" and text.startswith("${", pos):
-            m = _ENV_NAME.match(text, pos + 2)
+            m = ENV_NAME.match(text, pos + 2)
             if not m or m.end() >= len(text) or text[m.end()] != "}":
                 raise TemplateSyntaxError("malformed ${VAR} inside a reference", pos)
             current.append(text[pos : m.end() + 1])
@@ -259,222 +283,19 @@ def check(text: str) -> None:
             raise _too_deep(0) from None
 
 
-# --------------------------------------------------------------------------- resolving
+def free_names(text: str) -> frozenset[str] | None:
+    """Variables the whole jinja template ``text`` reads (names its loops and sets bind
+    are not free); None when it cannot be analysed."""
+    from jinja2 import TemplateSyntaxError as JinjaSyntaxError
+    from jinja2 import meta
 
-
-def secret_message(name: str) -> tuple[str, str]:
-    """Message and hint for a reference to a secret variable."""
-    return (
-        f"variable {name} is a secret (a token or API key variable of narrator.toml); "
-        "narratives cannot read it",
-        f"remove the reference; if this narrative really must read {name}, "
-        f'add it to [secrets] allow_env = ["{name}"] in narrator.toml',
-    )
-
-
-class Environ(dict[str, str]):
-    """``${VAR}`` and ``{{ env }}`` sources, with secret variables withheld.
-
-    ``withheld`` names the variables left out because they are secrets, so a
-    reference to one fails saying why instead of "not set".
-    """
-
-    withheld: frozenset[str]
-
-    def __init__(self, values: Mapping[str, str] | None = None, withheld: Iterable[str] = ()):
-        hidden = frozenset(withheld)
-        super().__init__((k, v) for k, v in (values or {}).items() if k not in hidden)
-        self.withheld = hidden
-
-    def __missing__(self, key: str) -> str:
-        if key in self.withheld:
-            message, hint = secret_message(key)
-            raise ResolveError(message, hint=hint)
-        raise KeyError(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-
-@dataclass(frozen=True, slots=True)
-class StateHit:
-    value: Any
-    tainted: bool = False  # the value came from a model
-
-
-class StateReader:
-    """What templates may read of state. The executor backs it with the repository."""
-
-    def __init__(
-        self,
-        get: Callable[[str], StateHit | None],
-        has_prefix: Callable[[str], bool] | None = None,
-        get_longest: Callable[[list[str]], tuple[str, StateHit] | None] | None = None,
-    ) -> None:
-        self.get = get
-        self.has_prefix = has_prefix or (lambda _p: False)
-        self._get_longest = get_longest
-
-    def longest(self, keys: list[str]) -> tuple[str, StateHit] | None:
-        """The first of ``keys`` (longest first) that exists, with its value."""
-        if self._get_longest is not None:
-            return self._get_longest(keys)
-        for key in keys:
-            hit = self.get(key)
-            if hit is not None:
-                return key, hit
+    try:
+        return frozenset(meta.find_undeclared_variables(_environment().parse(text)))
+    except (JinjaSyntaxError, RecursionError, SyntaxError, MemoryError):
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class ActValue:
-    """An earlier act's result as templates see it."""
-
-    output: Any = None
-    has_output: bool = True
-    tainted: bool = False
-    why_missing: str = ""
-
-
-@dataclass
-class Scope:
-    """Everything a reference can resolve against."""
-
-    state: StateReader
-    acts: Mapping[str, ActValue] = field(default_factory=dict)
-    env: Mapping[str, str] = field(default_factory=dict)
-    carousel: Mapping[str, Any] = field(default_factory=lambda: {"iteration": 1})
-    run: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    value: Any
-    tainted: bool = False
-
-
-class _Missing:
-    """A state key that is not set, inside a lenient (skip_if) render."""
-
-    def __str__(self) -> str:
-        return ""
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING = _Missing()
-
-
-def expand_env(segment: str, scope: Scope) -> str:
-    """Expand ``${VAR}`` inside one path segment."""
-    if "${" not in segment:
-        return segment
-    out = []
-    for piece in _pieces(segment):
-        if piece.ref is not None and piece.ref.kind == "env":
-            out.append(str(_env(piece.ref.path[0], scope)))
-        else:
-            out.append(piece.text)
-    return "".join(out)
-
-
-def _env(name: str, scope: Scope) -> str:
-    if name in getattr(scope.env, "withheld", ()):
-        message, hint = secret_message(name)
-        raise ResolveError(message, hint=hint)
-    if name not in scope.env:
-        raise ResolveError(
-            f"variable ${{{name}}} is not set",
-            hint=f"pass --var {name}=... or export {name}",
-        )
-    return scope.env[name]
-
-
-def _walk(value: Any, rest: tuple[str, ...], what: str) -> Any:
-    for i, part in enumerate(rest):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        elif (
-            isinstance(value, list)
-            and part.lstrip("-").isdigit()
-            and -len(value) <= int(part) < len(value)
-        ):
-            value = value[int(part)]
-        else:
-            walked = ".".join((what, *rest[:i]))
-            kind = type(value).__name__ if value is not None else "null"
-            raise ResolveError(
-                f"{walked} has no field '{part}' (it is {kind}"
-                + (
-                    f" with fields {', '.join(sorted(map(str, value)))})"
-                    if isinstance(value, Mapping)
-                    else ")"
-                ),
-            )
-    return value
-
-
-def resolve_state(path: tuple[str, ...], scope: Scope, *, lenient: bool = False) -> Rendered:
-    """Longest existing key among a.b.c, a.b, a wins; the rest walks into its value."""
-    parts = tuple(expand_env(p, scope) for p in path)
-    candidates = [".".join(parts[:cut]) for cut in range(len(parts), 0, -1)]
-    found = scope.state.longest(candidates)
-    if found is not None:
-        key, hit = found
-        cut = len(parts) - candidates.index(key)
-        try:
-            return Rendered(_walk(hit.value, parts[cut:], f"state {key}"), hit.tainted)
-        except ResolveError:
-            if lenient:
-                return Rendered(MISSING)
-            raise
-    if lenient:
-        return Rendered(MISSING)
-    key = ".".join(parts)
-    raise ResolveError(
-        f"state key '{key}' is not set",
-        hint="run the act that stores it first, or `narrator state set " + key + " VALUE`",
-    )
-
-
-def resolve(ref: Ref, scope: Scope, *, lenient: bool = False) -> Rendered:
-    """The value of one (non-jinja) reference."""
-    if ref.kind == "state":
-        return resolve_state(ref.path, scope, lenient=lenient)
-    if ref.kind == "env":
-        return Rendered(_env(ref.path[0], scope))
-    if ref.kind == "act":
-        name = expand_env(ref.path[0], scope)
-        act = scope.acts.get(name)
-        if act is None:
-            raise ResolveError(f"act '{name}' has not run yet, so it has no output")
-        if not act.has_output:
-            raise ResolveError(
-                f"act '{name}' {act.why_missing or 'has no output'}",
-                hint=f"give act '{name}' an output_var so its output survives a skip",
-            )
-        rest = tuple(expand_env(p, scope) for p in ref.path[2:])
-        return Rendered(_walk(act.output, rest, f"act {name} output"), act.tainted)
-    if ref.kind == "carousel":
-        return Rendered(_walk(dict(scope.carousel), ref.path, "carousel"))
-    if ref.kind == "run":
-        return Rendered(_walk(dict(scope.run), ref.path, "run"))
-    raise ResolveError(f"cannot resolve a {ref.kind} reference directly")
-
-
-def to_text(value: Any) -> str:
-    """How a value appears inside a larger string."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, _Missing):
-        return ""
-    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+# --------------------------------------------------------------------------- rendering
 
 
 def render(text: str, scope: Scope, *, lenient: bool = False) -> Rendered:
@@ -524,27 +345,12 @@ def render_value(value: Any, scope: Scope) -> tuple[Any, frozenset[str]]:
     return walk(value, "value"), frozenset(tainted)
 
 
-def truthy(value: Any) -> bool:
-    """skip_if truthiness: non-empty and not false/0/no/none."""
-    if isinstance(value, _Missing) or value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        return value.strip().lower() not in _FALSY_WORDS
-    if isinstance(value, dict | list | tuple):
-        return len(value) > 0
-    return bool(value)
-
-
 def condition(text: str, scope: Scope) -> bool:
     """Evaluate a skip_if / until condition. A missing state key is falsy."""
     word = text.strip().lower()
-    if word in _FALSY_WORDS:
+    if word in FALSY_WORDS:
         return False
-    if word in _TRUTHY_WORDS:
+    if word in TRUTHY_WORDS:
         return True
     if not scan(text):
         # a bare jinja expression: skip_if = "state.count >= 3"
@@ -557,18 +363,43 @@ def condition(text: str, scope: Scope) -> bool:
 
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
+    """The bounded sandbox: :mod:`narrator._limits` checks ``**``, ``*``, ``%``, ranges, padding."""
     from jinja2 import StrictUndefined
+    from jinja2.filters import do_center, do_format, do_indent
+    from jinja2.sandbox import SandboxedEnvironment
 
-    from narrator.bounded import BoundedEnvironment
+    class BoundedEnvironment(SandboxedEnvironment):
+        intercepted_binops = _limits.BINOPS
 
-    return BoundedEnvironment(
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator in _limits.BINOPS:
+                return _limits.binop(operator, left, right)
+            return super().call_binop(context, operator, left, right)
+
+        def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+            wrapped = super().wrap_str_format(value)
+            if wrapped is not None:
+                _limits.check_format(str(value.__self__))
+            return wrapped
+
+    def center(value: Any, width: int = 80) -> str:
+        _limits.check_center(width)
+        return do_center(value, width)
+
+    def indent(value: Any, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
+        _limits.check_indent(value, width)
+        return do_indent(value, width, first, blank)
+
+    def format_(value: Any, *args: Any, **kwargs: Any) -> str:
+        _limits.check_percent(value)
+        return do_format(value, *args, **kwargs)
+
+    env = BoundedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
     )
-
-
-def jinja_environment() -> SandboxedEnvironment:
-    """The bounded sandbox every template is parsed, compiled and rendered in."""
-    return _environment()
+    env.globals["range"] = _limits.bounded_range
+    env.filters.update(center=center, indent=indent, format=format_)
+    return env
 
 
 def _jinja_source(pieces: tuple[_Piece, ...]) -> tuple[str, list[str], list[Ref]]:
@@ -588,78 +419,11 @@ def _jinja_source(pieces: tuple[_Piece, ...]) -> tuple[str, list[str], list[Ref]
     return "".join(parts), literals, refs
 
 
-class StateView:
-    """``state`` inside jinja: attribute access walks dotted keys."""
-
-    __slots__ = ("_prefix", "_reader", "_taint")
-
-    def __init__(self, reader: StateReader, prefix: str, taint: list[bool]) -> None:
-        self._reader = reader
-        self._prefix = prefix
-        self._taint = taint
-
-    def _child(self, name: str) -> Any:
-        key = f"{self._prefix}.{name}" if self._prefix else name
-        if self._reader.has_prefix(key + "."):
-            return StateView(self._reader, key, self._taint)
-        hit = self._reader.get(key)
-        if hit is not None:
-            if hit.tainted:
-                self._taint[0] = True
-            return hit.value
-        raise KeyError(key)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return self._child(name)
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, name: str) -> Any:
-        return self._child(str(name))
-
-    def __contains__(self, name: object) -> bool:
-        try:
-            self._child(str(name))
-        except KeyError:
-            return False
-        return True
-
-    def get(self, name: str, default: Any = None) -> Any:
-        try:
-            return self._child(name)
-        except KeyError:
-            return default
-
-
-def _context(scope: Scope, taint: list[bool]) -> dict[str, Any]:
-    acts: dict[str, Any] = {}
-    outputs: dict[str, Any] = {}
-    for name, act in scope.acts.items():
-        if act.has_output:
-            acts[name] = {"output": act.output}
-            outputs[name] = act.output
-            if act.tainted:
-                taint[0] = True  # conservative: jinja may read any act
-    return {
-        **outputs,
-        "state": StateView(scope.state, "", taint),
-        "act": acts,
-        "env": Environ(scope.env, getattr(scope.env, "withheld", ())),
-        "carousel": dict(scope.carousel),
-        "run": dict(scope.run),
-    }
-
-
 def _render_jinja(pieces: tuple[_Piece, ...], scope: Scope, *, lenient: bool) -> Rendered:
     from jinja2 import TemplateError, UndefinedError
 
-    from narrator.bounded import range_budget
-
     taint = [False]
-    ctx = _context(scope, taint)
+    ctx = jinja_context(scope, taint)
     source, literals, refs = _jinja_source(pieces)
     values = []
     for ref in refs:
@@ -667,7 +431,7 @@ def _render_jinja(pieces: tuple[_Piece, ...], scope: Scope, *, lenient: bool) ->
         taint[0] = taint[0] or got.tainted
         values.append(got.value)
     try:
-        with range_budget():
+        with _limits.range_budget():
             return _run_jinja(pieces, source, ctx, literals, values, taint, lenient=lenient)
     except UndefinedError as exc:
         if lenient:
@@ -728,11 +492,9 @@ def _compiled_expression(source: str) -> Any:
 def _evaluate_expression(text: str, scope: Scope) -> Any:
     from jinja2 import TemplateError
 
-    from narrator.bounded import range_budget
-
     try:
-        with range_budget():
-            value = _compiled_expression(text.strip())(**_context(scope, [False]))
+        with _limits.range_budget():
+            value = _compiled_expression(text.strip())(**jinja_context(scope, [False]))
     except TemplateError:
         return MISSING
     except (RecursionError, SyntaxError, MemoryError):

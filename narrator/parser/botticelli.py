@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from narrator.errors import NarrativeInvalid, Problem, did_you_mean
+from narrator.interpolate import CONTEXT_NAMES
 from narrator.parser.checks import (
-    CONTEXT_NAMES,
     Context,
     Field,
     StringSite,

@@ -1,29 +1,27 @@
-"""A jinja2 sandbox whose cost is bounded: templates come from files other people write.
+"""Limits that keep a template's cost bounded: templates come from files other people write.
 
-jinja2's :class:`~jinja2.sandbox.SandboxedEnvironment` stops attribute escapes
-but not expensive arithmetic: ``{{ 9**(9**9) }}`` computes a 300-million-digit
-number (and jinja's optimiser would try it while *compiling*), ``'x' * 10**9``
-allocates a gigabyte, ``'%999999999d' % 1`` and ``'a' | center(999999999)`` too.
-:class:`BoundedEnvironment` intercepts ``**``, ``*`` and ``%`` (which also stops
-compile-time constant folding of them), caps ``range``, ``str.format``
-widths and the padding filters, and raises :class:`TemplateTooCostly` (a
-ResolveError naming the limit, so the act fails) instead of hanging. Imported only when a
-string holds jinja.
+Private to :mod:`narrator.interpolate` (the only module that imports jinja2, and
+the only importer of this one). jinja2's sandbox stops attribute escapes but not
+expensive arithmetic: ``{{ 9**(9**9) }}`` computes a 300-million-digit number
+(and jinja's optimiser would try it while *compiling*), ``'x' * 10**9``
+allocates a gigabyte, ``'%999999999d' % 1`` and ``'a' | center(999999999)``
+too. interpolate's environment sends ``**``, ``*`` and ``%`` here (which also
+stops compile-time constant folding of them), caps ``range``, ``str.format``
+widths and the padding filters with these checks, and they raise
+:class:`TemplateTooCostly` (a ResolveError naming the limit, so the act fails)
+instead of hanging. Pure Python: no jinja2 import.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from jinja2.filters import do_center, do_format, do_indent
-from jinja2.sandbox import SandboxedEnvironment
-
-from narrator.interpolate import ResolveError
+from narrator._scope import ResolveError
 
 MAX_INT_BITS = 4096  # ~1233 decimal digits: any real count, id or timestamp fits
 MAX_SEQUENCE = 100_000  # characters or items that * and padding may produce
@@ -106,33 +104,21 @@ def _modulo(left: Any, right: Any) -> Any:
     return left % right
 
 
-class BoundedEnvironment(SandboxedEnvironment):
-    """SandboxedEnvironment with bounded arithmetic, repetition, padding and ranges."""
+BINOPS = frozenset({"**", "*", "%"})  # the operators the environment sends to binop()
 
-    intercepted_binops = frozenset({"**", "*", "%"})
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.globals["range"] = bounded_range
-        self.filters["center"] = _center
-        self.filters["indent"] = _indent
-        self.filters["format"] = _format
+def binop(operator: str, left: Any, right: Any) -> Any:
+    """``left OPERATOR right`` for one of :data:`BINOPS`, refusing a huge result."""
+    if operator == "**":
+        return _power(left, right)
+    if operator == "*":
+        return _times(left, right)
+    return _modulo(left, right)
 
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            return _power(left, right)
-        if operator == "*":
-            return _times(left, right)
-        if operator == "%":
-            return _modulo(left, right)
-        return super().call_binop(context, operator, left, right)
 
-    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        wrapped = super().wrap_str_format(value)
-        if wrapped is None:
-            return None
-        _check_widths(str(value.__self__), "{")
-        return wrapped
+def check_format(template: str) -> None:
+    """``'{:>999999999}'.format(x)``: refuse a str.format template padding to a huge width."""
+    _check_widths(template, "{")
 
 
 def bounded_range(*args: int) -> range:
@@ -157,19 +143,17 @@ def range_budget() -> Iterator[None]:
         _range_budget.reset(token)
 
 
-def _center(value: Any, width: int = 80) -> str:
+def check_center(width: Any) -> None:
     if isinstance(width, int) and width > MAX_SEQUENCE:
         raise _refuse(f"center width {width}", f"{MAX_SEQUENCE}")
-    return do_center(value, width)
 
 
-def _indent(value: Any, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
+def check_indent(value: Any, width: int | str) -> None:
     size = width if isinstance(width, int) else len(str(width))
     if size * (str(value).count("\n") + 1) > MAX_SEQUENCE:
         raise _refuse(f"indent width {size}", f"{MAX_SEQUENCE} characters of padding")
-    return do_indent(value, width, first, blank)
 
 
-def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+def check_percent(value: Any) -> None:
+    """The ``format`` filter: a %-format template padding to a huge width."""
     _check_widths(str(value), "%")
-    return do_format(value, *args, **kwargs)
