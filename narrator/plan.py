@@ -105,6 +105,9 @@ class Plan:
     description: str = ""
     source: str = "<string>"
     dialect: Literal["native", "botticelli"] = "native"
+    # bot commands also write each id-like field of their result under
+    # {platform}.{command}.{field} and {field} (Botticelli's capture; its parser sets it)
+    capture_result_ids: bool = False
     guild_id: str | None = None
     model: str | None = None  # default model for model acts
     system: str | None = None  # default system prompt

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    # records defined beside their users: StateHit in interpolate.py (``validate`` does
+    # not import this module, and start-up counts), the outcomes in outcome.py
+    from narrator.interpolate import StateHit
+    from narrator.outcome import ActOutcome
 
 JSON = Any  # a value json.dumps accepts: None, bool, int, float, str, list, dict
 
@@ -271,3 +277,54 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
     def monotonic(self) -> float: ...
+
+
+# --------------------------------------------------------------------------- executor seams
+
+
+@runtime_checkable
+class BudgetAware(Protocol):
+    """A model service that can say what is left of today's budget (the router)."""
+
+    def remaining(self, profile: str) -> BudgetLeft: ...
+
+
+class BudgetLeft(Protocol):
+    """What is left of a profile's daily budget; None where there is no daily limit."""
+
+    @property
+    def requests(self) -> int | None: ...
+
+    @property
+    def tokens(self) -> int | None: ...
+
+
+class PlatformSource(Protocol):
+    """Gives the platform a command names; raises NotConfigured if there is none."""
+
+    async def get(self, name: str) -> Platform: ...
+
+
+class Reporter(Protocol):
+    """Progress for people: the CLI prints it, tests may record it."""
+
+    def act_started(self, act: str, iteration: int | None) -> None: ...
+
+    def act_finished(self, outcome: ActOutcome) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+    def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None: ...
+
+
+class StateReader(Protocol):
+    """What interpolation may read of state (the executor backs it with the repository)."""
+
+    def get(self, key: str) -> StateHit | None:
+        """The value at ``key``, or None when it is not set."""
+
+    def get_many(self, keys: Sequence[str]) -> Mapping[str, StateHit]:
+        """The values of those ``keys`` that are set, read at once."""
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether any key starts with ``prefix`` (no value is loaded)."""

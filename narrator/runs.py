@@ -18,12 +18,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from narrator.errors import NarratorError, RunNotFound, UsageError
+from narrator.executor.resume import ResumePoint, resume_point
 from narrator.leases import (
     LockHolder,
     describe_holder,
@@ -75,43 +75,11 @@ class LockHeld(RunBusy):
 # ----------------------------------------------------------------------------- resuming
 
 
-@dataclass(frozen=True)
-class ResumePoint:
-    """Where a run continues: finished acts, acts to reconcile, the last seq."""
-
-    done: dict[tuple[int, str], Any] = field(default_factory=dict)
-    reconcile: dict[tuple[int, str], datetime] = field(default_factory=dict)
-    seq: int = 0
-
-
-def resume_point(record: RunRecord) -> ResumePoint:
-    """Read the journal of ``record``: the acts whose last row is done keep their
-    outputs; an act cut off mid-act (a row ``running`` — a crash — or
-    ``interrupted`` — a signal) and not finished since is reconciled from the
-    moment its first cut-off attempt started."""
-    done: dict[tuple[int, str], Any] = {}
-    reconcile: dict[tuple[int, str], datetime] = {}
-    for act in record.acts:
-        key = (act.iteration or 0, act.name)
-        if act.status == "done":
-            done[key] = act.output
-            reconcile.pop(key, None)
-            continue
-        done.pop(key, None)
-        if act.status == "skipped":
-            reconcile.pop(key, None)
-        elif act.status in ("running", "interrupted") and act.started_at is not None:
-            reconcile.setdefault(key, act.started_at)
-    return ResumePoint(done, reconcile, max((a.seq for a in record.acts), default=0))
-
-
 def run_status(record: RunRecord, now: datetime | None = None) -> str:
     """The status people see (``abandoned`` for a running run whose owner is gone)."""
     from narrator.clock import SystemClock
 
-    return display_status(
-        record, now or SystemClock().now(), host=this_host(), alive=pid_alive
-    )
+    return display_status(record, now or SystemClock().now(), host=this_host(), alive=pid_alive)
 
 
 def check_resumable(record: RunRecord, now: datetime | None = None) -> str:

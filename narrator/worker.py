@@ -30,7 +30,7 @@ from narrator.errors import NarratorError
 
 if TYPE_CHECKING:
     from narrator.config import Config
-    from narrator.executor.outcome import ActOutcome
+    from narrator.outcome import ActOutcome
     from narrator.plan import Plan
     from narrator.state import Database
     from narrator.state.schedules import Claim, ScheduleRecord, ScheduleStore

@@ -21,7 +21,7 @@ from narrator.errors import NarratorError, RunNotFound, UsageError
 
 if TYPE_CHECKING:
     from narrator.executor import RunOutcome
-    from narrator.executor.outcome import ActOutcome
+    from narrator.outcome import ActOutcome
     from narrator.plan import Plan
     from narrator.protocols import RunRecord
     from narrator.runs import ResumePoint

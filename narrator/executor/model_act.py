@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from narrator import interpolate as tpl
+from narrator import interpolate
 from narrator.errors import ProviderError, ReferenceFailed
 from narrator.plan import Act, Plan
 from narrator.protocols import Message, ModelProvider, ModelRequest
@@ -30,19 +30,23 @@ class ModelActResult:
     calls: int
 
 
-def render_prompt(act: Act, scope: tpl.Scope) -> str:
+def render_prompt(act: Act, scope: interpolate.Scope) -> str:
     """The act's text inputs, rendered once and joined in order."""
     parts = []
     for text in act.text_inputs:
         try:
-            parts.append(tpl.to_text(tpl.render(text.content, scope).value))
-        except tpl.ResolveError as exc:
+            parts.append(interpolate.to_text(interpolate.render(text.content, scope).value))
+        except interpolate.ResolveError as exc:
             raise ReferenceFailed(exc.message, act=act.name, hint=exc.hint) from None
     return "\n\n".join(parts)
 
 
 async def perform_model_act(
-    act: Act, plan: Plan, scope: tpl.Scope, models: ModelProvider, conversation: Conversation
+    act: Act,
+    plan: Plan,
+    scope: interpolate.Scope,
+    models: ModelProvider,
+    conversation: Conversation,
 ) -> ModelActResult:
     """Ask the model; for ``output = "json"``, extract and validate, asking once more on failure."""
     prompt = render_prompt(act, scope)
@@ -53,7 +57,7 @@ async def perform_model_act(
     history = list(conversation.messages) if act.context == "full" else []
     system = act.system if act.system is not None else plan.system
     if system and "{" in system:
-        system = tpl.to_text(tpl.render(system, scope).value)
+        system = interpolate.to_text(interpolate.render(system, scope).value)
     request = ModelRequest(
         profile=act.model or plan.model or "default",
         model="",

@@ -130,7 +130,8 @@ def parse_botticelli(
         if act is not None:
             acts.append(act)
     at = ctx.locator.key(("narrative",)) if "narrative" in data else (1, 1)
-    return plan_of(ctx, meta, dialect="botticelli", carousel_spec=plan_carousel, acts=acts, at=at)
+    plan = plan_of(ctx, meta, dialect="botticelli", carousel_spec=plan_carousel, acts=acts, at=at)
+    return dataclasses.replace(plan, capture_result_ids=True)  # Botticelli's automatic id capture
 
 
 def _narrative(ctx: Context, head: Any) -> tuple[dict[str, Any], Any]:

@@ -1,0 +1,314 @@
+"""Doing one act: its bot commands or its model call, and what a skipped act leaves.
+
+The engine decides (``skip_if``, resumed acts) and records; :class:`Performer`
+does. State writes are not made here: they collect in the act's
+:data:`Pending` writes, which the engine commits with the act's journal row.
+Templates read state through :class:`RepositoryReader`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from narrator import catalogue, interpolate
+from narrator.errors import DestructiveRefused, NotConfigured, ReferenceFailed
+from narrator.executor.model_act import Conversation, perform_model_act
+from narrator.outcome import ActOutcome
+from narrator.protocols import CommandCall, StateRepository
+
+if TYPE_CHECKING:
+    from narrator.executor.carousel import Progress
+    from narrator.executor.services import Services
+    from narrator.plan import Act, BotCommandInput, Plan
+
+__all__ = ["DELETE", "Pending", "Performer", "RepositoryReader", "RunState", "result_id_captures"]
+
+Pending = dict[str, tuple[Any, dict[str, Any]]]  # an act's state writes, committed at its end
+DELETE: Any = object()  # a pending value that removes its key (a capture of None)
+
+
+@dataclass
+class RunState:
+    """One run (or one nested narrative inside it) while it executes."""
+
+    plan: Plan
+    run_id: str
+    dry_run: bool
+    acts: dict[str, interpolate.ActValue] = field(default_factory=dict)
+    conversation: Conversation = field(default_factory=Conversation)
+    seq: int = 0
+    outcomes: list[ActOutcome] = field(default_factory=list)
+    done: dict[tuple[int, str], Any] = field(default_factory=dict)  # resumed acts
+    # resumed acts cut off mid-act: when their earlier attempt started (CommandCall.reconcile_since)
+    reconcile: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    tokens_used: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)  # kept in the journal's run row
+    progress: Progress | None = None  # a carousel's, while it turns
+
+
+class Performer:
+    """Performs acts against the executor's services."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.reader = RepositoryReader(services.state)
+
+    def scope(self, run: RunState, iteration: int | None) -> interpolate.Scope:
+        """What the act's references resolve against."""
+        return interpolate.Scope(
+            state=self.reader,
+            acts=run.acts,
+            env=self.services.env,
+            carousel={
+                "iteration": iteration or 1,
+                "iterations": run.plan.carousel.iterations if run.plan.carousel else 1,
+            },
+            run={"id": run.run_id, "narrative": run.plan.name},
+        )
+
+    def skipped(self, run: RunState, act: Act) -> ActOutcome:
+        """A skipped act's output is its ``output_var``'s current value, if any."""
+        if act.output_var:
+            entry = self.services.state.get_entry(act.output_var)
+            if entry is not None:
+                tainted = entry.metadata.get("source") == "model"
+                run.acts[act.name] = interpolate.ActValue(entry.value, tainted=tainted)
+                return ActOutcome(act.name, "skipped", entry.value)
+            run.acts[act.name] = interpolate.ActValue(
+                has_output=False,
+                why_missing=f"was skipped and its output_var '{act.output_var}' is not set",
+            )
+        else:
+            run.acts[act.name] = interpolate.ActValue(
+                has_output=False,
+                why_missing="was skipped and has no output_var, so it has no output",
+            )
+        return ActOutcome(act.name, "skipped", None)
+
+    async def model(
+        self, run: RunState, act: Act, scope: interpolate.Scope, pending: Pending
+    ) -> ActOutcome:
+        """Ask the model (``plan``: say which model would be asked)."""
+        if run.dry_run:
+            run.acts[act.name] = interpolate.ActValue(
+                has_output=False, why_missing="is a model act; its output is known after run"
+            )
+            model = act.model or run.plan.model or "default"
+            change = {"action": "model", "resource": f"model {model}"}
+            return ActOutcome(act.name, "done", None, changes=[change])
+        models = self.services.models
+        if models is None:
+            raise NotConfigured(
+                "this is a model act but no model is configured",
+                act=act.name,
+                hint="add a [models.default] profile to narrator.toml, or rehearse with --sandbox",
+            )
+        result = await perform_model_act(act, run.plan, scope, models, run.conversation)
+        run.tokens_used += result.tokens
+        run.acts[act.name] = interpolate.ActValue(result.output, tainted=True)
+        if act.output_var:
+            pending[act.output_var] = (result.output, metadata(run, act, "model"))
+        return ActOutcome(act.name, "done", result.output)
+
+    async def commands(
+        self,
+        run: RunState,
+        act: Act,
+        iteration: int | None,
+        scope: interpolate.Scope,
+        pending: Pending,
+    ) -> ActOutcome:
+        """Every command of the act, in order, after all their references resolved."""
+        services, plan = self.services, run.plan
+        allow = services.allow_destructive or bool(act.allow_destructive) or plan.allow_destructive
+        guild = plan.guild_id or services.default_guild_id
+        if guild and "${" in guild:
+            guild = str(interpolate.render(guild, scope).value)
+        rendered = self._render_arguments(run, act, scope)
+        outputs: list[Any] = []
+        changes: list[dict[str, Any]] = []
+        for index, (command, arguments) in enumerate(zip(act.commands, rendered, strict=True)):
+            if arguments is None:
+                changes.append(
+                    {"action": "run", "resource": command.command, "note": "known after run"}
+                )
+                outputs.append(None)
+                continue
+            args, tainted = arguments
+            spec = catalogue.lookup(command.platform, command.command)
+            if spec is not None and spec.destructive and not allow:
+                raise DestructiveRefused(
+                    f"{command.command} is destructive and was refused before any request",
+                    act=act.name,
+                    hint="set allow_destructive = true on the act or narrative, "
+                    "or run with --allow-destructive",
+                )
+            platform = await services.platforms.get(command.platform)
+            mentions = act.mentions
+            if "mentions" in args and isinstance(args["mentions"], list):
+                mentions = tuple(str(m) for m in args["mentions"])
+            call = CommandCall(
+                platform=command.platform,
+                command=command.command,
+                args=args,
+                act=act.name,
+                run_id=run.run_id,
+                idempotency_key=_idempotency_key(run, act, iteration, index, command),
+                allow_destructive=allow,
+                model_text_keys=tainted,
+                mentions=mentions,
+                dry_run=run.dry_run,
+                default_guild_id=guild,
+                reconcile_since=run.reconcile.get((iteration or 0, act.name)),
+                lookup=lambda key: _pending_value(pending, key, services.state),
+            )
+            result = await platform.execute(call)
+            outputs.append(result.output)
+            changes.extend(dict(c) for c in result.changes)
+            if not run.dry_run:
+                meta = metadata(run, act, "command")
+                captures = dict(result.captures)
+                if plan.capture_result_ids:
+                    captures.update(result_id_captures(command, result.output))
+                for key, value in captures.items():
+                    pending[key] = (DELETE if value is None else value, meta)
+            elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
+                changes.append({"action": "run", "resource": command.command})
+        output: Any = outputs[0] if len(outputs) == 1 else outputs
+        run.acts[act.name] = interpolate.ActValue(output, has_output=True)
+        if act.output_var and not run.dry_run:
+            pending[act.output_var] = (output, metadata(run, act, "command"))
+        return ActOutcome(act.name, "done", output, changes=changes)
+
+    def _render_arguments(
+        self, run: RunState, act: Act, scope: interpolate.Scope
+    ) -> list[tuple[dict[str, Any], frozenset[str]] | None]:
+        """Every command's arguments, rendered before anything is done (None: known after
+        run, in ``plan``)."""
+        rendered: list[tuple[dict[str, Any], frozenset[str]] | None] = []
+        for command in act.commands:
+            try:
+                rendered.append(interpolate.render_value(command.args, scope))
+            except interpolate.ResolveError as exc:
+                # plan: an output of an act that has not run is known after run, but an
+                # unset ${VAR} is an error now (an act that cannot be planned)
+                if not run.dry_run or _unset_vars(command.args, self.services.env):
+                    raise ReferenceFailed(exc.message, act=act.name, hint=exc.hint) from None
+                rendered.append(None)
+        return rendered
+
+
+def metadata(run: RunState, act: Act, source: str) -> dict[str, Any]:
+    """What a state entry says about its writer (DESIGN §4)."""
+    return {"run_id": run.run_id, "narrative": run.plan.name, "act": act.name, "source": source}
+
+
+# ----------------------------------------------------------------------------- reading state
+
+
+@runtime_checkable
+class _ListsKeys(Protocol):
+    """A repository that lists keys without loading values (both real stores do)."""
+
+    def list_keys(
+        self, prefix: str = "", *, limit: int = 100, after: str | None = None
+    ) -> list[str]: ...
+
+
+class RepositoryReader:
+    """What templates read of state (a :class:`narrator.protocols.StateReader`), backed
+    by the repository; a value a model act wrote reads as tainted."""
+
+    def __init__(self, state: StateRepository) -> None:
+        self._state = state
+        self._keys: _ListsKeys | None = state if isinstance(state, _ListsKeys) else None
+
+    def get(self, key: str) -> interpolate.StateHit | None:
+        entry = self._state.get_entry(key)
+        if entry is None:
+            return None
+        return interpolate.StateHit(entry.value, entry.metadata.get("source") == "model")
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, interpolate.StateHit]:
+        entries = self._state.get_entries(keys)  # one query for every key
+        return {
+            key: interpolate.StateHit(entry.value, entry.metadata.get("source") == "model")
+            for key, entry in entries.items()
+        }
+
+    def has_prefix(self, prefix: str) -> bool:
+        # every attribute step of `state.a.b.c` in jinja asks this: one key, no values
+        if self._keys is not None:
+            return bool(self._keys.list_keys(prefix, limit=1))
+        return bool(self._state.list_prefix(prefix))
+
+
+def _pending_value(pending: Pending, key: str, state: StateRepository) -> Any:
+    """What ``key`` holds for the act so far: its pending write, else the stored value."""
+    if key in pending:
+        value = pending[key][0]
+        return None if value is DELETE else value
+    return state.get(key)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+_RESULT_ID_FIELDS = (
+    "id",
+    "channel_id",
+    "message_id",
+    "role_id",
+    "user_id",
+    "guild_id",
+    "emoji_id",
+    "webhook_id",
+    "integration_id",
+    "invite_code",
+    "thread_id",
+    "event_id",
+    "sticker_id",
+)
+
+
+def result_id_captures(command: BotCommandInput, output: Any) -> dict[str, str]:
+    """The keys Botticelli's automatic id capture writes (``Plan.capture_result_ids``).
+
+    Each id-like field at the top level of a command's result is stored as a
+    string under ``{platform}.{command}.{field}`` and under the bare ``{field}``
+    (so ``${state:id}`` reads the last created id), in addition to the keys of
+    DESIGN §4.
+    """
+    if not isinstance(output, dict):
+        return {}
+    keys: dict[str, str] = {}
+    for name in _RESULT_ID_FIELDS:
+        value = output.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            keys[f"{command.platform}.{command.command}.{name}"] = str(value)
+            keys[name] = str(value)
+    return keys
+
+
+def _idempotency_key(
+    run: RunState, act: Act, iteration: int | None, index: int, command: BotCommandInput
+) -> str:
+    """Stable across retries and resumes of this act: a message nonce makes a resend a no-op."""
+    return f"{run.run_id}:{iteration or 0}:{act.name}:{index}:{command.command}"
+
+
+def _unset_vars(value: Any, env: Mapping[str, str]) -> list[str]:
+    """The ``${VAR}`` references in ``value`` (strings, lists, tables) that ``env`` lacks."""
+    if isinstance(value, str):
+        try:
+            refs = interpolate.scan(value)
+        except Exception:  # a syntax problem is reported by rendering, not here
+            return []
+        return [r.path[0] for r in refs if r.kind == "env" and r.path and r.path[0] not in env]
+    if isinstance(value, Mapping):
+        return [name for v in value.values() for name in _unset_vars(v, env)]
+    if isinstance(value, list | tuple):
+        return [name for v in value for name in _unset_vars(v, env)]
+    return []
