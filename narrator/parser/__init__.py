@@ -171,7 +171,7 @@ def _parse(
     if dotted is not None:
         raise NarrativeInvalid([Problem(Location(source, *dotted), _nesting_message())])
     data = _load_toml(text, source)
-    from narrator.parser.checks import Context
+    from narrator.parser.context import Context
     from narrator.parser.locate import Locator
 
     ctx = Context(source, Locator(text))

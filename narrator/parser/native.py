@@ -5,69 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from narrator.parser.checks import (
-    Context,
-    Field,
-    StringSite,
-    as_bool,
-    as_choice,
-    as_int,
-    as_number,
-    as_str,
-    as_str_list,
     carousel,
     check_command,
     check_name,
     check_output_var,
-    check_references,
-    dotted,
     plan_of,
     schema_from,
-    strings_in,
+)
+from narrator.parser.context import Context, dotted
+from narrator.parser.fields import (
+    ACT_FIELDS,
+    ACT_SPECIAL,
+    COMMAND_FIELDS,
+    INPUT_TYPES,
+    NARRATIVE_FIELDS,
+    TEXT_FIELDS,
     take,
 )
+from narrator.parser.fields import NATIVE_TOP_KEYS as TOP_KEYS
 from narrator.parser.locate import Path
+from narrator.parser.references import StringSite, check_references, strings_in
 from narrator.plan import Act, BotCommandInput, CarouselSpec, Input, Plan, TextInput
-
-TOP_KEYS = ("narrative", "metadata", "carousel", "act")
-
-NARRATIVE_FIELDS: dict[str, Field] = {
-    "name": Field(as_str, "a string", 'name = "publish_welcome"'),
-    "description": Field(as_str, "a string", 'description = "What this narrative does"'),
-    "guild_id": Field(as_str, "a string (a guild id or ${VAR})", 'guild_id = "${GUILD_ID}"'),
-    "model": Field(as_str, "a string (a [models.NAME] profile or model id)", 'model = "default"'),
-    "system": Field(as_str, "a string", 'system = "You are a helpful bot."'),
-    "allow_destructive": Field(as_bool, "true or false", "allow_destructive = false"),
-    "concurrency": Field(as_int(1), "an integer >= 1", "concurrency = 1"),
-    "budget_multiplier": Field(
-        as_number(0.0, strict=True), "a number > 0", "budget_multiplier = 1.0"
-    ),
-}
-
-ACT_FIELDS: dict[str, Field] = {
-    "name": Field(as_str, "a string", 'name = "setup_channel"'),
-    "skip_if": Field(as_str, "a string (a condition)", 'skip_if = "{state.KEY}"'),
-    "model": Field(as_str, "a string (a [models.NAME] profile or model id)", 'model = "default"'),
-    "temperature": Field(as_number(0.0), "a number >= 0", "temperature = 0.7"),
-    "max_tokens": Field(as_int(1), "an integer >= 1", "max_tokens = 300"),
-    "context": Field(as_choice("full", "none"), '"full" or "none"', 'context = "none"'),
-    "system": Field(as_str, "a string", 'system = "You are a helpful bot."'),
-    "output": Field(as_choice("text", "json"), '"text" or "json"', 'output = "json"'),
-    "mentions": Field(as_str_list, "an array of strings", 'mentions = ["users"]'),
-    "allow_destructive": Field(as_bool, "true or false", "allow_destructive = true"),
-}
-# handled separately (structure, not a plain typed value)
-ACT_SPECIAL = frozenset({"output_var", "schema", "carousel", "input"})
-
-INPUT_TYPES = ("text", "bot_command")
-TEXT_FIELDS: dict[str, Field] = {
-    "type": Field(as_str, '"text"', 'type = "text"'),
-    "content": Field(as_str, "a string", 'content = "Write a welcome."'),
-}
-COMMAND_FIELDS: dict[str, Field] = {
-    "type": Field(as_str, '"bot_command"', 'type = "bot_command"'),
-    "platform": Field(as_str, "a string", 'platform = "discord"'),
-    "command": Field(as_str, "a string", 'command = "messages.send"'),
-}
 
 
 def parse_native(ctx: Context, data: dict[str, Any]) -> Plan:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from narrator.parser import native
-from narrator.parser.checks import CAROUSEL_FIELDS
+from narrator.parser.fields import CAROUSEL_FIELDS
 from narrator.schema import narrative_json_schema
 
 

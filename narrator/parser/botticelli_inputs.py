@@ -1,0 +1,260 @@
+"""The inputs of a Botticelli act: prompts, ``bots.*`` commands, ``tables.*`` queries and
+nested narratives (``narratives.*``, ``narrative:NAME``, ``narrative = "stem"``)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from narrator.errors import NarrativeInvalid, Problem, did_you_mean
+from narrator.parser.checks import check_command
+from narrator.parser.context import Context
+from narrator.parser.fields import IGNORED_INPUT_KEYS, TABLE_KEYS, Field, as_str, take
+from narrator.parser.locate import Path
+from narrator.parser.native import native_input
+from narrator.parser.references import StringSite, strings_in
+from narrator.plan import BotCommandInput, Input, Plan, TextInput
+
+_REFERENCE = re.compile(r"(bots|tables|media|narratives)\.([A-Za-z0-9_-]+)\Z|narrative:(\S+)\Z")
+
+
+@dataclass
+class ActInputs:
+    """What one act collects while its inputs are read."""
+
+    inputs: list[Input] = field(default_factory=list)
+    sites: list[StringSite] = field(default_factory=list)
+    subplans: list[tuple[Plan, Path]] = field(default_factory=list)
+    declared: int = 0  # inputs written, whether or not they loaded
+
+
+@dataclass
+class BotticelliFile:
+    ctx: Context
+    data: dict[str, Any]
+    base_dir: str | None
+    stack: tuple[str, ...]
+    order: list[str]
+    positions: dict[str, int]
+    subplan_names: dict[str, tuple[str, int]] = field(default_factory=dict)  # plan name -> act
+
+
+def add_item(
+    state: BotticelliFile, item: Any, path: Path, label: str, index: int, act: ActInputs
+) -> None:
+    """One input of an act: a reference, a literal prompt, or an input table."""
+    ctx = state.ctx
+    act.declared += 1
+    if isinstance(item, str):
+        if _REFERENCE.match(item):
+            _reference(state, item, path, label, index, act)
+        elif not item.strip():
+            ctx.value_problem(path, f"{label} has an empty prompt; write the prompt text")
+        else:
+            act.inputs.append(TextInput(content=item, location=ctx.at_value(path)))
+            act.sites.append(StringSite(item, path))
+        return
+    if not isinstance(item, dict):
+        ctx.value_problem(path, f"{label}: an input is a string or a table")
+        return
+    if "ref" in item:
+        ref = item["ref"]
+        if not isinstance(ref, str) or not _REFERENCE.match(ref):
+            ctx.value_problem(
+                (*path, "ref"),
+                'ref must be "bots.NAME", "tables.NAME", "narratives.NAME" or "media.NAME"',
+            )
+            return
+        _reference(state, ref, (*path, "ref"), label, index, act)
+        return
+    kind = item.get("type")
+    if kind == "table":
+        _table_input(state, item, path, index, act, alias=None)
+        return
+    if kind in ("image", "audio", "video", "document"):
+        ctx.value_problem(
+            (*path, "type"),
+            f"{kind} inputs are not supported by narrator; remove this input from {label}",
+        )
+        return
+    if kind in (None, "text") and "file" in item and "content" not in item:
+        ctx.key_problem(
+            (*path, "file"),
+            f'text from a file is not supported; paste the text as content = """...""" in {label}',
+        )
+        return
+    made = native_input(ctx, item, path, label, act.sites, ignored=IGNORED_INPUT_KEYS)
+    if made is not None:
+        act.inputs.append(made)
+
+
+def _reference(
+    state: BotticelliFile, ref: str, path: Path, label: str, index: int, act: ActInputs
+) -> None:
+    ctx = state.ctx
+    match = _REFERENCE.match(ref)
+    assert match is not None
+    if match.group(3) is not None:  # narrative:NAME
+        add_nested(state, match.group(3), path, act)
+        return
+    category, name = match.group(1), match.group(2)
+    table = state.data.get(category, {})
+    if name not in table:
+        hint = did_you_mean(name, list(table))
+        ctx.value_problem(
+            path,
+            f"{label} uses {category}.{name}, but there is no [{category}.{name}]"
+            + (f"; {hint}" if hint else f"; define [{category}.{name}]"),
+        )
+        return
+    definition = table[name]
+    def_path: Path = (category, name)
+    if not isinstance(definition, dict):
+        ctx.value_problem(def_path, f"[{category}.{name}] must be a table")
+        return
+    if category == "bots":
+        _bot(state, definition, def_path, label, act)
+    elif category == "tables":
+        _table_input(state, definition, def_path, index, act, alias=name)
+    elif category == "narratives":
+        if "narrative" not in definition:
+            ctx.key_problem(
+                def_path,
+                f'[narratives.{name}] must name a file: narrative = "stem" '
+                "(inline narrative definitions are not supported)",
+            )
+            return
+        for key in definition:
+            if key != "narrative":
+                ctx.key_problem((*def_path, key), f"unknown key '{key}' in [narratives.{name}]")
+        stem = definition["narrative"]
+        if not isinstance(stem, str) or not stem:
+            ctx.value_problem((*def_path, "narrative"), 'narrative must name a file: "stem"')
+            return
+        add_nested(state, stem, (*def_path, "narrative"), act)
+    else:  # media
+        ctx.value_problem(
+            path, f"media inputs ({ref}) are not supported by narrator; remove it from {label}"
+        )
+
+
+def _bot(
+    state: BotticelliFile, definition: dict[str, Any], path: Path, label: str, act: ActInputs
+) -> None:
+    ctx = state.ctx
+    ok = True
+    for key in ("platform", "command"):
+        if key not in definition:
+            ctx.key_problem(path, f'[{path[0]}.{path[1]}] has no {key}; add {key} = "..."')
+            ok = False
+        elif not isinstance(definition[key], str):
+            ctx.value_problem((*path, key), f"{key} must be a string")
+            ok = False
+    if not ok:
+        return
+    args = {k: v for k, v in definition.items() if k not in ("platform", "command")}
+    platform, command = definition["platform"], definition["command"]
+    check_command(
+        ctx,
+        platform,
+        command,
+        args,
+        command_path=(*path, "command"),
+        platform_path=(*path, "platform"),
+        args_path=path,
+    )
+    if "channel_type" in args and "kind" not in args:
+        args["kind"] = args.pop("channel_type")
+    for key, value in args.items():
+        act.sites.extend(strings_in(value, (*path, key)))
+    act.inputs.append(
+        BotCommandInput(platform=platform, command=command, args=args, location=ctx.at_key(path))
+    )
+
+
+def _table_input(
+    state: BotticelliFile,
+    definition: dict[str, Any],
+    path: Path,
+    index: int,
+    act: ActInputs,
+    *,
+    alias: str | None,
+) -> None:
+    """A Botticelli table query. narrator has no content tables: see docs/format.md.
+
+    When an earlier act nested a narrative whose name is the table's name (Botticelli
+    stores a narrative's generated content in the table named after it), the input
+    becomes that act's output; otherwise a text input that says the table is absent.
+    """
+    ctx = state.ctx
+    fields = dict(TABLE_KEYS)
+    if alias is None:
+        fields["type"] = Field(as_str, '"table"', 'type = "table"')
+    values = take(ctx, definition, path, fields, what="a table input", ignored=IGNORED_INPUT_KEYS)
+    table_name = values.get("table_name")
+    if table_name is None:
+        if "table_name" not in definition:
+            ctx.key_problem(path, 'a table input needs table_name = "..."')
+        return
+    source = state.subplan_names.get(table_name)
+    location = ctx.at_key(path)
+    if source is not None and source[1] < index:
+        content = f"{{act.{source[0]}.output}}"
+    else:
+        content = (
+            f"[Botticelli table '{table_name}' is not available in narrator: "
+            "no earlier act nests a narrative of that name]"
+        )
+    act.inputs.append(TextInput(content=content, location=location))
+
+
+def add_nested(state: BotticelliFile, stem: str, path: Path, act: ActInputs) -> None:
+    """Load ``stem.toml`` beside this file as the act's subplan."""
+    ctx = state.ctx
+    filename = stem if stem.endswith(".toml") else f"{stem}.toml"
+    if state.base_dir is None:
+        ctx.value_problem(
+            path,
+            f"cannot load nested narrative '{filename}': no base directory; "
+            "parse the file with parse_file() or pass base_dir",
+        )
+        return
+    full = os.path.abspath(os.path.join(state.base_dir, filename))
+    if full in state.stack:
+        ctx.value_problem(path, f"nested narrative '{filename}' includes itself; break the cycle")
+        return
+    from narrator.parser.stored import read_nested  # disk, or a schedule's stored copies
+
+    try:
+        text = read_nested(full)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        ctx.value_problem(
+            path,
+            f"cannot read nested narrative '{filename}' in {state.base_dir}: {reason}; "
+            "check the name (without .toml) and that the file is beside this one",
+        )
+        return
+    if ctx.source.startswith("<"):
+        source = full
+    else:
+        source = os.path.join(os.path.dirname(ctx.source), filename)
+    from narrator.parser import _parse
+
+    try:
+        plan = _parse(
+            text,
+            source,
+            base_dir=os.path.dirname(full),
+            stack=(*state.stack, full),
+            secrets=ctx.secrets,
+        )
+    except NarrativeInvalid as exc:
+        ctx.problems.extend(exc.problems)
+        if not exc.problems:  # pragma: no cover - NarrativeInvalid always carries some
+            ctx.problems.append(Problem(ctx.at_value(path), "invalid nested narrative"))
+        return
+    act.subplans.append((plan, path))

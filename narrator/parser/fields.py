@@ -1,0 +1,219 @@
+"""The field tables of the narrative format: each key, the values it takes, its fix.
+
+One table per place a key can be written (``[narrative]``, ``[[act]]``, an input,
+``[carousel]``; the Botticelli dialect's own keys beside them). The parser checks
+tables against them with :func:`take`; ``narrator schema`` is generated from the
+same tables (:mod:`narrator.schema`), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from narrator.parser.context import Context, show, suggest, type_name
+from narrator.parser.locate import Path
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one key is checked: a converter returning the value or raising ValueError."""
+
+    convert: Callable[[Any], Any]
+    expected: str  # "a string", "an integer >= 1", ...
+    example: str  # the fix: "temperature = 0.7"
+
+
+def as_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+def as_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError
+    return value
+
+
+def as_int(minimum: int | None = None) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError
+        if minimum is not None and value < minimum:
+            raise ValueError
+        return value
+
+    return convert
+
+
+def as_number(minimum: float | None = None, *, strict: bool = False) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError
+        number = float(value)
+        if number != number:  # NaN
+            raise ValueError
+        if minimum is not None and (number <= minimum if strict else number < minimum):
+            raise ValueError
+        return number
+
+    return convert
+
+
+def as_choice(*choices: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if value not in choices:
+            raise ValueError
+        return str(value)
+
+    return convert
+
+
+def as_str_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError
+    return tuple(value)
+
+
+def as_table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError
+    return value
+
+
+def as_duration(value: Any) -> float:
+    """Seconds: a number, or a DURATION string like ``30s``, ``5m``, ``1h30m``."""
+    if isinstance(value, str):
+        from narrator.durations import parse_duration
+        from narrator.errors import UsageError
+
+        try:
+            return parse_duration(value)
+        except UsageError:
+            raise ValueError from None
+    return as_number(0.0)(value)
+
+
+def take(
+    ctx: Context,
+    table: Mapping[str, Any],
+    path: Path,
+    fields: Mapping[str, Field],
+    *,
+    what: str,
+    ignored: frozenset[str] = frozenset(),
+    skip: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Check ``table`` against ``fields``; return the converted values that passed.
+
+    Unknown keys are problems (with "did you mean"), except ``ignored`` keys
+    (accepted and dropped) and ``skip`` keys (handled by the caller).
+    """
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in skip or key in ignored:
+            continue
+        spec = fields.get(key)
+        if spec is None:
+            known = sorted(set(fields) | skip | ignored)
+            hint = suggest(key, known)
+            fix = "" if hint else f"; known keys: {', '.join(known)}"
+            ctx.key_problem((*path, key), f"unknown key '{key}' in {what}{hint}{fix}")
+            continue
+        try:
+            out[key] = spec.convert(value)
+        except ValueError:
+            ctx.value_problem(
+                (*path, key),
+                f"{key} must be {spec.expected}, not {type_name(value)} ({show(value)}); "
+                f"write {spec.example}",
+            )
+    return out
+
+
+# ------------------------------------------------------------------------ the tables
+
+CAROUSEL_FIELDS: dict[str, Field] = {
+    "iterations": Field(as_int(1), "an integer >= 1", "iterations = 5"),
+    "estimated_tokens_per_iteration": Field(
+        as_int(0), "an integer >= 0", "estimated_tokens_per_iteration = 500"
+    ),
+    "continue_on_error": Field(as_bool, "true or false", "continue_on_error = true"),
+    "interval": Field(
+        as_duration, 'seconds or a duration like "30s"', 'interval = "5m" (or interval = 300)'
+    ),
+    "until": Field(as_str, "a string (a condition)", 'until = "{state.done}"'),
+    "on_budget": Field(as_choice("stop", "wait"), '"stop" or "wait"', 'on_budget = "stop"'),
+}
+
+
+NATIVE_TOP_KEYS = ("narrative", "metadata", "carousel", "act")
+
+NARRATIVE_FIELDS: dict[str, Field] = {
+    "name": Field(as_str, "a string", 'name = "publish_welcome"'),
+    "description": Field(as_str, "a string", 'description = "What this narrative does"'),
+    "guild_id": Field(as_str, "a string (a guild id or ${VAR})", 'guild_id = "${GUILD_ID}"'),
+    "model": Field(as_str, "a string (a [models.NAME] profile or model id)", 'model = "default"'),
+    "system": Field(as_str, "a string", 'system = "You are a helpful bot."'),
+    "allow_destructive": Field(as_bool, "true or false", "allow_destructive = false"),
+    "concurrency": Field(as_int(1), "an integer >= 1", "concurrency = 1"),
+    "budget_multiplier": Field(
+        as_number(0.0, strict=True), "a number > 0", "budget_multiplier = 1.0"
+    ),
+}
+
+ACT_FIELDS: dict[str, Field] = {
+    "name": Field(as_str, "a string", 'name = "setup_channel"'),
+    "skip_if": Field(as_str, "a string (a condition)", 'skip_if = "{state.KEY}"'),
+    "model": Field(as_str, "a string (a [models.NAME] profile or model id)", 'model = "default"'),
+    "temperature": Field(as_number(0.0), "a number >= 0", "temperature = 0.7"),
+    "max_tokens": Field(as_int(1), "an integer >= 1", "max_tokens = 300"),
+    "context": Field(as_choice("full", "none"), '"full" or "none"', 'context = "none"'),
+    "system": Field(as_str, "a string", 'system = "You are a helpful bot."'),
+    "output": Field(as_choice("text", "json"), '"text" or "json"', 'output = "json"'),
+    "mentions": Field(as_str_list, "an array of strings", 'mentions = ["users"]'),
+    "allow_destructive": Field(as_bool, "true or false", "allow_destructive = true"),
+}
+# handled separately (structure, not a plain typed value)
+ACT_SPECIAL = frozenset({"output_var", "schema", "carousel", "input"})
+
+INPUT_TYPES = ("text", "bot_command")
+TEXT_FIELDS: dict[str, Field] = {
+    "type": Field(as_str, '"text"', 'type = "text"'),
+    "content": Field(as_str, "a string", 'content = "Write a welcome."'),
+}
+COMMAND_FIELDS: dict[str, Field] = {
+    "type": Field(as_str, '"bot_command"', 'type = "bot_command"'),
+    "platform": Field(as_str, "a string", 'platform = "discord"'),
+    "command": Field(as_str, "a string", 'command = "messages.send"'),
+}
+
+# the Botticelli dialect (narrator.parser.botticelli)
+BOTT_TOP_KEYS = ("narrative", "toc", "acts", "bots", "tables", "media", "narratives")
+# [narrative] keys Botticelli uses for its content-generation pipeline; narrator ignores them
+IGNORED_NARRATIVE_KEYS = frozenset({"skip_content_generation", "template", "target", "budget"})
+BOTT_NARRATIVE_FIELDS: dict[str, Field] = {
+    **NARRATIVE_FIELDS,
+    "temperature": Field(as_number(0.0), "a number >= 0", "temperature = 0.7"),
+    "max_tokens": Field(as_int(1), "an integer >= 1", "max_tokens = 300"),
+}
+BOTT_ACT_FIELDS = {k: v for k, v in ACT_FIELDS.items() if k != "name"}
+BOTT_ACT_SPECIAL = frozenset(
+    {"input", "narrative", "narrative_ref", "carousel", "output_var", "schema"}
+)
+IGNORED_ACT_KEYS = frozenset({"extract_output"})
+# per-input keys of Botticelli that narrator accepts and ignores (see docs/format.md)
+IGNORED_INPUT_KEYS = frozenset({"required", "cache_duration", "history_retention"})
+TABLE_KEYS: dict[str, Field] = {
+    "table_name": Field(as_str, "a string", 'table_name = "welcome_messages"'),
+    "columns": Field(lambda v: v, "an array", 'columns = ["content"]'),
+    "where": Field(as_str, "a string", "where = \"tone = 'casual'\""),
+    "limit": Field(as_int(0), "an integer", "limit = 100"),
+    "offset": Field(as_int(0), "an integer", "offset = 0"),
+    "order_by": Field(as_str, "a string", 'order_by = "created_at"'),
+    "format": Field(lambda v: v, "a string", 'format = "markdown"'),
+    "sample": Field(as_int(0), "an integer", "sample = 5"),
+    "pull_and_delete": Field(lambda v: v, "true or false", "pull_and_delete = false"),
+}
