@@ -40,3 +40,10 @@ def test_kind_choices_are_the_platform_kinds() -> None:
     spec = catalogue.lookup("discord", "channels.create")
     assert spec is not None
     assert set(spec.args["kind"].choices) == set(CHANNEL_KINDS)
+
+
+def test_every_discord_command_of_the_catalogue_has_a_command_and_back() -> None:
+    """The platform's COMMANDS table names exactly the catalogue's Discord commands."""
+    from narrator.platforms.discord import COMMANDS
+
+    assert set(COMMANDS) == set(catalogue.command_names("discord"))

@@ -18,26 +18,22 @@ from typing import Any
 
 from narrator.catalogue import keys
 from narrator.errors import PlatformError, ResourceNotFound
-from narrator.platforms.discord.handlers import _channel_guild, overwrite_target, webhook_out
-from narrator.platforms.discord.platform import (
-    Call,
-    DiscordPlatform,
+from narrator.platforms.discord.commands.permissions import overwrite_target
+from narrator.platforms.discord.reconcile import find_ensured
+from narrator.platforms.discord.session import Call, Session
+from narrator.platforms.discord.shapes import (
     channel_out,
     channel_payload,
-    command,
     fingerprint,
     kind_of,
     message_out,
-    name_key,
     role_out,
     role_payload,
+    webhook_out,
 )
-from narrator.platforms.discord.reconcile import find_ensured
 from narrator.platforms.discord.text import KIND_NAMES, normalize_channel_name
 from narrator.platforms.discord.transport import permission_bits, permission_names
 from narrator.protocols import CommandResult
-
-P = DiscordPlatform
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -49,22 +45,22 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _result(
-    c: Call,
+    call: Call,
     output: Any,
     change: dict[str, Any],
     captures: dict[str, Any],
     wrote: bool,
 ) -> CommandResult:
-    fresh = {k: v for k, v in captures.items() if c.lookup(k) != v}
+    fresh = {k: v for k, v in captures.items() if call.lookup(k) != v}
     return CommandResult(output=output, captures=fresh, changes=[change], wrote=wrote)
 
 
 def _classify(
-    c: Call, found_by_stored_id: bool, spec_key: str, declared: str, diff: dict[str, Any]
+    call: Call, found_by_stored_id: bool, spec_key: str, declared: str, diff: dict[str, Any]
 ) -> str:
     if not diff:
         return "unchanged"
-    if found_by_stored_id and c.lookup(spec_key) == declared:
+    if found_by_stored_id and call.lookup(spec_key) == declared:
         return "drift"
     if found_by_stored_id and "name" in diff:
         return "drift"
@@ -74,35 +70,37 @@ def _classify(
 # --------------------------------------------------------------------------- channels
 
 
-async def _ensure_channel(p: P, c: Call, kind: int, *, update: bool = True) -> CommandResult:
-    g = c.guild()
-    name = str(c.need("name"))
+async def _ensure_channel(
+    session: Session, call: Call, kind: int, *, update: bool = True
+) -> CommandResult:
+    guild_id = call.guild()
+    name = str(call.need("name"))
     what = "category" if kind == 4 else "channel"
-    key, spec_key = name_key(g, what, name), keys.spec_key(g, what, name)
+    key, spec_key = keys.capture_key(guild_id, what, name), keys.spec_key(guild_id, what, name)
     want_name = normalize_channel_name(name, kind)
-    channels = await p.channels(g)
+    channels = await session.channels(guild_id)
 
     parent: str | None = None
     parent_pending = False
-    if kind != 4 and c.get("category") is not None:
+    if kind != 4 and call.get("category") is not None:
         try:
-            parent = await p.resolve_category(c, c.get("category"))
+            parent = await session.resolve_category(call, call.get("category"))
         except PlatformError:
-            if not c.dry_run:
+            if not call.dry_run:
                 raise
             parent_pending = True
     desired: dict[str, Any] = {"name": want_name}
-    body = channel_payload(c, kind, parent)
+    body = channel_payload(call, kind, parent)
     for field in ("topic", "position", "nsfw", "rate_limit_per_user", "bitrate", "user_limit"):
         if field in body:
             desired[field] = body[field]
-    if c.get("category") is not None:
+    if call.get("category") is not None:
         desired["parent_id"] = (
-            parent if not parent_pending else f"(new category {c.get('category')})"
+            parent if not parent_pending else f"(new category {call.get('category')})"
         )
-    declared = fingerprint({**desired, "kind": kind, "category": c.get("category")})
+    declared = fingerprint({**desired, "kind": kind, "category": call.get("category")})
 
-    stored = c.lookup(key)
+    stored = call.lookup(key)
     existing = channels.get(str(stored)) if stored else None
     if existing is not None and existing["type"] != kind:
         existing = None
@@ -124,25 +122,25 @@ async def _ensure_channel(p: P, c: Call, kind: int, *, update: bool = True) -> C
         }
         if reason:
             change["reason"] = f"{reason}; will be recreated"
-        if c.dry_run:
+        if call.dry_run:
             planned = {"id": None, "name": want_name, "kind": KIND_NAMES.get(kind), **desired}
             return CommandResult(output=planned, changes=[change], wrote=False)
-        created = await p.http.request(
+        created = await session.http.request(
             "POST",
             "/guilds/{guild_id}/channels",
-            guild_id=g,
+            guild_id=guild_id,
             json=body,
-            what=f"create {label} in guild {g}",
+            what=f"create {label} in guild {guild_id}",
             permission="manage_channels",
         )
-        p.remember_channel(created)
+        session.remember_channel(created)
         captures = {key: created["id"], spec_key: declared}
-        return _result(c, channel_out(created), change, captures, True)
+        return _result(call, channel_out(created), change, captures, True)
 
     diff = {k: [existing.get(k), v] for k, v in desired.items() if not _same(existing.get(k), v)}
     if not update:
         diff = {}
-    action = _classify(c, found_by_id, spec_key, declared, diff)
+    action = _classify(call, found_by_id, spec_key, declared, diff)
     change = {"action": action, "resource": label, "fields": diff}
     if action == "drift":
         change["reason"] = (
@@ -151,11 +149,11 @@ async def _ensure_channel(p: P, c: Call, kind: int, *, update: bool = True) -> C
             else "changed out of band; will be restored"
         )
     captures = {key: existing["id"], spec_key: declared}
-    if not diff or c.dry_run:
-        result = _result(c, channel_out(existing), change, captures, False)
-        return result if not c.dry_run else CommandResult(result.output, {}, [change], False)
+    if not diff or call.dry_run:
+        result = _result(call, channel_out(existing), change, captures, False)
+        return result if not call.dry_run else CommandResult(result.output, {}, [change], False)
     patch = {k: v[1] for k, v in diff.items()}
-    edited = await p.http.request(
+    edited = await session.http.request(
         "PATCH",
         "/channels/{channel_id}",
         channel_id=existing["id"],
@@ -163,37 +161,33 @@ async def _ensure_channel(p: P, c: Call, kind: int, *, update: bool = True) -> C
         what=f"update {label}",
         permission="manage_channels",
     )
-    p.remember_channel(edited)
-    return _result(c, channel_out(edited), change, captures, True)
+    session.remember_channel(edited)
+    return _result(call, channel_out(edited), change, captures, True)
 
 
-@command("channels.ensure")
-async def channels_ensure(p: P, c: Call) -> CommandResult:
-    return await _ensure_channel(p, c, kind_of(c))
+async def channels_ensure(session: Session, call: Call) -> CommandResult:
+    return await _ensure_channel(session, call, kind_of(call))
 
 
-@command("categories.ensure")
-async def categories_ensure(p: P, c: Call) -> CommandResult:
-    return await _ensure_channel(p, c, 4)
+async def categories_ensure(session: Session, call: Call) -> CommandResult:
+    return await _ensure_channel(session, call, 4)
 
 
-@command("channels.get_or_create")
-async def channels_get_or_create(p: P, c: Call) -> CommandResult:
-    return await _ensure_channel(p, c, kind_of(c), update=False)
+async def channels_get_or_create(session: Session, call: Call) -> CommandResult:
+    return await _ensure_channel(session, call, kind_of(call), update=False)
 
 
 # --------------------------------------------------------------------------- roles
 
 
-@command("roles.ensure")
-async def roles_ensure(p: P, c: Call) -> CommandResult:
-    g = c.guild()
-    name = str(c.need("name"))
-    key, spec_key = name_key(g, "role", name), keys.spec_key(g, "role", name)
-    roles = await p.roles(g)
-    desired = role_payload(c)
+async def roles_ensure(session: Session, call: Call) -> CommandResult:
+    guild_id = call.guild()
+    name = str(call.need("name"))
+    key, spec_key = keys.capture_key(guild_id, "role", name), keys.spec_key(guild_id, "role", name)
+    roles = await session.roles(guild_id)
+    desired = role_payload(call)
     declared = fingerprint(desired)
-    stored = c.lookup(key)
+    stored = call.lookup(key)
     existing = roles.get(str(stored)) if stored else None
     reason = "deleted out of band" if stored and existing is None else None
     found_by_id = existing is not None
@@ -217,69 +211,68 @@ async def roles_ensure(p: P, c: Call) -> CommandResult:
         }
         if reason:
             change["reason"] = f"{reason}; will be recreated"
-        if c.dry_run:
+        if call.dry_run:
             return CommandResult(output={"id": None, "name": name}, changes=[change], wrote=False)
-        role = await p.http.request(
+        role = await session.http.request(
             "POST",
             "/guilds/{guild_id}/roles",
-            guild_id=g,
+            guild_id=guild_id,
             json=desired,
-            what=f"create {label} in guild {g}",
+            what=f"create {label} in guild {guild_id}",
             permission="manage_roles",
         )
-        p.remember_role(g, role)
-        return _result(c, role_out(role), change, {key: role["id"], spec_key: declared}, True)
+        session.remember_role(guild_id, role)
+        return _result(call, role_out(role), change, {key: role["id"], spec_key: declared}, True)
 
     diff = {
         k: [show(k, existing.get(k)), show(k, v)]
         for k, v in desired.items()
         if not _same(existing.get(k), v)
     }
-    action = _classify(c, found_by_id, spec_key, declared, diff)
+    action = _classify(call, found_by_id, spec_key, declared, diff)
     change = {"action": action, "resource": label, "fields": diff}
     if action == "drift":
         change["reason"] = "changed out of band; will be restored"
     captures = {key: existing["id"], spec_key: declared}
-    if not diff or c.dry_run:
-        if c.dry_run:
+    if not diff or call.dry_run:
+        if call.dry_run:
             return CommandResult(output=role_out(existing), changes=[change], wrote=False)
-        return _result(c, role_out(existing), change, captures, False)
+        return _result(call, role_out(existing), change, captures, False)
     patch = {k: desired[k] for k in diff}
-    role = await p.http.request(
+    role = await session.http.request(
         "PATCH",
         "/guilds/{guild_id}/roles/{role_id}",
-        guild_id=g,
+        guild_id=guild_id,
         role_id=existing["id"],
         json=patch,
         what=f"update {label}",
         permission="manage_roles",
     )
-    p.remember_role(g, role)
-    return _result(c, role_out(role), change, captures, True)
+    session.remember_role(guild_id, role)
+    return _result(call, role_out(role), change, captures, True)
 
 
 # --------------------------------------------------------------------------- overwrites
 
 
-@command("permissions.ensure")
-async def permissions_ensure(p: P, c: Call) -> CommandResult:
-    allow = permission_bits(c.get("allow", []))
-    deny = permission_bits(c.get("deny", []))
-    who = c.get("role") or c.get("member")
-    raw_channel = c.get("channel_id")
+async def permissions_ensure(session: Session, call: Call) -> CommandResult:
+    allow = permission_bits(call.get("allow", []))
+    deny = permission_bits(call.get("deny", []))
+    who = call.get("role") or call.get("member")
+    raw_channel = call.get("channel_id")
     channel: dict[str, Any] | None = None
     if raw_channel is not None and str(raw_channel).strip().isdigit():
         try:
-            channel = await _channel_guild(p, c, c.id("channel_id"))
+            channel = await session.channel_and_guild(call, call.id("channel_id"))
         except ResourceNotFound:
-            if not c.dry_run:
+            if not call.dry_run:
                 raise
-    elif not c.dry_run:
-        c.id("channel_id")  # raises the usual "must be an id" error
+    elif not call.dry_run:
+        call.id("channel_id")  # raises the usual "must be an id" error
     try:
-        target, kind, label = await overwrite_target(p, c)
+        target, kind, label = await overwrite_target(session, call)
     except PlatformError:
-        if not c.dry_run:
+        if not call.dry_run:
             raise
         target, kind, label = "", 0, f"role {who}"
     where = f"#{channel['name']}" if channel else "(a channel to be created)"
@@ -293,19 +286,19 @@ async def permissions_ensure(p: P, c: Call) -> CommandResult:
         }
         return CommandResult(output=None, changes=[change], wrote=False)
 
-    cid = channel["id"]
-    g = str(channel.get("guild_id") or c.guild_id)
-    spec_key = keys.overwrite_spec_key(g, cid, target)
+    channel_id = channel["id"]
+    guild_id = str(channel.get("guild_id") or call.guild_id)
+    spec_key = keys.overwrite_spec_key(guild_id, channel_id, target)
     declared = fingerprint({"allow": allow, "deny": deny, "type": kind})
     current = next((o for o in channel.get("permission_overwrites", []) if o["id"] == target), None)
-    output = {"channel_id": cid, "target_id": target, **want}
+    output = {"channel_id": channel_id, "target_id": target, **want}
     if current is None:
         change = {
             "action": "create",
             "resource": resource,
             "fields": {k: [None, v] for k, v in want.items()},
         }
-        if c.lookup(spec_key) is not None:
+        if call.lookup(spec_key) is not None:
             change = {
                 **change,
                 "action": "drift",
@@ -318,20 +311,20 @@ async def permissions_ensure(p: P, c: Call) -> CommandResult:
             for k, v in (("allow", allow), ("deny", deny))
             if have[k] != v
         }
-        action = _classify(c, True, spec_key, declared, diff) if diff else "unchanged"
-        if diff and c.lookup(spec_key) is None:
+        action = _classify(call, True, spec_key, declared, diff) if diff else "unchanged"
+        if diff and call.lookup(spec_key) is None:
             action = "update"
         change = {"action": action, "resource": resource, "fields": diff}
         if action == "drift":
             change["reason"] = "changed out of band; will be restored"
         if not diff:
-            return _result(c, output, change, {spec_key: declared}, False)
-    if c.dry_run:
+            return _result(call, output, change, {spec_key: declared}, False)
+    if call.dry_run:
         return CommandResult(output=output, changes=[change], wrote=False)
-    await p.http.request(
+    await session.http.request(
         "PUT",
         "/channels/{channel_id}/permissions/{target_id}",
-        channel_id=cid,
+        channel_id=channel_id,
         target_id=target,
         json={"allow": str(allow), "deny": str(deny), "type": kind},
         what=f"set permissions of {label} on {where}",
@@ -342,105 +335,105 @@ async def permissions_ensure(p: P, c: Call) -> CommandResult:
         *rest,
         {"id": target, "type": kind, "allow": str(allow), "deny": str(deny)},
     ]
-    return _result(c, output, change, {spec_key: declared}, True)
+    return _result(call, output, change, {spec_key: declared}, True)
 
 
 # --------------------------------------------------------------------------- webhooks
 
 
-@command("webhooks.ensure")
-async def webhooks_ensure(p: P, c: Call) -> CommandResult:
-    raw = c.get("channel_id")
-    name = str(c.need("name"))
-    if c.dry_run and (raw is None or not str(raw).isdigit()):
+async def webhooks_ensure(session: Session, call: Call) -> CommandResult:
+    raw = call.get("channel_id")
+    name = str(call.need("name"))
+    if call.dry_run and (raw is None or not str(raw).isdigit()):
         change = {"action": "create", "resource": f"webhook {name}", "fields": {}}
         return CommandResult(output=None, changes=[change], wrote=False)
-    cid = c.id("channel_id")
+    channel_id = call.id("channel_id")
     try:
-        channel = await _channel_guild(p, c, cid)
+        channel = await session.channel_and_guild(call, channel_id)
     except ResourceNotFound:
-        if not c.dry_run:
+        if not call.dry_run:
             raise
         change = {"action": "create", "resource": f"webhook {name}", "fields": {}}
         return CommandResult(output=None, changes=[change], wrote=False)
-    g = str(channel.get("guild_id") or c.guild())
-    key = name_key(g, "webhook", name)
-    hooks = await p.http.request(
+    guild_id = str(channel.get("guild_id") or call.guild())
+    key = keys.capture_key(guild_id, "webhook", name)
+    hooks = await session.http.request(
         "GET",
         "/channels/{channel_id}/webhooks",
-        channel_id=cid,
+        channel_id=channel_id,
         what=f"list webhooks of #{channel['name']}",
         permission="manage_webhooks",
     )
-    stored = c.lookup(key)
+    stored = call.lookup(key)
     existing = next((h for h in hooks if h["id"] == str(stored)), None) if stored else None
     existing = existing or next((h for h in hooks if h["name"] == name), None)
     resource = f"webhook {name} on #{channel['name']}"
     if existing is not None:
         change = {"action": "unchanged", "resource": resource, "fields": {}}
-        return _result(c, webhook_out(existing), change, {key: existing["id"]}, False)
+        return _result(call, webhook_out(existing), change, {key: existing["id"]}, False)
     change = {"action": "drift" if stored else "create", "resource": resource, "fields": {}}
     if stored:
         change["reason"] = "deleted out of band; will be recreated"
-    if c.dry_run:
+    if call.dry_run:
         return CommandResult(output=None, changes=[change], wrote=False)
-    hook = await p.http.request(
+    hook = await session.http.request(
         "POST",
         "/channels/{channel_id}/webhooks",
-        channel_id=cid,
+        channel_id=channel_id,
         json={"name": name},
         what=f"create {resource}",
         permission="manage_webhooks",
     )
-    return _result(c, webhook_out(hook), change, {key: hook["id"]}, True)
+    return _result(call, webhook_out(hook), change, {key: hook["id"]}, True)
 
 
 # --------------------------------------------------------------------------- messages
 
 
-@command("messages.ensure")
-async def messages_ensure(p: P, c: Call) -> CommandResult:
-    key_name = str(c.get("key") or c.raw.act)
-    content = str(c.need("content"))
+async def messages_ensure(session: Session, call: Call) -> CommandResult:
+    key_name = str(call.get("key") or call.raw.act)
+    content = str(call.need("content"))
     if len(content) > 2000:
         raise PlatformError(
             f"messages.ensure keeps one message of at most 2,000 characters; "
             f"this content has {len(content)}",
-            act=c.raw.act,
+            act=call.raw.act,
             hint="split it into several messages.ensure acts with different keys",
         )
-    pin = c.args.get("pin")
-    raw = c.get("channel_id")
+    pin = call.args.get("pin")
+    raw = call.get("channel_id")
     channel: dict[str, Any] | None = None
     if raw is not None and str(raw).strip().isdigit():
         try:
-            channel = await _channel_guild(p, c, c.id("channel_id"))
+            channel = await session.channel_and_guild(call, call.id("channel_id"))
         except ResourceNotFound:
-            if not c.dry_run:
+            if not call.dry_run:
                 raise
-    elif not c.dry_run:
-        c.id("channel_id")
+    elif not call.dry_run:
+        call.id("channel_id")
     fields_new = {"content": [None, content], **({"pinned": [None, True]} if pin else {})}
     change: dict[str, Any]
     if channel is None:
         change = {"action": "send", "resource": f"message {key_name}", "fields": fields_new}
         return CommandResult(output=None, changes=[change], wrote=False)
 
-    cid = channel["id"]
-    g = str(channel.get("guild_id") or c.guild())
-    key = keys.message_key(g, key_name)
-    spec_key = keys.spec_key(g, "message", key_name)
+    channel_id = channel["id"]
+    guild_id = str(channel.get("guild_id") or call.guild())
+    key = keys.message_key(guild_id, key_name)
+    spec_key = keys.spec_key(guild_id, "message", key_name)
     declared = fingerprint({"content": content, "pin": bool(pin)})
     resource = f"message {key_name} in #{channel['name']}"
-    stored = c.lookup(key)
-    owner = f"ensure:{cid}:{keys.key_segment(key_name)}"  # who claims the message in this run
+    stored = call.lookup(key)
+    owner = (
+        f"ensure:{channel_id}:{keys.key_segment(key_name)}"  # who claims the message in this run
+    )
     existing: dict[str, Any] | None = None
     if stored:
         try:
-            existing = await p.http.request(
+            existing = await session.http.request(
                 "GET",
                 "/channels/{channel_id}/messages/{message_id}",
-                channel_id=cid,
+                channel_id=channel_id,
                 message_id=str(stored),
                 what=f"read {resource}",
                 permission="read_message_history",
@@ -453,11 +446,17 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
         # No verified stored id: the bot's message with this content may be there
         # already (a crash after the send, before the commit): adopt it.
         existing = await find_ensured(
-            p, c, cid, content, owner, pinned_first=bool(pin), what=f"#{channel['name']}"
+            session,
+            call,
+            channel_id,
+            content,
+            owner,
+            pinned_first=bool(pin),
+            what=f"#{channel['name']}",
         )
         adopted = existing is not None
     if existing is not None:
-        p.claimed[existing["id"]] = owner
+        session.claimed[existing["id"]] = owner
 
     if existing is None:
         change = {
@@ -467,69 +466,84 @@ async def messages_ensure(p: P, c: Call) -> CommandResult:
         }
         if stored:
             change["reason"] = "deleted out of band; will be re-sent"
-        if c.dry_run:
+        if call.dry_run:
             return CommandResult(output=None, changes=[change], wrote=False)
         # The nonce depends on what is declared, not on the run: a re-run within
         # Discord's nonce window is deduplicated by Discord itself as well.
         seed_key = f"{owner}:{declared}:{stored or ''}"
-        seed = Call(replace(c.raw, idempotency_key=seed_key), c.args, c.guild_id)
-        sent = (await p.send_text(seed, cid, content, what=f"send {resource}", reconcile=False))[0]
-        p.claimed[sent["id"]] = owner
+        seed = Call(replace(call.raw, idempotency_key=seed_key), call.args, call.guild_id)
+        sent = (
+            await session.send_text(
+                seed, channel_id, content, what=f"send {resource}", reconcile=False
+            )
+        )[0]
+        session.claimed[sent["id"]] = owner
         if pin:
-            await _pin(p, cid, sent["id"], resource)
+            await _pin(session, channel_id, sent["id"], resource)
             sent["pinned"] = True
         captures = {key: sent["id"], spec_key: declared}
-        return _result(c, message_out(sent), change, captures, True)
+        return _result(call, message_out(sent), change, captures, True)
 
     diff: dict[str, Any] = {}
     if existing.get("content") != content:
         diff["content"] = [existing.get("content"), content]
     if pin is not None and bool(existing.get("pinned")) != bool(pin):
         diff["pinned"] = [bool(existing.get("pinned")), bool(pin)]
-    action = _classify(c, found_by_id, spec_key, declared, diff)
+    action = _classify(call, found_by_id, spec_key, declared, diff)
     change = {"action": action, "resource": resource, "fields": diff}
     if action == "drift":
         change["reason"] = "changed out of band; will be restored"
     if adopted:
         change["reason"] = "adopted the bot's message already in the channel (same content)"
     captures = {key: existing["id"], spec_key: declared}
-    if not diff or c.dry_run:
-        if c.dry_run:
+    if not diff or call.dry_run:
+        if call.dry_run:
             return CommandResult(output=message_out(existing), changes=[change], wrote=False)
-        return _result(c, message_out(existing), change, captures, False)
+        return _result(call, message_out(existing), change, captures, False)
     message = existing
     if "content" in diff:
-        message = await p.http.request(
+        message = await session.http.request(
             "PATCH",
             "/channels/{channel_id}/messages/{message_id}",
-            channel_id=cid,
+            channel_id=channel_id,
             message_id=existing["id"],
-            json={"content": content, "allowed_mentions": await p.mentions_for(c)},
+            json={"content": content, "allowed_mentions": await session.mentions_for(call)},
             what=f"edit {resource}",
             permission="send_messages",
         )
     if "pinned" in diff:
         if pin:
-            await _pin(p, cid, existing["id"], resource)
+            await _pin(session, channel_id, existing["id"], resource)
         else:
-            await p.http.request(
+            await session.http.request(
                 "DELETE",
                 "/channels/{channel_id}/messages/pins/{message_id}",
-                channel_id=cid,
+                channel_id=channel_id,
                 message_id=existing["id"],
                 what=f"unpin {resource}",
                 permission="manage_messages",
             )
         message = {**message, "pinned": bool(pin)}
-    return _result(c, message_out(message), change, captures, True)
+    return _result(call, message_out(message), change, captures, True)
 
 
-async def _pin(p: P, cid: str, mid: str, resource: str) -> None:
-    await p.http.request(
+async def _pin(session: Session, channel_id: str, message_id: str, resource: str) -> None:
+    await session.http.request(
         "PUT",
         "/channels/{channel_id}/messages/pins/{message_id}",
-        channel_id=cid,
-        message_id=mid,
+        channel_id=channel_id,
+        message_id=message_id,
         what=f"pin {resource}",
         permission="manage_messages",
     )
+
+
+COMMANDS = {
+    "channels.ensure": channels_ensure,
+    "categories.ensure": categories_ensure,
+    "channels.get_or_create": channels_get_or_create,
+    "roles.ensure": roles_ensure,
+    "permissions.ensure": permissions_ensure,
+    "webhooks.ensure": webhooks_ensure,
+    "messages.ensure": messages_ensure,
+}

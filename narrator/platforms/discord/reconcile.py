@@ -16,7 +16,7 @@ write and before narrator committed what it learned. The next attempt must then
   returns them (it forgets them after a few minutes), content otherwise.
 
 Ids adopted or created in this run are remembered with who claimed them
-(``DiscordPlatform.claimed``: an ensure key, an idempotency key), so two acts with
+(``Session.claimed``: an ensure key, an idempotency key), so two acts with
 the same content never adopt the same message, while the same act tried again in
 the run (a later carousel iteration) still finds its own.
 """
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from narrator.platforms.discord.text import normalize_channel_name
 
 if TYPE_CHECKING:
-    from narrator.platforms.discord.platform import Call, DiscordPlatform
+    from narrator.platforms.discord.session import Call, Session
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 # Our clock and Discord's may disagree a little; look this much earlier than the
@@ -62,9 +62,9 @@ def same_text(a: Any, b: Any) -> bool:
     return str(a or "").strip() == str(b or "").strip()
 
 
-async def bot_user_id(p: DiscordPlatform) -> str | None:
-    await p.http.open()
-    return p.http.user_id
+async def bot_user_id(session: Session) -> str | None:
+    await session.http.open()
+    return session.http.user_id
 
 
 def _by_bot(messages: Iterable[Mapping[str, Any]], bot: str | None) -> list[dict[str, Any]]:
@@ -76,8 +76,8 @@ def _by_bot(messages: Iterable[Mapping[str, Any]], bot: str | None) -> list[dict
 
 
 async def find_ensured(
-    p: DiscordPlatform,
-    c: Call,
+    session: Session,
+    call: Call,
     cid: str,
     content: str,
     owner: str,
@@ -92,18 +92,18 @@ async def find_ensured(
     between the send and the pin). The oldest match wins, so duplicates left by
     an older version converge on one message.
     """
-    bot = await bot_user_id(p)
+    bot = await bot_user_id(session)
 
     def pick(found: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
         hits = [
             m
             for m in _by_bot(found, bot)
-            if p.claimed.get(m["id"], owner) == owner and same_text(m.get("content"), content)
+            if session.claimed.get(m["id"], owner) == owner and same_text(m.get("content"), content)
         ]
         return hits[0] if hits else None
 
     if pinned_first:
-        pins = await p.http.request(
+        pins = await session.http.request(
             "GET",
             "/channels/{channel_id}/messages/pins",
             channel_id=cid,
@@ -115,9 +115,9 @@ async def find_ensured(
         if hit is not None:
             return hit
     params = {"limit": str(RECENT)}
-    if c.raw.reconcile_since is not None:
-        params["after"] = str(_since(c.raw.reconcile_since))
-    recent = await p.http.request(
+    if call.raw.reconcile_since is not None:
+        params["after"] = str(_since(call.raw.reconcile_since))
+    recent = await session.http.request(
         "GET",
         "/channels/{channel_id}/messages",
         channel_id=cid,
@@ -132,8 +132,8 @@ async def find_ensured(
 
 
 async def sent_parts(
-    p: DiscordPlatform,
-    c: Call,
+    session: Session,
+    call: Call,
     cid: str,
     chunks: Sequence[str],
     nonces: Sequence[str],
@@ -146,12 +146,12 @@ async def sent_parts(
     it, that part's nonce. Parts are sent one after the other, so the first
     missing part ends the search: it and the rest are sent.
     """
-    bot = await bot_user_id(p)
-    owner = c.raw.idempotency_key
+    bot = await bot_user_id(session)
+    owner = call.raw.idempotency_key
     after = _since(since)
     seen: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
-        page = await p.http.request(
+        page = await session.http.request(
             "GET",
             "/channels/{channel_id}/messages",
             channel_id=cid,
@@ -172,7 +172,7 @@ async def sent_parts(
                 m
                 for m in candidates
                 if int(m["id"]) > floor
-                and p.claimed.get(m["id"], owner) == owner
+                and session.claimed.get(m["id"], owner) == owner
                 and same_text(m.get("content"), chunk)
                 and (m.get("nonce") is None or str(m["nonce"]) == nonce)
             ),
@@ -181,7 +181,7 @@ async def sent_parts(
         if match is None:
             break
         found.append(match)
-        p.claimed[match["id"]] = owner
+        session.claimed[match["id"]] = owner
         floor = int(match["id"])
     return found
 
@@ -189,74 +189,88 @@ async def sent_parts(
 # --------------------------------------------------------------------------- plain creates
 
 
-def _recent(p: DiscordPlatform, c: Call, item: Mapping[str, Any], since: datetime) -> bool:
-    mine = p.claimed.get(item["id"], c.raw.idempotency_key) == c.raw.idempotency_key
+def _recent(session: Session, call: Call, item: Mapping[str, Any], since: datetime) -> bool:
+    mine = session.claimed.get(item["id"], call.raw.idempotency_key) == call.raw.idempotency_key
     return mine and int(item["id"]) >= _since(since)
 
 
 async def created_channel(
-    p: DiscordPlatform, c: Call, guild_id: str, name: str, kind: int
+    session: Session, call: Call, guild_id: str, name: str, kind: int
 ) -> dict[str, Any] | None:
     """channels.create on resume: a channel of that name and kind created since the attempt."""
-    since = c.raw.reconcile_since
+    since = call.raw.reconcile_since
     if since is None:
         return None
     want = normalize_channel_name(name, kind)
     hits = [
         ch
-        for ch in (await p.channels(guild_id)).values()
-        if int(ch.get("type", 0)) == kind and ch.get("name") == want and _recent(p, c, ch, since)
+        for ch in (await session.channels(guild_id)).values()
+        if int(ch.get("type", 0)) == kind
+        and ch.get("name") == want
+        and _recent(session, call, ch, since)
     ]
-    return _adopt(p, c, hits)
+    return _adopt(session, call, hits)
 
 
 async def created_role(
-    p: DiscordPlatform, c: Call, guild_id: str, name: str
+    session: Session, call: Call, guild_id: str, name: str
 ) -> dict[str, Any] | None:
     """roles.create on resume: a role of that name created since the attempt."""
-    since = c.raw.reconcile_since
+    since = call.raw.reconcile_since
     if since is None:
         return None
-    roles = (await p.roles(guild_id)).values()
-    return _adopt(p, c, [r for r in roles if r.get("name") == name and _recent(p, c, r, since)])
+    roles = (await session.roles(guild_id)).values()
+    return _adopt(
+        session,
+        call,
+        [r for r in roles if r.get("name") == name and _recent(session, call, r, since)],
+    )
 
 
 async def created_webhook(
-    p: DiscordPlatform, c: Call, cid: str, name: str
+    session: Session, call: Call, cid: str, name: str
 ) -> dict[str, Any] | None:
     """webhooks.create on resume: a webhook of that name on the channel created since."""
-    since = c.raw.reconcile_since
+    since = call.raw.reconcile_since
     if since is None:
         return None
-    hooks = await p.http.request(
+    hooks = await session.http.request(
         "GET",
         "/channels/{channel_id}/webhooks",
         channel_id=cid,
         what=f"look for webhook '{name}' already created on channel {cid}",
         permission="manage_webhooks",
     )
-    return _adopt(p, c, [h for h in hooks if h.get("name") == name and _recent(p, c, h, since)])
+    return _adopt(
+        session,
+        call,
+        [h for h in hooks if h.get("name") == name and _recent(session, call, h, since)],
+    )
 
 
 async def created_event(
-    p: DiscordPlatform, c: Call, guild_id: str, path: str, name: str
+    session: Session, call: Call, guild_id: str, path: str, name: str
 ) -> dict[str, Any] | None:
     """events.create on resume: a scheduled event of that name created since the attempt."""
-    since = c.raw.reconcile_since
+    since = call.raw.reconcile_since
     if since is None:
         return None
-    events = await p.http.request(
+    events = await session.http.request(
         "GET",
         path,
         guild_id=guild_id,
         what=f"look for event '{name}' already created",
     )
-    return _adopt(p, c, [e for e in events if e.get("name") == name and _recent(p, c, e, since)])
+    return _adopt(
+        session,
+        call,
+        [e for e in events if e.get("name") == name and _recent(session, call, e, since)],
+    )
 
 
-def _adopt(p: DiscordPlatform, c: Call, hits: list[Any]) -> dict[str, Any] | None:
+def _adopt(session: Session, call: Call, hits: list[Any]) -> dict[str, Any] | None:
     if not hits:
         return None
     first: dict[str, Any] = min(hits, key=lambda item: int(item["id"]))
-    p.claimed[first["id"]] = c.raw.idempotency_key
+    session.claimed[first["id"]] = call.raw.idempotency_key
     return first
