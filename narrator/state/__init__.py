@@ -20,6 +20,7 @@ from narrator.state.base import (
     HistoryEntry,
     RepositoryBase,
     Retention,
+    ScopedRepository,
     SnapshotInfo,
     StateStore,
 )
@@ -34,7 +35,6 @@ from narrator.state.memory import (
 if TYPE_CHECKING:
     from narrator.state.database import Database, open_database
     from narrator.state.journal import SqlRunJournal
-    from narrator.state.scope import ScopedRepository
     from narrator.state.sql import SqlStateRepository
 
 _LAZY = {
@@ -42,7 +42,6 @@ _LAZY = {
     "open_database": "narrator.state.database",
     "SqlRunJournal": "narrator.state.journal",
     "SqlStateRepository": "narrator.state.sql",
-    "ScopedRepository": "narrator.state.scope",
 }
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""What every state repository shares: records, the full-store Protocol, derived methods.
+"""What every state repository shares: records, the full-store Protocol, derived methods, scopes.
 
 Pure: no database import. :class:`RepositoryBase` implements the methods that
 follow from a few primitives (``get`` from ``get_entry``, ``scope``, typed
@@ -8,18 +8,15 @@ reads), so the SQL and memory repositories cannot drift apart on them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
-from narrator.errors import InvalidValue, StateError
+from narrator.errors import InvalidKey, InvalidValue, StateError
 from narrator.protocols import JSON, StateEntry, StateRepository
 from narrator.state.keys import validate_key, validate_prefix
-
-if TYPE_CHECKING:
-    from narrator.state.scope import ScopedRepository
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -161,8 +158,6 @@ class RepositoryBase:
 
     def scope(self, prefix: str) -> ScopedRepository:
         """A repository whose keys are all prefixed with ``prefix`` (scopes nest)."""
-        from narrator.state.scope import ScopedRepository
-
         return ScopedRepository(self, prefix)  # type: ignore[arg-type]
 
 
@@ -178,3 +173,130 @@ def check_prefix(prefix: str) -> str:
 
 def check_keys(keys: Iterable[str]) -> list[str]:
     return [validate_key(k) for k in keys]
+
+
+# ----------------------------------------------------------------------------- scopes
+# ``repository.scope(prefix)``: a view whose keys are all prefixed. Nested scopes
+# compose (``r.scope("a.").scope("b.")`` is ``r.scope("a.b.")``); every operation
+# maps keys in and out, so clearing a scope touches nothing outside it.
+
+
+class ScopedRepository(RepositoryBase):
+    """A :class:`StateStore` seen through a key prefix."""
+
+    base: StateStore
+    prefix: str
+
+    def __init__(self, base: StateStore, prefix: str) -> None:
+        if not prefix:
+            raise InvalidKey("a scope needs a non-empty prefix", hint="e.g. scope('narrative.x.')")
+        validate_key(prefix)
+        if isinstance(base, ScopedRepository):  # compose instead of stacking wrappers
+            prefix = base.prefix + prefix
+            base = base.base
+        self.base = base
+        self.prefix = prefix
+
+    def _k(self, key: str) -> str:
+        if not isinstance(key, str) or not key:
+            validate_key(key)
+        return self.prefix + key
+
+    def _out(self, entry: StateEntry) -> StateEntry:
+        return replace(entry, key=entry.key[len(self.prefix) :])
+
+    def get_entry(self, key: str) -> StateEntry | None:
+        entry = self.base.get_entry(self._k(key))
+        return None if entry is None else self._out(entry)
+
+    def get(self, key: str, default: JSON = None) -> JSON:
+        return self.base.get(self._k(key), default)
+
+    def contains(self, key: str) -> bool:
+        return self.base.contains(self._k(key))
+
+    def set(
+        self,
+        key: str,
+        value: JSON,
+        *,
+        ttl: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.base.set(self._k(key), value, ttl=ttl, metadata=metadata)
+
+    def delete(self, key: str) -> bool:
+        return self.base.delete(self._k(key))
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, JSON]:
+        found = self.base.get_many([self._k(k) for k in keys])
+        return {k[len(self.prefix) :]: v for k, v in found.items()}
+
+    def set_many(
+        self,
+        items: Mapping[str, JSON],
+        *,
+        ttl: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.base.set_many({self._k(k): v for k, v in items.items()}, ttl=ttl, metadata=metadata)
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        return self.base.delete_many([self._k(k) for k in keys])
+
+    def list_prefix(self, prefix: str = "") -> list[StateEntry]:
+        return [self._out(e) for e in self.base.list_prefix(self.prefix + prefix)]
+
+    def clear_prefix(self, prefix: str = "") -> int:
+        return self.base.clear_prefix(self.prefix + prefix)
+
+    def key_count(self, prefix: str = "") -> int:
+        return self.base.key_count(self.prefix + prefix)
+
+    def list_keys(
+        self, prefix: str = "", *, limit: int = 100, after: str | None = None
+    ) -> list[str]:
+        keys = self.base.list_keys(
+            self.prefix + prefix,
+            limit=limit,
+            after=None if after is None else self.prefix + after,
+        )
+        return [k[len(self.prefix) :] for k in keys]
+
+    def compare_and_set(
+        self,
+        key: str,
+        value: JSON,
+        expected_version: int | None,
+        *,
+        ttl: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> int:
+        return self.base.compare_and_set(
+            self._k(key), value, expected_version, ttl=ttl, metadata=metadata
+        )
+
+    def history(self, key: str, *, limit: int | None = None) -> list[HistoryEntry]:
+        return [
+            replace(h, key=h.key[len(self.prefix) :])
+            for h in self.base.history(self._k(key), limit=limit)
+        ]
+
+    def snapshot(self, prefix: str = "", note: str | None = None) -> int:
+        return self.base.snapshot(self.prefix + prefix, note)
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        """Snapshots taken inside this scope."""
+        return [s for s in self.base.snapshots() if s.prefix.startswith(self.prefix)]
+
+    def restore(self, snapshot_id: int) -> int:
+        """Restore a snapshot taken inside this scope (others would reach outside it)."""
+        if snapshot_id not in {s.id for s in self.snapshots()}:
+            raise StateError(
+                f"snapshot {snapshot_id} was not taken inside scope {self.prefix!r}",
+                hint="restore it from the unscoped repository instead",
+            )
+        return self.base.restore(snapshot_id)
+
+    def import_entries(self, entries: Iterable[StateEntry]) -> int:
+        return self.base.import_entries(replace(e, key=self._k(e.key)) for e in entries)

@@ -17,8 +17,7 @@ from sqlalchemy.engine import Connection, Row
 
 from narrator.errors import InvalidValue
 from narrator.protocols import ActRecord, RunOwner, RunRecord, RunStatus
-from narrator.state.database import Gateway
-from narrator.state.sql import upsert
+from narrator.state.gateway import Gateway, upsert
 from narrator.state.tables import run_acts, runs, to_micros
 
 
@@ -153,7 +152,7 @@ class SqlRunJournal:
             "finished_at": record.finished_at,
         }
         if self._gw.is_sqlite:  # the hot path of every act: straight to the driver
-            self._gw.write(lambda c: _sqlite_act_upsert(c, params))
+            self._gw.driver(lambda raw: _sqlite_act_upsert(raw, params), write=True)
             return
         self._gw.write(lambda c: c.execute(self._act_upsert, params))
 
@@ -209,10 +208,8 @@ _SQLITE_ACT_UPSERT = (
 )
 
 
-def _sqlite_act_upsert(conn: Connection, params: dict[str, Any]) -> None:
+def _sqlite_act_upsert(raw: Any, params: dict[str, Any]) -> None:
     """The same upsert as the portable statement; timestamps as microseconds (tables.Timestamp)."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
     started, finished = params["started_at"], params["finished_at"]
     raw.execute(
         _SQLITE_ACT_UPSERT,

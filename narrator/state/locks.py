@@ -15,12 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from narrator.leases import LockHolder
 from narrator.protocols import RunOwner
-from narrator.state.database import Gateway
+from narrator.state.gateway import Gateway
 from narrator.state.tables import locks
 
 
@@ -61,9 +60,8 @@ class LockStore:
             "acquired_at": self._gw.clock(),
             "expires_at": expires_at,
         }
-        dialect_insert = postgresql.insert if self._gw.is_postgres else sqlite.insert
         insert = (
-            dialect_insert(locks)
+            self._gw.insert(locks)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["name"])
             .returning(locks.c.name)  # a row back when inserted (rowcount is not portable here)

@@ -40,12 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 
 from narrator.errors import UsageError, did_you_mean
 from narrator.scheduler import CatchUp, Recurrence, check_catch_up, decide, run_id_for
-from narrator.state.database import Gateway
+from narrator.state.gateway import Gateway
 from narrator.state.tables import JsonText, Timestamp, metadata
 
 if TYPE_CHECKING:
@@ -547,7 +546,7 @@ class ScheduleStore:
         )
 
     def _insert(self, table: sa.Table) -> Any:
-        return postgresql.insert(table) if self._gw.is_postgres else sqlite.insert(table)
+        return self._gw.insert(table)
 
 
 @contextmanager

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from narrator.errors import StateError, VersionConflict
@@ -31,7 +30,7 @@ from narrator.state.base import (
     expiry,
     run_and_act,
 )
-from narrator.state.database import Gateway
+from narrator.state.gateway import Gateway, driver_connection, upsert
 from narrator.state.keys import dump_metadata, dump_value, load_value, prefix_end, validate_key
 from narrator.state.tables import (
     Timestamp,
@@ -55,18 +54,6 @@ _ENTRY_COLUMNS = (
     _c.metadata,
     _c.version,
 )
-
-
-def upsert(
-    gateway: Gateway, table: sa.Table, keys: Sequence[str], values: Mapping[str, Any] | None = None
-) -> Any:
-    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` every other column from the new row."""
-    dialect_insert = postgresql.insert if gateway.is_postgres else sqlite.insert
-    stmt = dialect_insert(table)
-    if values is not None:
-        stmt = stmt.values(**values)
-    updates = {c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys}
-    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -95,9 +82,7 @@ _SQLITE_UPSERT = (
 _SQLITE_LIVE = "(expires_at IS NULL OR expires_at > ?)"
 
 
-def _sqlite_values(conn: Connection, keys: list[str], now: int) -> dict[str, JSON]:
-    raw = conn.connection.driver_connection
-    assert raw is not None
+def _sqlite_values(raw: Any, keys: list[str], now: int) -> dict[str, JSON]:
     found: dict[str, str] = {}
     for chunk in _chunks(keys):
         marks = ",".join("?" * len(chunk))
@@ -112,9 +97,7 @@ _SQLITE_ENTRY = (
 )
 
 
-def _sqlite_entries(conn: Connection, keys: list[str], now: int) -> dict[str, StateEntry]:
-    raw = conn.connection.driver_connection
-    assert raw is not None
+def _sqlite_entries(raw: Any, keys: list[str], now: int) -> dict[str, StateEntry]:
     found: dict[str, StateEntry] = {}
     for chunk in _chunks(keys):
         marks = ",".join("?" * len(chunk))
@@ -137,9 +120,7 @@ def _raw_entry(row: Sequence[Any], when: Callable[[int], datetime]) -> StateEntr
     )
 
 
-def _sqlite_prefix(conn: Connection, prefix: str, now: int) -> list[StateEntry]:
-    raw = conn.connection.driver_connection
-    assert raw is not None
+def _sqlite_prefix(raw: Any, prefix: str, now: int) -> list[StateEntry]:
     end = prefix_end(prefix)
     where: list[str] = [_SQLITE_LIVE]
     params: list[int | str] = [now]
@@ -226,8 +207,7 @@ class SqlStateRepository(RepositoryBase):
         """Upsert a state row. On conflict, an expired row starts over (version 1, new
         created_at); a live one keeps created_at and bumps its version — computed in SQL,
         so concurrent writers can never hand out the same version twice."""
-        dialect_insert = postgresql.insert if self._gw.is_postgres else sqlite.insert
-        stmt = dialect_insert(state)
+        stmt = self._gw.insert(state)
         ex = stmt.excluded
         expired = sa.and_(_c.expires_at.is_not(None), _c.expires_at <= ex.updated_at)
         return stmt.on_conflict_do_update(
@@ -333,8 +313,7 @@ class SqlStateRepository(RepositoryBase):
         SQLAlchemy's per-row parameter processing was most of ``set_many``'s cost
         (benchmarks/state_bench.py); the SQL is the statement the portable path compiles.
         """
-        raw = conn.connection.driver_connection
-        assert raw is not None
+        raw = driver_connection(conn)  # inside the gateway's write transaction
         at = to_micros(now)
         until = None if expires_at is None else to_micros(expires_at)
         run_id, act = run_and_act(metadata)
@@ -356,7 +335,7 @@ class SqlStateRepository(RepositoryBase):
         wanted = list(dict.fromkeys(check_keys(keys)))
         now = self._gw.clock()
         if self._gw.is_sqlite:
-            return self._gw.read(lambda c: _sqlite_entries(c, wanted, to_micros(now)))
+            return self._gw.driver(lambda raw: _sqlite_entries(raw, wanted, to_micros(now)))
 
         def read(conn: Connection) -> dict[str, StateEntry]:
             found: dict[str, StateEntry] = {}
@@ -383,7 +362,7 @@ class SqlStateRepository(RepositoryBase):
         wanted = list(dict.fromkeys(check_keys(keys)))
         now = self._gw.clock()
         if self._gw.is_sqlite:
-            return self._gw.read(lambda c: _sqlite_values(c, wanted, to_micros(now)))
+            return self._gw.driver(lambda raw: _sqlite_values(raw, wanted, to_micros(now)))
 
         def read(conn: Connection) -> dict[str, JSON]:
             found: dict[str, JSON] = {}
@@ -399,7 +378,7 @@ class SqlStateRepository(RepositoryBase):
         check_prefix(prefix)
         now = self._gw.clock()
         if self._gw.is_sqlite:
-            return self._gw.read(lambda c: _sqlite_prefix(c, prefix, to_micros(now)))
+            return self._gw.driver(lambda raw: _sqlite_prefix(raw, prefix, to_micros(now)))
         stmt = (
             sa.select(*_ENTRY_COLUMNS).where(self._range(prefix), self._live(now)).order_by(_c.key)
         )
@@ -495,9 +474,8 @@ class SqlStateRepository(RepositoryBase):
                         _c.key == key, _c.expires_at.is_not(None), _c.expires_at <= now
                     )
                 )
-                dialect_insert = postgresql.insert if self._gw.is_postgres else sqlite.insert
                 inserted = conn.execute(
-                    dialect_insert(state)
+                    self._gw.insert(state)
                     .values(
                         key=key,
                         value=text,

@@ -11,7 +11,8 @@ import pytest
 
 from narrator.errors import StateError
 from narrator.state import open_database
-from narrator.state.database import head_revisions, normalise_url
+from narrator.state.gateway import normalise_url
+from narrator.state.migrate import head_revisions
 
 
 def _python(code: str) -> str:
