@@ -59,19 +59,22 @@ n run --sandbox welcome.toml
 n run --sandbox welcome.toml
 step "state set / get / list"
 n state set greeting '{"text": "hi", "n": 1}'
-[ "$(n state get greeting --json)" != "" ] || fail "state get printed nothing"
 n state get greeting --json | "$WORK/venv/bin/python" -c \
   "import json,sys; v=json.load(sys.stdin); v=v.get('value', v); assert v == {'text': 'hi', 'n': 1}, v"
-n state list | grep -q greeting || fail "state list does not show greeting"
+listing=$(n state list)
+grep -q greeting <<<"$listing" || fail "state list does not show greeting"
 step "runs list"
-n runs list --sandbox | grep -q . || fail "runs list --sandbox is empty after two runs"
+listing=$(n runs list --sandbox)
+[ "$(grep -c done <<<"$listing")" -ge 4 ] || fail "runs list --sandbox lacks the four runs: $listing"
 step "db upgrade"
 n db upgrade
 step "schedule add / list / remove"
 n schedule add welcome.toml --every 1h --name hourly-welcome
-n schedule list | grep -q hourly-welcome || fail "schedule list does not show hourly-welcome"
+listing=$(n schedule list)
+grep -q hourly-welcome <<<"$listing" || fail "schedule list does not show hourly-welcome"
 n schedule remove hourly-welcome
-if n schedule list | grep -q hourly-welcome; then fail "schedule remove left hourly-welcome"; fi
+listing=$(n schedule list)
+if grep -q hourly-welcome <<<"$listing"; then fail "schedule remove left hourly-welcome"; fi
 step "a failed open leaves no database file behind"
 mkdir sub && cd sub
 if n --database "sqlite:///$RUN/sub/missing-dir/x.db" state list 2>err.txt; then
@@ -79,4 +82,15 @@ if n --database "sqlite:///$RUN/sub/missing-dir/x.db" state list 2>err.txt; then
 fi
 grep -q "Traceback" err.txt && { cat err.txt; fail "a traceback reached the user"; }
 cd "$RUN"
+step "a database from a newer narrator is one clear error, not a traceback"
+"$WORK/venv/bin/python" -c "
+import sqlite3
+c = sqlite3.connect('future.db')
+c.execute('CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)')
+c.execute(\"INSERT INTO alembic_version VALUES ('9999')\")
+c.commit()"
+if n --database sqlite:///future.db state list 2>err.txt; then fail "a future schema was accepted"; fi
+grep -q "Traceback" err.txt && { cat err.txt; fail "a traceback reached the user"; }
+[ "$(wc -l <err.txt)" -le 3 ] || { cat err.txt; fail "the error is longer than three lines"; }
+cat err.txt
 echo "installed wheel: all checks passed"
