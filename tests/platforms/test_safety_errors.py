@@ -153,6 +153,21 @@ async def test_503_retried_by_tenacity_for_repeatable_requests(h: Harness) -> No
     assert result.output == []
 
 
+async def test_retry_backoff_sleeps_on_the_injected_clock(emu: Emulator) -> None:
+    """A retried 503 waits on the platform's clock (a FakeClock here), never in real time."""
+    from narrator.testing import FakeClock
+
+    clock = FakeClock()
+    platform = DiscordPlatform(TOKEN, api_base=emu.url, default_guild_id=GUILD, clock=clock)
+    emu.inject(f"GET /guilds/{GUILD}/channels", status=503, count=2)
+    from narrator.protocols import CommandCall
+
+    result = await platform.execute(CommandCall("discord", "channels.list", {}, "a", "r", "k"))
+    await platform.aclose()
+    assert result.output == []
+    assert len(clock.slept) == 2 and all(0 < s <= 4 for s in clock.slept)
+
+
 async def test_concurrent_executes_share_one_guild_read(h: Harness) -> None:
     """The guild cache serves reads after the first: two lists, one channels GET."""
     await h.run("channels.list")

@@ -77,7 +77,7 @@ class DiscordPlatform:
                 "Discord needs a bot token", hint="export DISCORD_TOKEN=... or use --sandbox"
             )
         clock = clock or SystemClock()
-        self.http = Transport(token, api_base=api_base, timeout=timeout)
+        self.http = Transport(token, api_base=api_base, timeout=timeout, clock=clock)
         self.session = Session(self.http, clock)
         self.default_guild_id = default_guild_id
 

@@ -33,6 +33,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from narrator.clock import SystemClock
 from narrator.errors import (
     ConfigError,
     NarratorError,
@@ -41,6 +42,7 @@ from narrator.errors import (
     RateLimited,
     ResourceNotFound,
 )
+from narrator.protocols import Clock
 
 log = logging.getLogger("narrator.discord")
 
@@ -92,8 +94,11 @@ def permission_names(bits: int) -> list[str]:
 class Transport:
     """discord.py's HTTP client pointed at ``api_base``, with translated errors."""
 
-    def __init__(self, token: str, *, api_base: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, token: str, *, api_base: str, timeout: float = 30.0, clock: Clock | None = None
+    ) -> None:
         self._token = token
+        self.clock: Clock = clock or SystemClock()  # tenacity's backoff sleeps on it
         self.api_base = api_base.rstrip("/")
         self.timeout = timeout
         self._route = type("NarratorRoute", (Route,), {"BASE": self.api_base})
@@ -171,6 +176,7 @@ class Transport:
                 retry=retry_if_exception(retryable),
                 stop=stop_after_attempt(3),
                 wait=wait_exponential(multiplier=0.5, max=4),
+                sleep=self.clock.sleep,
                 reraise=True,
             ):
                 with attempt:
