@@ -14,6 +14,7 @@ import pytest
 
 from narrator.errors import PlatformError
 from narrator.platforms.discord.reconcile import created_at, snowflake_at
+from narrator.platforms.emulator.routes.messages import new_message
 from tests.platforms.conftest import GUILD, Harness
 
 
@@ -95,7 +96,7 @@ async def test_messages_ensure_ignores_a_message_with_the_same_text_by_someone_e
     ch = (await h.run("channels.ensure", name="general")).output["id"]
     channel = h.emu.world.channels[ch]
     member = {"id": "100000000000000200", "username": "someone"}
-    h.emu._new_message(channel, {"content": "Welcome!"}, member)
+    new_message(h.emu.world, channel, {"content": "Welcome!"}, member)
     result = await h.run("messages.ensure", act="w", channel_id=ch, content="Welcome!")
     assert result.changes[0]["action"] == "send" and _posts(h) == 1
 

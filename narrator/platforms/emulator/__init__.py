@@ -19,7 +19,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from narrator.platforms.emulator.app import ApiError, Emulator, Fault, LogEntry
+from narrator.platforms.emulator.errors import ApiError
+from narrator.platforms.emulator.server import Emulator, Fault, LogEntry
 from narrator.platforms.emulator.world import (
     BOT_ROLE_ID,
     BOT_USER_ID,

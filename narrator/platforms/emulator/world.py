@@ -10,6 +10,8 @@ import copy
 import time
 from typing import Any
 
+from narrator.platforms.emulator.errors import unknown
+
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 # Permission bits the emulator checks (the platform maps names with discord.py).
@@ -41,6 +43,8 @@ DEFAULT_EVERYONE = (
     | PERMISSIONS["add_reactions"]
     | PERMISSIONS["create_instant_invite"]
 )
+
+THREAD_TYPES = {10, 11, 12}
 
 BOT_USER_ID = "100000000000000100"
 BOT_ROLE_ID = "100000000000000101"
@@ -95,6 +99,51 @@ class World:
     @property
     def bot_id(self) -> str:
         return str(self.data["bot"]["id"])
+
+    # ------------------------------------------------------------------ lookups (404 when absent)
+    def guild(self, guild_id: str) -> dict[str, Any]:
+        guild = self.guilds.get(guild_id)
+        if guild is None:
+            raise unknown("Guild")
+        return guild  # type: ignore[no-any-return]
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise unknown("Channel")
+        return channel  # type: ignore[no-any-return]
+
+    def message(self, channel_id: str, message_id: str) -> dict[str, Any]:
+        self.channel(channel_id)
+        message = self.messages.get(channel_id, {}).get(message_id)
+        if message is None:
+            raise unknown("Message")
+        return message  # type: ignore[no-any-return]
+
+    def member(self, guild_id: str, user_id: str) -> dict[str, Any]:
+        member = self.guild(guild_id)["members"].get(user_id)
+        if member is None:
+            raise unknown("Member")
+        return member  # type: ignore[no-any-return]
+
+    def role(self, guild_id: str, role_id: str) -> dict[str, Any]:
+        role = self.guild(guild_id)["roles"].get(role_id)
+        if role is None:
+            raise unknown("Role")
+        return role  # type: ignore[no-any-return]
+
+    def guild_channels(self, guild_id: str) -> list[dict[str, Any]]:
+        """Every channel of the guild, threads included."""
+        return [c for c in self.channels.values() if c.get("guild_id") == guild_id]
+
+    def forget_nonces(self) -> int:
+        """Forget every message nonce; returns how many were forgotten."""
+        forgotten = sum(len(seen) for seen in self.data["nonces"].values())
+        self.data["nonces"] = {}
+        for store in self.messages.values():
+            for message in store.values():
+                message["nonce"] = None
+        return forgotten
 
     # ------------------------------------------------------------------ every guild
     @property
