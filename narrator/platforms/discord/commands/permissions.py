@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from narrator.errors import PlatformError
 from narrator.platforms.discord.session import Call, Session, ok
 from narrator.platforms.discord.transport import permission_bits
@@ -29,19 +31,23 @@ async def overwrite_target(session: Session, call: Call) -> tuple[str, int, str]
     return role_id, 0, f"role {call.get('role')}"
 
 
-async def permissions_set(session: Session, call: Call) -> CommandResult:
-    channel_id = call.id("channel_id")
-    channel = await session.channel_and_guild(call, channel_id)
-    target, kind, label = await overwrite_target(session, call)
-    allow = permission_bits(call.get("allow", []))
-    deny = permission_bits(call.get("deny", []))
+async def put_overwrite(
+    session: Session,
+    channel: dict[str, Any],
+    target: str,
+    kind: int,
+    allow: int,
+    deny: int,
+    label: str,
+) -> None:
+    """Set the overwrite of ``target`` on ``channel`` and keep the cached channel in step."""
     await session.http.request(
         "PUT",
         "/channels/{channel_id}/permissions/{target_id}",
-        channel_id=channel_id,
+        channel_id=channel["id"],
         target_id=target,
         json={"allow": str(allow), "deny": str(deny), "type": kind},
-        what=f"set permissions of {label} on channel {channel_id}",
+        what=f"set permissions of {label}",
         permission="manage_roles",
     )
     rest = [o for o in channel.get("permission_overwrites", []) if o["id"] != target]
@@ -49,6 +55,17 @@ async def permissions_set(session: Session, call: Call) -> CommandResult:
         *rest,
         {"id": target, "type": kind, "allow": str(allow), "deny": str(deny)},
     ]
+
+
+async def permissions_set(session: Session, call: Call) -> CommandResult:
+    channel_id = call.id("channel_id")
+    channel = await session.channel_and_guild(call, channel_id)
+    target, kind, label = await overwrite_target(session, call)
+    allow = permission_bits(call.get("allow", []))
+    deny = permission_bits(call.get("deny", []))
+    await put_overwrite(
+        session, channel, target, kind, allow, deny, f"{label} on channel {channel_id}"
+    )
     return ok(
         {
             "channel_id": channel_id,

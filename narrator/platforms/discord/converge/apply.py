@@ -1,4 +1,4 @@
-"""Convergent commands: create when missing, update only what differs, else nothing.
+"""Convergent commands, the I/O half: read Discord and state, ask decide.py, perform.
 
 Identity: the id stored at ``discord.{guild}.{what}.{name}`` is verified against
 the guild (one cached read of channels and roles per run); a stored id that no
@@ -18,7 +18,9 @@ from typing import Any
 
 from narrator.catalogue import keys
 from narrator.errors import PlatformError, ResourceNotFound
-from narrator.platforms.discord.commands.permissions import overwrite_target
+from narrator.platforms.discord.commands.permissions import overwrite_target, put_overwrite
+from narrator.platforms.discord.converge.decide import classify
+from narrator.platforms.discord.converge.decide import diff as differences
 from narrator.platforms.discord.reconcile import find_ensured
 from narrator.platforms.discord.session import Call, Session
 from narrator.platforms.discord.shapes import (
@@ -36,14 +38,6 @@ from narrator.platforms.discord.transport import permission_bits, permission_nam
 from narrator.protocols import CommandResult
 
 
-def _same(a: Any, b: Any) -> bool:
-    if a in (None, "") and b in (None, ""):
-        return True
-    if isinstance(b, bool) or isinstance(a, bool):
-        return bool(a) == bool(b)
-    return str(a) == str(b)
-
-
 def _result(
     call: Call,
     output: Any,
@@ -53,18 +47,6 @@ def _result(
 ) -> CommandResult:
     fresh = {k: v for k, v in captures.items() if call.lookup(k) != v}
     return CommandResult(output=output, captures=fresh, changes=[change], wrote=wrote)
-
-
-def _classify(
-    call: Call, found_by_stored_id: bool, spec_key: str, declared: str, diff: dict[str, Any]
-) -> str:
-    if not diff:
-        return "unchanged"
-    if found_by_stored_id and call.lookup(spec_key) == declared:
-        return "drift"
-    if found_by_stored_id and "name" in diff:
-        return "drift"
-    return "update"
 
 
 # --------------------------------------------------------------------------- channels
@@ -137,10 +119,15 @@ async def _ensure_channel(
         captures = {key: created["id"], spec_key: declared}
         return _result(call, channel_out(created), change, captures, True)
 
-    diff = {k: [existing.get(k), v] for k, v in desired.items() if not _same(existing.get(k), v)}
+    diff = differences(existing, desired)
     if not update:
         diff = {}
-    action = _classify(call, found_by_id, spec_key, declared, diff)
+    action = classify(
+        diff,
+        found_by_stored_id=found_by_id,
+        stored_fingerprint=call.lookup(spec_key),
+        declared=declared,
+    )
     change = {"action": action, "resource": label, "fields": diff}
     if action == "drift":
         change["reason"] = (
@@ -224,12 +211,13 @@ async def roles_ensure(session: Session, call: Call) -> CommandResult:
         session.remember_role(guild_id, role)
         return _result(call, role_out(role), change, {key: role["id"], spec_key: declared}, True)
 
-    diff = {
-        k: [show(k, existing.get(k)), show(k, v)]
-        for k, v in desired.items()
-        if not _same(existing.get(k), v)
-    }
-    action = _classify(call, found_by_id, spec_key, declared, diff)
+    diff = differences(existing, desired, show)
+    action = classify(
+        diff,
+        found_by_stored_id=found_by_id,
+        stored_fingerprint=call.lookup(spec_key),
+        declared=declared,
+    )
     change = {"action": action, "resource": label, "fields": diff}
     if action == "drift":
         change["reason"] = "changed out of band; will be restored"
@@ -311,7 +299,16 @@ async def permissions_ensure(session: Session, call: Call) -> CommandResult:
             for k, v in (("allow", allow), ("deny", deny))
             if have[k] != v
         }
-        action = _classify(call, True, spec_key, declared, diff) if diff else "unchanged"
+        action = (
+            classify(
+                diff,
+                found_by_stored_id=True,
+                stored_fingerprint=call.lookup(spec_key),
+                declared=declared,
+            )
+            if diff
+            else "unchanged"
+        )
         if diff and call.lookup(spec_key) is None:
             action = "update"
         change = {"action": action, "resource": resource, "fields": diff}
@@ -321,20 +318,7 @@ async def permissions_ensure(session: Session, call: Call) -> CommandResult:
             return _result(call, output, change, {spec_key: declared}, False)
     if call.dry_run:
         return CommandResult(output=output, changes=[change], wrote=False)
-    await session.http.request(
-        "PUT",
-        "/channels/{channel_id}/permissions/{target_id}",
-        channel_id=channel_id,
-        target_id=target,
-        json={"allow": str(allow), "deny": str(deny), "type": kind},
-        what=f"set permissions of {label} on {where}",
-        permission="manage_roles",
-    )
-    rest = [o for o in channel.get("permission_overwrites", []) if o["id"] != target]
-    channel["permission_overwrites"] = [
-        *rest,
-        {"id": target, "type": kind, "allow": str(allow), "deny": str(deny)},
-    ]
+    await put_overwrite(session, channel, target, kind, allow, deny, f"{label} on {where}")
     return _result(call, output, change, {spec_key: declared}, True)
 
 
@@ -489,7 +473,12 @@ async def messages_ensure(session: Session, call: Call) -> CommandResult:
         diff["content"] = [existing.get("content"), content]
     if pin is not None and bool(existing.get("pinned")) != bool(pin):
         diff["pinned"] = [bool(existing.get("pinned")), bool(pin)]
-    action = _classify(call, found_by_id, spec_key, declared, diff)
+    action = classify(
+        diff,
+        found_by_stored_id=found_by_id,
+        stored_fingerprint=call.lookup(spec_key),
+        declared=declared,
+    )
     change = {"action": action, "resource": resource, "fields": diff}
     if action == "drift":
         change["reason"] = "changed out of band; will be restored"
