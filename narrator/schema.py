@@ -1,133 +1,145 @@
 """JSON Schema (draft 2020-12) of the native narrative format, for ``narrator schema``.
 
-Hand-built to match :mod:`narrator.parser.native` key for key (a test keeps
-the two in step). Editors that understand JSON Schema for TOML (taplo, Even
-Better TOML) can use it for completion and checking; the parser remains the
-authority and also checks what a schema cannot (references, commands).
+Generated, not written: every key and value type comes from the parser's field
+tables (:mod:`narrator.parser.fields`), every command and argument from the
+command catalogue (:mod:`narrator.catalogue`). So the schema rejects what
+``narrator validate`` rejects for keys, value types, commands and arguments:
+an unknown key, a value of the wrong type, an unknown platform or command
+(``command`` is an enum), an argument the command does not take or a required
+one left out (one ``if``/``then`` per command). Editors that understand JSON
+Schema for TOML (taplo, Even Better TOML) use it for completion and checking;
+the parser still checks what a schema cannot (references, act order, secrets).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from narrator import catalogue
+from narrator.parser.checks import ACT_NAME
+from narrator.parser.fields import (
+    ACT_FIELDS,
+    ACT_SPECIAL,
+    CAROUSEL_FIELDS,
+    COMMAND_FIELDS,
+    NARRATIVE_FIELDS,
+    NATIVE_TOP_KEYS,
+    TEXT_FIELDS,
+    Field,
+)
+
 SCHEMA_ID = "https://narrator.invalid/schema/narrative.json"
+DEFAULT_PLATFORM = "discord"  # an input without ``platform`` (narrator.parser.native)
 
 
-def _string(description: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "description": description, **extra}
-
-
-def _carousel() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": "Repeat within a budget.",
-        "additionalProperties": False,
-        "properties": {
-            "iterations": {"type": "integer", "minimum": 1, "default": 1},
-            "estimated_tokens_per_iteration": {"type": "integer", "minimum": 0},
-            "continue_on_error": {"type": "boolean", "default": False},
-            "interval": {
-                "description": 'Seconds, or a DURATION like "30s", "5m", "2h", "1d".',
-                "oneOf": [
-                    {"type": "number", "minimum": 0},
-                    {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h|d|w)?)+\s*$"},
-                ],
-            },
-            "until": _string("Stop once this condition renders truthy."),
-            "on_budget": {"enum": ["stop", "wait"], "default": "stop"},
-        },
-    }
-
-
-def _narrative() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "name": _string("Name of the narrative (default: the file's stem)."),
-            "description": _string("What the narrative does."),
-            "guild_id": _string("Default guild for commands, e.g. ${GUILD_ID}."),
-            "model": _string("Default model: a [models.NAME] profile or a model id."),
-            "system": _string("Default system prompt of model acts."),
-            "allow_destructive": {"type": "boolean", "default": False},
-            "concurrency": {"type": "integer", "minimum": 1, "default": 1},
-            "budget_multiplier": {"type": "number", "exclusiveMinimum": 0, "default": 1.0},
-            "carousel": {"$ref": "#/$defs/carousel"},
-        },
-    }
-
-
-def _inputs() -> dict[str, Any]:
-    text = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["content"],
-        "properties": {
-            "type": {"const": "text"},
-            "content": _string("Prompt text; may hold references."),
-        },
-    }
-    command = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["command"],
-        "properties": {
-            "type": {"const": "bot_command"},
-            "platform": _string("Platform of the command.", default="discord"),
-            "command": _string("A command of the catalogue, e.g. channels.create."),
-            "args": {
-                "type": "object",
-                "description": "Arguments of the command; narrator validate checks them "
-                "against the command's own (unknown and missing ones are problems).",
-            },
-        },
-    }
-    return {"text_input": text, "bot_command_input": command}
+def _object(fields: Mapping[str, Field], **extra: Any) -> dict[str, Any]:
+    """A table whose keys are exactly ``fields`` (and ``extra`` properties)."""
+    properties = {key: spec.json_schema() for key, spec in fields.items()}
+    properties.update(extra)
+    return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
 def _act() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["name", "input"],
-        "properties": {
-            "name": _string("Unique act name.", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]*$"),
-            "output_var": _string(
-                "State key that stores the act's output.", pattern=r"^\S(.*\S)?$"
-            ),
-            "skip_if": _string("Skip the act when this condition renders truthy."),
-            "model": _string("A [models.NAME] profile or a model id."),
-            "temperature": {"type": "number", "minimum": 0},
-            "max_tokens": {"type": "integer", "minimum": 1},
-            "context": {"enum": ["full", "none"], "default": "full"},
-            "system": _string("System prompt of this model act."),
-            "output": {"enum": ["text", "json"], "default": "text"},
-            "schema": {
-                "description": "JSON Schema of a JSON output, or a list of required fields.",
-                "oneOf": [
-                    {"type": "object"},
-                    {"type": "array", "items": {"type": "string", "minLength": 1}},
-                ],
-            },
-            "mentions": {"type": "array", "items": {"type": "string"}},
-            "allow_destructive": {"type": "boolean"},
-            "carousel": {"$ref": "#/$defs/carousel"},
-            "input": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "oneOf": [
-                        {"$ref": "#/$defs/text_input"},
-                        {"$ref": "#/$defs/bot_command_input"},
-                    ]
-                },
+    special: dict[str, Any] = {
+        "output_var": {
+            "type": "string",
+            "description": "State key that stores the act's output.",
+            "pattern": r"^\S(.*\S)?$",
+        },
+        "schema": {
+            "description": "JSON Schema of a JSON output, or a list of required fields.",
+            "oneOf": [
+                {"type": "object"},
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+            ],
+        },
+        "carousel": {"$ref": "#/$defs/carousel"},
+        "input": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "oneOf": [{"$ref": "#/$defs/text_input"}, {"$ref": "#/$defs/bot_command_input"}]
             },
         },
     }
+    assert set(special) == ACT_SPECIAL, "a structural act key without a schema"
+    act = _object(ACT_FIELDS, **special)
+    act["properties"]["name"]["pattern"] = "^" + ACT_NAME.pattern.removesuffix(r"\Z") + "$"
+    act["required"] = ["name", "input"]
+    return act
+
+
+def _text_input() -> dict[str, Any]:
+    text = _object(TEXT_FIELDS)
+    text["properties"]["type"] = {"const": "text"}
+    text["required"] = ["content"]
+    return text
+
+
+def _arguments(spec: catalogue.CommandSpec) -> dict[str, Any]:
+    """What ``args`` of one command may hold; ``guild_id`` has a default (DESIGN §3)."""
+    properties = {
+        name: {"description": arg.doc} if arg.doc else {} for name, arg in spec.args.items()
+    }
+    required = [name for name in spec.required_args if name != "guild_id"]
+    args: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    if required:
+        args["required"] = required
+    then: dict[str, Any] = {"properties": {"args": args}}
+    if required:
+        then["required"] = ["args"]
+    return then
+
+
+def _command_input() -> dict[str, Any]:
+    """A bot_command input: the platform and command are enums, args checked per command."""
+    command = _object(COMMAND_FIELDS, args={"type": "object"})
+    platforms = list(catalogue.platforms())
+    names: list[str] = []
+    per_command: list[dict[str, Any]] = []
+    for platform in platforms:
+        spelled = {name: name for name in catalogue.command_names(platform)}
+        spelled.update(catalogue.ALIASES.get(platform, {}))
+        for name, target in sorted(spelled.items()):
+            spec = catalogue.lookup(platform, target)
+            if spec is None:  # pragma: no cover - an alias of nothing
+                continue
+            names.append(name)
+            condition: dict[str, Any] = {
+                "properties": {"platform": {"const": platform}, "command": {"const": name}},
+                "required": ["command"]
+                if platform == DEFAULT_PLATFORM
+                else ["command", "platform"],
+            }
+            per_command.append({"if": condition, "then": _arguments(spec)})
+    properties = command["properties"]
+    properties["type"] = {"const": "bot_command"}
+    properties["platform"] = {
+        **properties["platform"],
+        "enum": platforms,
+        "default": DEFAULT_PLATFORM,
+    }
+    properties["command"] = {**properties["command"], "enum": sorted(set(names))}
+    command["required"] = ["command"]
+    command["allOf"] = per_command
+    return command
 
 
 def narrative_json_schema() -> dict[str, Any]:
     """The JSON Schema of a native narrative file (as the dict tomllib produces)."""
+    narrative = _object(NARRATIVE_FIELDS, carousel={"$ref": "#/$defs/carousel"})
+    top = {
+        "narrative": {"$ref": "#/$defs/narrative"},
+        "metadata": {"$ref": "#/$defs/narrative"},
+        "carousel": {"$ref": "#/$defs/carousel"},
+        "act": {"type": "array", "items": {"$ref": "#/$defs/act"}},
+    }
+    assert set(top) == set(NATIVE_TOP_KEYS), "a top-level key without a schema"
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -135,16 +147,12 @@ def narrative_json_schema() -> dict[str, Any]:
         "description": "A narrative file in narrator's native format (docs/format.md).",
         "type": "object",
         "additionalProperties": False,
-        "properties": {
-            "narrative": {"$ref": "#/$defs/narrative"},
-            "metadata": {"$ref": "#/$defs/narrative"},
-            "carousel": {"$ref": "#/$defs/carousel"},
-            "act": {"type": "array", "items": {"$ref": "#/$defs/act"}},
-        },
+        "properties": top,
         "$defs": {
-            "narrative": _narrative(),
-            "carousel": _carousel(),
+            "narrative": narrative,
+            "carousel": _object(CAROUSEL_FIELDS),
             "act": _act(),
-            **_inputs(),
+            "text_input": _text_input(),
+            "bot_command_input": _command_input(),
         },
     }

@@ -24,13 +24,37 @@ class Field:
     expected: str  # "a string", "an integer >= 1", ...
     example: str  # the fix: "temperature = 0.7"
 
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the values ``convert`` accepts (for ``narrator schema``)."""
+        return {**schema_of(self.convert), "description": f"{self.expected}, e.g. {self.example}"}
 
+
+_SCHEMAS: dict[Callable[[Any], Any], dict[str, Any]] = {}
+
+
+def _accepts(schema: dict[str, Any]) -> Callable[[Callable[[Any], Any]], Any]:
+    """Record the JSON Schema of what a converter accepts."""
+
+    def record(convert: Callable[[Any], Any]) -> Any:
+        _SCHEMAS[convert] = schema
+        return convert
+
+    return record
+
+
+def schema_of(convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """The JSON Schema recorded for ``convert`` (``{}``, anything, when none was)."""
+    return dict(_SCHEMAS.get(convert, {}))
+
+
+@_accepts({"type": "string"})
 def as_str(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError
     return value
 
 
+@_accepts({"type": "boolean"})
 def as_bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError
@@ -45,7 +69,10 @@ def as_int(minimum: int | None = None) -> Callable[[Any], int]:
             raise ValueError
         return value
 
-    return convert
+    schema: dict[str, Any] = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    return _accepts(schema)(convert)  # type: ignore[no-any-return]
 
 
 def as_number(minimum: float | None = None, *, strict: bool = False) -> Callable[[Any], float]:
@@ -59,7 +86,10 @@ def as_number(minimum: float | None = None, *, strict: bool = False) -> Callable
             raise ValueError
         return number
 
-    return convert
+    schema: dict[str, Any] = {"type": "number"}
+    if minimum is not None:
+        schema["exclusiveMinimum" if strict else "minimum"] = minimum
+    return _accepts(schema)(convert)  # type: ignore[no-any-return]
 
 
 def as_choice(*choices: str) -> Callable[[Any], str]:
@@ -68,21 +98,31 @@ def as_choice(*choices: str) -> Callable[[Any], str]:
             raise ValueError
         return str(value)
 
-    return convert
+    return _accepts({"enum": list(choices)})(convert)  # type: ignore[no-any-return]
 
 
+@_accepts({"type": "array", "items": {"type": "string"}})
 def as_str_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError
     return tuple(value)
 
 
+@_accepts({"type": "object"})
 def as_table(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError
     return value
 
 
+@_accepts(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0},
+            {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h|d|w)?)+\s*$"},
+        ]
+    }
+)
 def as_duration(value: Any) -> float:
     """Seconds: a number, or a DURATION string like ``30s``, ``5m``, ``1h30m``."""
     if isinstance(value, str):
