@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from narrator import _limits
-from narrator._limits import TemplateTooCostly
 from narrator._scope import (
     CONDITION_WORDS,
     CONTEXT_NAMES,
@@ -79,7 +77,6 @@ __all__ = [
     "StateReader",
     "StateView",
     "TemplateSyntaxError",
-    "TemplateTooCostly",
     "check",
     "condition",
     "expand_env",
@@ -368,6 +365,8 @@ def _environment() -> SandboxedEnvironment:
     from jinja2.filters import do_center, do_format, do_indent
     from jinja2.sandbox import SandboxedEnvironment
 
+    from narrator import _limits  # with jinja only: plain references never need it
+
     class BoundedEnvironment(SandboxedEnvironment):
         intercepted_binops = _limits.BINOPS
 
@@ -421,6 +420,8 @@ def _jinja_source(pieces: tuple[_Piece, ...]) -> tuple[str, list[str], list[Ref]
 
 def _render_jinja(pieces: tuple[_Piece, ...], scope: Scope, *, lenient: bool) -> Rendered:
     from jinja2 import TemplateError, UndefinedError
+
+    from narrator import _limits
 
     taint = [False]
     ctx = jinja_context(scope, taint)
@@ -491,6 +492,8 @@ def _compiled_expression(source: str) -> Any:
 
 def _evaluate_expression(text: str, scope: Scope) -> Any:
     from jinja2 import TemplateError
+
+    from narrator import _limits
 
     try:
         with _limits.range_budget():
