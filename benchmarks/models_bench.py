@@ -140,7 +140,6 @@ def summary(name: str, samples: list[float]) -> float:
 
 async def main(n: int) -> None:
     from narrator.state import open_database
-    from narrator.state.ledger import UsageLedger
 
     print(
         f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -159,7 +158,7 @@ async def main(n: int) -> None:
         print(f"  ratio router/bare        {r / b:.2f}x (target <= 1.3x)")
         with tempfile.TemporaryDirectory() as tmp:
             database = open_database(f"sqlite:///{tmp}/bench.db")
-            bare, routed = await interleaved(base_url, n, UsageLedger(database.engine))
+            bare, routed = await interleaved(base_url, n, database.ledger)
             database.close()
         b, r = summary("bare httpx", bare), summary("router+sqlite", routed)
         print(f"  ratio router+sqlite/bare {r / b:.2f}x (daily budgets in the database)")

@@ -139,15 +139,9 @@ def _models(
         return None
     from narrator.clock import SystemClock
 
-    ledger = None
-    engine = getattr(database, "engine", None)  # none for run --ephemeral
-    if engine is not None:
-        from narrator.state.ledger import UsageLedger
-
-        ledger = UsageLedger(engine)
     router = ModelRouter(
         config,
-        ledger=ledger,
+        ledger=database.ledger,  # in the database; a memory ledger for run --ephemeral
         clock=SystemClock(),
         sandbox=options.sandbox,
         budget_multiplier=options.budget_multiplier or 1.0,

@@ -114,7 +114,7 @@ def db_url(tmp_path: Path) -> str:
 def test_sql_ledger_matches_memory_semantics(db_url: str) -> None:
     """The database ledger reserves, settles, refunds and totals like the memory one."""
     database = open_database(db_url)
-    ledger = UsageLedger(database.engine)
+    ledger = database.ledger
     assert ledger.reserve("p", "2025-01-15", 100, rpd=2, tpd=None)
     ledger.settle("p", "2025-01-15", 100, 30, 20)
     assert ledger.reserve("p", "2025-01-15", 100, rpd=2, tpd=None)
@@ -132,7 +132,7 @@ def test_sql_ledger_matches_memory_semantics(db_url: str) -> None:
 def test_two_databases_on_one_file_never_overspend(db_url: str) -> None:
     """Two separately opened databases, 8 threads, 80 attempts, rpd=20: exactly 20 succeed."""
     databases = [open_database(db_url), open_database(db_url)]
-    ledgers = [UsageLedger(d.engine) for d in databases]
+    ledgers = [d.ledger for d in databases]
     wins: list[bool] = []
     lock = threading.Lock()
 
@@ -161,7 +161,6 @@ SPENDER = textwrap.dedent(
     from narrator.protocols import Message, ModelRequest
     from narrator.providers import ModelRouter
     from narrator.state import open_database
-    from narrator.state.ledger import UsageLedger
 
     url, base_url, barrier = sys.argv[1], sys.argv[2], sys.argv[3]
     config = parse_config({"models": {"default": {"provider": "openai", "base_url": base_url,
@@ -169,7 +168,7 @@ SPENDER = textwrap.dedent(
     database = open_database(url)
 
     async def main():
-        router = ModelRouter(config, ledger=UsageLedger(database.engine), environ={})
+        router = ModelRouter(config, ledger=database.ledger, environ={})
         done, stopped = 0, []
         import os, time
         while not os.path.exists(barrier):
@@ -222,5 +221,5 @@ def test_rpd_holds_across_two_processes(tmp_path: Path, db_url: str) -> None:
     assert all("budget exhausted until 00:00 UTC" in s for s in stops)
     database = open_database(db_url)
     today = day_of(datetime.now(UTC))
-    assert UsageLedger(database.engine).usage("default", today).requests == 5
+    assert database.ledger.usage("default", today).requests == 5
     database.close()

@@ -86,8 +86,6 @@ def usage(model: str | None, since: str | None, as_json: bool, sandbox: bool) ->
     Daily budgets (rpd, tpd) are counted here, across every process and worker
     that shares the database; the "left today" lines show what remains.
     """
-    from narrator.state.ledger import UsageLedger
-
     g = get_globals()
     config = g.config()
     now = datetime.now(UTC)
@@ -98,7 +96,7 @@ def usage(model: str | None, since: str | None, as_json: bool, sandbox: bool) ->
         since_day = day_of(now - timedelta(seconds=parse_duration(since)))
     database = g.database(sandbox=sandbox)
     try:
-        rows = UsageLedger(database.engine).totals(profile=model, since_day=since_day)
+        rows = database.ledger.totals(profile=model, since_day=since_day)
     finally:
         database.close()
     data = usage_rows(rows)

@@ -26,13 +26,14 @@ from narrator.state.migrate import migrate as run_migrations
 from narrator.state.sql import SqlStateRepository
 
 if TYPE_CHECKING:
+    from narrator.state.ledger import UsageLedger
     from narrator.state.schedules import ScheduleStore
 
 __all__ = ["Database", "open_database", "sqlite_path"]
 
 
 class Database:
-    """An open database: ``state``, ``journal``, ``blobs``, ``locks``, ``schedules``."""
+    """An open database: ``state``, ``journal``, ``blobs``, ``ledger``, ``schedules``, ``locks``."""
 
     def __init__(
         self,
@@ -49,6 +50,14 @@ class Database:
         self.journal = SqlRunJournal(self.gateway)
         self.blobs = SqlBlobs(self.gateway)
         self.locks = LockStore(self.gateway)
+
+    @cached_property
+    def ledger(self) -> UsageLedger:
+        """Model usage per profile and day: the daily budgets of every process."""
+        # imported on first use: narrator.budget brings `limits`, which `state list` never needs
+        from narrator.state.ledger import UsageLedger
+
+        return UsageLedger(self.gateway)
 
     @cached_property
     def schedules(self) -> ScheduleStore:

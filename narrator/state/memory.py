@@ -15,7 +15,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from narrator.errors import StateError, VersionConflict
 from narrator.protocols import JSON, ActRecord, RunOwner, RunRecord, RunStatus, StateEntry
@@ -34,6 +35,9 @@ from narrator.state.base import (
     utcnow,
 )
 from narrator.state.keys import dump_metadata, dump_value, load_value, prefix_end, validate_key
+
+if TYPE_CHECKING:
+    from narrator.budget import MemoryLedger
 
 EvictionCallback = Callable[[str, JSON], None]
 
@@ -561,6 +565,14 @@ class MemoryDatabase:
         self.state = MemoryStateRepository(max_entries=max_entries)
         self.journal = MemoryRunJournal()
         self.blobs = MemoryBlobs()
+
+    @cached_property
+    def ledger(self) -> MemoryLedger:
+        """Daily model usage, for this process only."""
+        # imported on first use: narrator.budget brings `limits`, which `state list` never needs
+        from narrator.budget import MemoryLedger
+
+        return MemoryLedger()
 
     def unit_of_work(self) -> AbstractContextManager[None]:
         return nullcontext()

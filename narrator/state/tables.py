@@ -1,7 +1,10 @@
-"""The database tables (SQLAlchemy Core). Migration 0001 creates exactly these.
+"""Every database table (SQLAlchemy Core), on one ``metadata``: what the migrations create.
 
-``metadata`` is public and stable: other modules (the usage ledger) add their
-tables to it. Two column types keep both engines exact and fast:
+Migration 0001 creates ``state`` … ``blobs``, 0002 ``usage_ledger``, 0003
+``schedules`` and ``schedule_slots``, 0004 ``locks`` and the ownership columns.
+No other module defines a table, so importing this one registers them all
+(``narrator/migrations/env.py`` needs nothing else). Two column types keep both
+engines exact and fast:
 
 * :class:`JsonText` — JSON documents as text. TEXT on SQLite; ``json`` (not
   ``jsonb``) on PostgreSQL, which keeps the text as written: key order, number
@@ -205,4 +208,17 @@ blobs = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("value", JsonText(), nullable=False),
     sa.Column("updated_at", Timestamp(), nullable=False),
+)
+
+# Daily model usage per profile and UTC day (migration 0002): narrator.state.ledger.
+usage_ledger = sa.Table(
+    "usage_ledger",
+    metadata,
+    sa.Column("profile", sa.String(200), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    sa.Column("requests", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("reserved_tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.BigInteger, nullable=False, server_default="0"),  # epoch µs
 )

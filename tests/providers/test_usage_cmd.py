@@ -12,12 +12,11 @@ from narrator.budget import day_of
 from narrator.cli import cli
 from narrator.config import sandbox_database_url
 from narrator.state import open_database
-from narrator.state.ledger import UsageLedger
 
 
 def seed(url: str, rows: list[tuple[str, str, int, int]]) -> None:
     database = open_database(url)
-    ledger = UsageLedger(database.engine)
+    ledger = database.ledger
     for profile, day, prompt, completion in rows:
         assert ledger.reserve(profile, day, 100, rpd=None, tpd=None)
         ledger.settle(profile, day, 100, prompt, completion)
