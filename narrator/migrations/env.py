@@ -13,10 +13,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from narrator.state import ledger, schedules
-from narrator.state.tables import metadata
-
-_TABLES_OF = (ledger, schedules)  # imported for their tables on the shared metadata
+from narrator.state.tables import metadata  # every table narrator has
 
 config = context.config
 target_metadata = metadata

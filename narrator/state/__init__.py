@@ -70,7 +70,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'narrator.state' has no attribute {name!r}")
-    import importlib
+    import importlib  # the lazy door itself: sqlalchemy is imported on first touch only
 
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

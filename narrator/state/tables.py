@@ -222,3 +222,49 @@ usage_ledger = sa.Table(
     sa.Column("reserved_tokens", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("updated_at", sa.BigInteger, nullable=False, server_default="0"),  # epoch µs
 )
+
+# Schedules and claimed slots (migration 0003): narrator.state.schedules.
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("uid", sa.String(32), nullable=False),
+    sa.Column("file", sa.Text(), nullable=False),
+    sa.Column("vars", JsonText(), nullable=False),
+    sa.Column("every_seconds", sa.Float(), nullable=True),
+    sa.Column("cron", sa.String(200), nullable=True),
+    sa.Column("tz", sa.String(64), nullable=False),
+    sa.Column("catch_up", sa.String(8), nullable=False),
+    sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("next_due_at", Timestamp(), nullable=False, index=True),
+    sa.Column("running_slot", Timestamp(), nullable=True),
+    sa.Column("last_slot_at", Timestamp(), nullable=True),
+    sa.Column("last_run_at", Timestamp(), nullable=True),
+    sa.Column("last_status", sa.String(16), nullable=True),
+    sa.Column("last_run_id", sa.String(64), nullable=True),
+    # what was scheduled (migration 0004): the text, nested files, and their hash
+    sa.Column("narrative_text", sa.Text(), nullable=True),
+    sa.Column("narrative_files", JsonText(), nullable=True),
+    sa.Column("narrative_hash", sa.String(64), nullable=True),
+)
+
+schedule_slots = sa.Table(
+    "schedule_slots",
+    metadata,
+    sa.Column(
+        "schedule_id",
+        sa.Integer(),
+        sa.ForeignKey("schedules.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("scheduled_for", Timestamp(), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("worker_id", sa.String(100), nullable=False),
+    sa.Column("lease_expires_at", Timestamp(), nullable=True, index=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("claimed_at", Timestamp(), nullable=False),
+    sa.Column("finished_at", Timestamp(), nullable=True),
+)

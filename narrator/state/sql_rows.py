@@ -1,0 +1,306 @@
+"""Row-level state operations on an open connection, shared by the SQL repository's parts.
+
+:class:`StateRows` holds the prebuilt statements and the steps every write
+shares: read the live values, write rows with their history, delete keys with
+theirs. The SQLite hot paths (:func:`sqlite_values`, :func:`sqlite_entries`,
+:func:`sqlite_prefix`, ``StateRows._write_rows_sqlite``) run the same SQL as the
+portable statements on the driver's connection, through the gateway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from narrator.protocols import JSON, StateEntry
+from narrator.state.base import ChangeOp, run_and_act
+from narrator.state.gateway import Gateway, driver_connection
+from narrator.state.keys import prefix_end
+from narrator.state.tables import Timestamp, from_micros, state, state_history, to_micros
+
+CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
+
+_c = state.c
+ENTRY_COLUMNS = (
+    _c.key,
+    _c.value,
+    _c.created_at,
+    _c.updated_at,
+    _c.expires_at,
+    _c.metadata,
+    _c.version,
+)
+
+
+def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+# the portable path's upsert (see _state_upsert), written out for the driver
+_SQLITE_UPSERT = (
+    "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
+    "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (key) DO UPDATE SET "
+    "value = excluded.value, updated_at = excluded.updated_at, "
+    "expires_at = excluded.expires_at, metadata = excluded.metadata, "
+    "created_at = CASE WHEN state.expires_at IS NOT NULL "
+    "AND state.expires_at <= excluded.updated_at THEN excluded.created_at "
+    "ELSE state.created_at END, "
+    "version = CASE WHEN state.expires_at IS NOT NULL "
+    "AND state.expires_at <= excluded.updated_at THEN excluded.version "
+    "ELSE state.version + 1 END"
+)
+
+
+# Hot bulk reads on SQLite go straight to the driver: SQLAlchemy's per-row result
+# processing was half of get_many / list_prefix on 100,000 keys. Same SQL as the
+# portable statements; timestamps are microseconds there (tables.Timestamp).
+_SQLITE_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+
+
+def sqlite_values(raw: Any, keys: list[str], now: int) -> dict[str, JSON]:
+    found: dict[str, str] = {}
+    for chunk in chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT key, value FROM state WHERE key IN ({marks}) AND {_SQLITE_LIVE}"
+        found.update(raw.execute(sql, (*chunk, now)).fetchall())
+    loads = json.loads
+    return {k: loads(found[k]) for k in keys if k in found}
+
+
+_SQLITE_ENTRY = (
+    "SELECT key, value, created_at, updated_at, expires_at, metadata, version FROM state"
+)
+
+
+def sqlite_entries(raw: Any, keys: list[str], now: int) -> dict[str, StateEntry]:
+    found: dict[str, StateEntry] = {}
+    for chunk in chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        sql = f"{_SQLITE_ENTRY} WHERE key IN ({marks}) AND {_SQLITE_LIVE}"
+        for row in raw.execute(sql, (*chunk, now)):
+            found[row[0]] = _raw_entry(row, from_micros)
+    return found
+
+
+def _raw_entry(row: Sequence[Any], when: Callable[[int], datetime]) -> StateEntry:
+    key, value, created, updated, expires, meta, version = row
+    return StateEntry(
+        key=key,
+        value=json.loads(value),
+        created_at=when(created),
+        updated_at=when(updated),
+        expires_at=None if expires is None else when(expires),
+        metadata=json.loads(meta) if meta else {},
+        version=version,
+    )
+
+
+def sqlite_prefix(raw: Any, prefix: str, now: int) -> list[StateEntry]:
+    end = prefix_end(prefix)
+    where: list[str] = [_SQLITE_LIVE]
+    params: list[int | str] = [now]
+    if prefix:
+        where.append("key >= ?")
+        params.append(prefix)
+    if end is not None:
+        where.append("key < ?")
+        params.append(end)
+    sql = f"{_SQLITE_ENTRY} WHERE {' AND '.join(where)} ORDER BY key"
+    seen: dict[int, datetime] = {}  # rows written together share their timestamps
+
+    def when(micros: int) -> datetime:
+        moment = seen.get(micros)
+        if moment is None:
+            moment = seen[micros] = from_micros(micros)
+        return moment
+
+    return [_raw_entry(row, when) for row in raw.execute(sql, params)]
+
+
+# one history row per key: 'update' with the live value before, or 'create'
+_SQLITE_HISTORY = (
+    "INSERT INTO state_history (key, op, before, after, run_id, act, changed_at) "
+    "SELECT k.key, CASE WHEN s.key IS NULL THEN 'create' ELSE 'update' END, s.value, "
+    "k.after, k.run_id, k.act, k.at "
+    "FROM (SELECT ? AS after, ? AS run_id, ? AS act, ? AS at, ? AS key) AS k "
+    "LEFT JOIN state AS s ON s.key = k.key "
+    "AND (s.expires_at IS NULL OR s.expires_at > ?)"
+)
+
+
+def entry(row: Sequence[Any]) -> StateEntry:
+    return StateEntry(
+        key=row[0],
+        value=json.loads(row[1]),
+        created_at=row[2],
+        updated_at=row[3],
+        expires_at=row[4],
+        metadata=json.loads(row[5]) if row[5] else {},
+        version=row[6],
+    )
+
+
+def _trim(value: str | None, size: int) -> str | None:
+    return value if value is None else value[:size]
+
+
+def live(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    """The row is not expired at ``now``."""
+    return sa.or_(_c.expires_at.is_(None), _c.expires_at > now)
+
+
+def key_range(prefix: str) -> sa.ColumnElement[bool]:
+    """``key >= prefix AND key < prefix_end(prefix)``: an index range, never ``LIKE``."""
+    end = prefix_end(prefix)
+    if not prefix:
+        return sa.true() if end is None else _c.key < end
+    lower = _c.key >= prefix
+    return lower if end is None else sa.and_(lower, _c.key < end)
+
+
+def history_row(
+    key: str,
+    op: ChangeOp,
+    before: str | None,
+    after: str | None,
+    now: datetime,
+    run_act: tuple[str | None, str | None],
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "op": op,
+        "before": before,
+        "after": after,
+        "run_id": _trim(run_act[0], 64),
+        "act": _trim(run_act[1], 200),
+        "changed_at": now,
+    }
+
+
+class StateRows:
+    """Statements and row steps on a connection the caller's transaction holds."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gw = gateway
+        self.upsert_state = self._state_upsert()
+        self.history_insert = sa.insert(state_history)
+        key, now = sa.bindparam("k", type_=_c.key.type), sa.bindparam("now", type_=Timestamp())
+        old_one = sa.select(_c.key, _c.value, _c.version).where(_c.key == key, live(now))
+        self._old_one = old_one.with_for_update() if gateway.is_postgres else old_one
+
+    def _state_upsert(self) -> Any:
+        """Upsert a state row. On conflict, an expired row starts over (version 1, new
+        created_at); a live one keeps created_at and bumps its version — computed in SQL,
+        so concurrent writers can never hand out the same version twice."""
+        stmt = self._gw.insert(state)
+        ex = stmt.excluded
+        expired = sa.and_(_c.expires_at.is_not(None), _c.expires_at <= ex.updated_at)
+        return stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "value": ex.value,
+                "updated_at": ex.updated_at,
+                "expires_at": ex.expires_at,
+                "metadata": ex.metadata,
+                "created_at": sa.case((expired, ex.created_at), else_=_c.created_at),
+                "version": sa.case((expired, ex.version), else_=_c.version + 1),
+            },
+        )
+
+    def live_values(
+        self, conn: Connection, keys: Sequence[str], now: datetime, *, lock: bool = False
+    ) -> dict[str, tuple[str, int]]:
+        """Current live (value, version) of ``keys``."""
+        found: dict[str, tuple[str, int]] = {}
+        if len(keys) == 1:
+            for key, value, version in conn.execute(self._old_one, {"k": keys[0], "now": now}):
+                found[key] = (value, version)
+            return found
+        for chunk in chunks(keys):
+            stmt = sa.select(_c.key, _c.value, _c.version).where(_c.key.in_(chunk), live(now))
+            if lock and self._gw.is_postgres:
+                stmt = stmt.with_for_update()
+            for key, value, version in conn.execute(stmt):
+                found[key] = (value, version)
+        return found
+
+    def write_rows(
+        self,
+        conn: Connection,
+        rows: list[tuple[str, str]],
+        now: datetime,
+        expires_at: datetime | None,
+        metadata: Mapping[str, Any] | None,
+        meta_text: str | None,
+    ) -> None:
+        if self._gw.is_sqlite:
+            self._write_rows_sqlite(conn, rows, now, expires_at, metadata, meta_text)
+            return
+        old = self.live_values(conn, [k for k, _ in rows], now, lock=True)
+        params = [
+            {
+                "key": key,
+                "value": text,
+                "created_at": now,
+                "updated_at": now,
+                "expires_at": expires_at,
+                "metadata": meta_text,
+                "version": 1,
+            }
+            for key, text in rows
+        ]
+        conn.execute(self.upsert_state, params[0] if len(params) == 1 else params)
+        run_act = run_and_act(metadata)
+        history = [
+            history_row(
+                key,
+                "update" if key in old else "create",
+                old[key][0] if key in old else None,
+                text,
+                now,
+                run_act,
+            )
+            for key, text in rows
+        ]
+        conn.execute(self.history_insert, history[0] if len(history) == 1 else history)
+
+    def _write_rows_sqlite(
+        self,
+        conn: Connection,
+        rows: list[tuple[str, str]],
+        now: datetime,
+        expires_at: datetime | None,
+        metadata: Mapping[str, Any] | None,
+        meta_text: str | None,
+    ) -> None:
+        """Writes on SQLite: the same steps as the portable path (history row with the old
+        value, upsert), sent as plain ``executemany`` on the driver.
+
+        SQLAlchemy's per-row parameter processing was most of ``set_many``'s cost
+        (benchmarks/state_bench.py); the SQL is the statement the portable path compiles.
+        """
+        raw = driver_connection(conn)  # inside the gateway's write transaction
+        at = to_micros(now)
+        until = None if expires_at is None else to_micros(expires_at)
+        run_id, act = run_and_act(metadata)
+        run_id, act = _trim(run_id, 64), _trim(act, 200)
+        # history first: each row reads its key's live value inside SQLite, before the upsert
+        raw.executemany(_SQLITE_HISTORY, [(t, run_id, act, at, k, at) for k, t in rows])
+        raw.executemany(_SQLITE_UPSERT, [(k, t, at, at, until, meta_text) for k, t in rows])
+
+    def delete_keys(self, conn: Connection, keys: Sequence[str], now: datetime) -> int:
+        old = self.live_values(conn, keys, now, lock=True)
+        for chunk in chunks(keys):
+            conn.execute(sa.delete(state).where(_c.key.in_(chunk)))
+        if old:
+            conn.execute(
+                self.history_insert,
+                [history_row(k, "delete", v[0], None, now, (None, None)) for k, v in old.items()],
+            )
+        return len(old)
