@@ -27,14 +27,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple
 
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from narrator.config import ModelProfile
-from narrator.protocols import ModelRequest
+from narrator.protocols import Ledger, ModelRequest, UsageRow
 
 __all__ = [
     "DEFAULT_COMPLETION_ESTIMATE",
@@ -265,46 +265,6 @@ class Windows:
 
 
 # --------------------------------------------------------------------------- the ledger seam
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRow:
-    """One profile's spending on one UTC day."""
-
-    profile: str
-    day: str
-    requests: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    reserved_tokens: int = 0  # estimates of calls still in flight
-
-    @property
-    def tokens(self) -> int:
-        """Tokens counted against ``tpd``: settled usage plus open reservations."""
-        return self.prompt_tokens + self.completion_tokens + self.reserved_tokens
-
-
-@runtime_checkable
-class Ledger(Protocol):
-    """Daily usage per profile. Implementations must make :meth:`reserve` atomic."""
-
-    def reserve(
-        self, profile: str, day: str, tokens: int, *, rpd: int | None, tpd: int | None
-    ) -> bool:
-        """Count one request and ``tokens`` reserved, unless that would pass a limit."""
-
-    def settle(
-        self, profile: str, day: str, reserved: int, prompt_tokens: int, completion_tokens: int
-    ) -> None:
-        """Replace a reservation with the actual usage."""
-
-    def refund(self, profile: str, day: str, reserved: int) -> None:
-        """Undo a reservation whose call failed (the request is not counted)."""
-
-    def usage(self, profile: str, day: str) -> UsageRow: ...
-
-    def totals(self, *, profile: str | None = None, since_day: str | None = None) -> list[UsageRow]:
-        """Rows sorted by day then profile."""
 
 
 class MemoryLedger:

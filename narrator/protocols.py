@@ -9,17 +9,22 @@ public fakes for tests live in ``narrator.testing``.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     # records defined beside their users: StateHit in interpolate.py (``validate`` does
     # not import this module, and start-up counts), the outcomes in outcome.py
+    from pydantic import BaseModel  # only for typing: get_model's bound
+
     from narrator.interpolate import StateHit
     from narrator.outcome import ActOutcome
+    from narrator.state.base import ScopedRepository  # typing only: the view scope() returns
 
 JSON = Any  # a value json.dumps accepts: None, bool, int, float, str, list, dict
+M = TypeVar("M", bound="BaseModel")  # StateStore.get_model's model
 
 
 # --------------------------------------------------------------------------- state
@@ -328,3 +333,168 @@ class StateReader(Protocol):
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether any key starts with ``prefix`` (no value is loaded)."""
+
+
+# --------------------------------------------------------------------------- storage
+# The full state store, the usage ledger, blobs and the database that composes them,
+# with the records they speak. narrator.state implements each in SQL and in memory.
+
+ChangeOp = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One recorded change of a key. ``before``/``after`` are None when absent (see ``op``)."""
+
+    id: int
+    key: str
+    op: ChangeOp
+    before: JSON
+    after: JSON
+    changed_at: datetime
+    run_id: str | None = None
+    act: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """A saved copy of every key under ``prefix`` at ``created_at``."""
+
+    id: int
+    prefix: str
+    note: str | None
+    created_at: datetime
+    key_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class GcResult:
+    """What ``gc`` purged."""
+
+    expired: int
+    history: int
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much history to keep: the last ``keep_last`` changes per key and/or ``keep_days``."""
+
+    keep_last: int | None = 100
+    keep_days: float | None = 90
+
+
+@runtime_checkable
+class StateStore(StateRepository, Protocol):
+    """The complete state store (issue 3): StateRepository plus batches, scopes, CAS,
+    history, snapshots and maintenance. ``narrator.state``'s memory, SQL and scoped
+    repositories implement it."""
+
+    def contains(self, key: str) -> bool: ...
+    def get_many(self, keys: Iterable[str]) -> dict[str, JSON]: ...
+    def set_many(
+        self,
+        items: Mapping[str, JSON],
+        *,
+        ttl: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None: ...
+    def delete_many(self, keys: Iterable[str]) -> int: ...
+    def key_count(self, prefix: str = "") -> int: ...
+    def list_keys(
+        self, prefix: str = "", *, limit: int = 100, after: str | None = None
+    ) -> list[str]: ...
+    def compare_and_set(
+        self,
+        key: str,
+        value: JSON,
+        expected_version: int | None,
+        *,
+        ttl: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> int: ...
+    def get_model(self, key: str, model: type[M]) -> M | None: ...
+    def scope(self, prefix: str) -> ScopedRepository:
+        """A view whose keys are all prefixed with ``prefix`` (scopes nest)."""
+
+    def history(self, key: str, *, limit: int | None = None) -> list[HistoryEntry]: ...
+    def snapshot(self, prefix: str = "", note: str | None = None) -> int: ...
+    def snapshots(self) -> list[SnapshotInfo]: ...
+    def restore(self, snapshot_id: int) -> int: ...
+    def gc(self, retention: Retention | None = None) -> GcResult: ...
+    def import_entries(self, entries: Iterable[StateEntry]) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One profile's spending on one UTC day."""
+
+    profile: str
+    day: str
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reserved_tokens: int = 0  # estimates of calls still in flight
+
+    @property
+    def tokens(self) -> int:
+        """Tokens counted against ``tpd``: settled usage plus open reservations."""
+        return self.prompt_tokens + self.completion_tokens + self.reserved_tokens
+
+
+@runtime_checkable
+class Ledger(Protocol):
+    """Daily usage per profile. Implementations must make :meth:`reserve` atomic."""
+
+    def reserve(
+        self, profile: str, day: str, tokens: int, *, rpd: int | None, tpd: int | None
+    ) -> bool:
+        """Count one request and ``tokens`` reserved, unless that would pass a limit."""
+
+    def settle(
+        self, profile: str, day: str, reserved: int, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        """Replace a reservation with the actual usage."""
+
+    def refund(self, profile: str, day: str, reserved: int) -> None:
+        """Undo a reservation whose call failed (the request is not counted)."""
+
+    def usage(self, profile: str, day: str) -> UsageRow: ...
+
+    def totals(self, *, profile: str | None = None, since_day: str | None = None) -> list[UsageRow]:
+        """Rows sorted by day then profile."""
+
+
+@runtime_checkable
+class Blobs(Protocol):
+    """Named JSON documents (the sandbox keeps its emulated guild in one)."""
+
+    def get(self, name: str) -> Any:
+        """The document called ``name``, or None."""
+
+    def put(self, name: str, value: Any) -> None: ...
+
+
+@runtime_checkable
+class Database(Protocol):
+    """An open database: what a run needs of it. ``narrator.state.Database`` (SQL) and
+    ``narrator.state.MemoryDatabase`` (``run --ephemeral``) implement it."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def state(self) -> StateStore: ...
+
+    @property
+    def journal(self) -> RunJournal: ...
+
+    @property
+    def blobs(self) -> Blobs: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """Commit every state and journal write inside the block together."""
+
+    def close(self) -> None: ...

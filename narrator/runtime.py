@@ -20,8 +20,7 @@ from narrator.errors import ConfigError, NotConfigured
 
 if TYPE_CHECKING:
     from narrator.executor import Reporter, Services
-    from narrator.protocols import ModelProvider, Platform
-    from narrator.state import Database, MemoryDatabase
+    from narrator.protocols import Database, ModelProvider, Platform
 
 
 @dataclass
@@ -81,7 +80,7 @@ class RuntimePlatforms:
         self,
         config: Config,
         options: RunOptions,
-        database: Database | MemoryDatabase,
+        database: Database,
         stack: AsyncExitStack,
         default_guild_id: str | None,
     ) -> None:
@@ -131,7 +130,7 @@ class RuntimePlatforms:
 
 
 def _models(
-    config: Config, options: RunOptions, database: Database | MemoryDatabase, stack: AsyncExitStack
+    config: Config, options: RunOptions, database: Database, stack: AsyncExitStack
 ) -> ModelProvider | None:
     try:
         from narrator.providers.router import ModelRouter
@@ -154,7 +153,7 @@ def _models(
 @asynccontextmanager
 async def open_runtime(
     config: Config,
-    database: Database | MemoryDatabase,
+    database: Database,
     options: RunOptions,
     reporter: Reporter | None = None,
 ) -> AsyncIterator[Services]:

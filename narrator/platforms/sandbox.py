@@ -12,20 +12,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
 
 from narrator.config import SANDBOX_GUILD_ID
 from narrator.platforms.discord import DiscordPlatform
 from narrator.platforms.emulator import Emulator, World, fresh_world
+from narrator.protocols import Blobs
 
 BLOB_NAME = "sandbox.discord"
 SANDBOX_TOKEN = "sandbox-token"  # the emulator accepts any bot token
-
-
-class Blobs(Protocol):
-    def get(self, name: str) -> Any: ...
-
-    def put(self, name: str, value: Any) -> None: ...
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""What every state repository shares: records, the full-store Protocol, derived methods, scopes.
+"""What every state repository shares: derived methods, scopes and input checks.
 
 Pure: no database import. :class:`RepositoryBase` implements the methods that
 follow from a few primitives (``get`` from ``get_entry``, ``scope``, typed
@@ -8,60 +8,37 @@ reads), so the SQL and memory repositories cannot drift apart on them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from narrator.errors import InvalidKey, InvalidValue, StateError
-from narrator.protocols import JSON, StateEntry, StateRepository
+from narrator.protocols import (
+    JSON,
+    ChangeOp,
+    GcResult,
+    HistoryEntry,
+    Retention,
+    SnapshotInfo,
+    StateEntry,
+    StateStore,
+)
 from narrator.state.keys import validate_key, validate_prefix
 
+__all__ = [  # the records are narrator.protocols', re-exported for narrator.state
+    "ChangeOp",
+    "GcResult",
+    "HistoryEntry",
+    "RepositoryBase",
+    "Retention",
+    "ScopedRepository",
+    "SnapshotInfo",
+    "StateStore",
+]
+
 M = TypeVar("M", bound=BaseModel)
-
-ChangeOp = Literal["create", "update", "delete"]
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """One recorded change of a key. ``before``/``after`` are None when absent (see ``op``)."""
-
-    id: int
-    key: str
-    op: ChangeOp
-    before: JSON
-    after: JSON
-    changed_at: datetime
-    run_id: str | None = None
-    act: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotInfo:
-    """A saved copy of every key under ``prefix`` at ``created_at``."""
-
-    id: int
-    prefix: str
-    note: str | None
-    created_at: datetime
-    key_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class GcResult:
-    """What ``gc`` purged."""
-
-    expired: int
-    history: int
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How much history to keep: the last ``keep_last`` changes per key and/or ``keep_days``."""
-
-    keep_last: int | None = 100
-    keep_days: float | None = 90
 
 
 def utcnow() -> datetime:
@@ -83,45 +60,6 @@ def run_and_act(metadata: Mapping[str, Any] | None) -> tuple[str | None, str | N
     run = metadata.get("run_id", metadata.get("run"))
     act = metadata.get("act")
     return (str(run) if run is not None else None, str(act) if act is not None else None)
-
-
-@runtime_checkable
-class StateStore(StateRepository, Protocol):
-    """The complete state store (issue 3): StateRepository plus batches, scopes, CAS,
-    history, snapshots and maintenance. Both :class:`~narrator.state.memory.MemoryStateRepository`
-    and :class:`~narrator.state.sql.SqlStateRepository` implement it."""
-
-    def contains(self, key: str) -> bool: ...
-    def get_many(self, keys: Iterable[str]) -> dict[str, JSON]: ...
-    def set_many(
-        self,
-        items: Mapping[str, JSON],
-        *,
-        ttl: float | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> None: ...
-    def delete_many(self, keys: Iterable[str]) -> int: ...
-    def key_count(self, prefix: str = "") -> int: ...
-    def list_keys(
-        self, prefix: str = "", *, limit: int = 100, after: str | None = None
-    ) -> list[str]: ...
-    def compare_and_set(
-        self,
-        key: str,
-        value: JSON,
-        expected_version: int | None,
-        *,
-        ttl: float | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> int: ...
-    def get_model(self, key: str, model: type[M]) -> M | None: ...
-    def scope(self, prefix: str) -> ScopedRepository: ...
-    def history(self, key: str, *, limit: int | None = None) -> list[HistoryEntry]: ...
-    def snapshot(self, prefix: str = "", note: str | None = None) -> int: ...
-    def snapshots(self) -> list[SnapshotInfo]: ...
-    def restore(self, snapshot_id: int) -> int: ...
-    def gc(self, retention: Retention | None = None) -> GcResult: ...
-    def import_entries(self, entries: Iterable[StateEntry]) -> int: ...
 
 
 class RepositoryBase:
@@ -211,6 +149,10 @@ class ScopedRepository(RepositoryBase):
 
     def get(self, key: str, default: JSON = None) -> JSON:
         return self.base.get(self._k(key), default)
+
+    def get_entries(self, keys: Iterable[str]) -> dict[str, StateEntry]:
+        found = self.base.get_entries([self._k(k) for k in keys])
+        return {k[len(self.prefix) :]: self._out(e) for k, e in found.items()}
 
     def contains(self, key: str) -> bool:
         return self.base.contains(self._k(key))

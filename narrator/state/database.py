@@ -21,18 +21,18 @@ from narrator.state.base import Retention, utcnow
 from narrator.state.blobs import SqlBlobs
 from narrator.state.gateway import Gateway, create_engine, normalise_url, redact, translate
 from narrator.state.journal import SqlRunJournal
+from narrator.state.ledger import UsageLedger
 from narrator.state.locks import LockStore
 from narrator.state.migrate import migrate as run_migrations
 from narrator.state.sql import SqlStateRepository
 
 if TYPE_CHECKING:
-    from narrator.state.ledger import UsageLedger
     from narrator.state.schedules import ScheduleStore
 
 __all__ = ["Database", "open_database", "sqlite_path"]
 
 
-class Database:
+class Database:  # satisfies narrator.protocols.Database (tests/state/test_protocols.py)
     """An open database: ``state``, ``journal``, ``blobs``, ``ledger``, ``schedules``, ``locks``."""
 
     def __init__(
@@ -49,15 +49,8 @@ class Database:
         self.state = SqlStateRepository(self.gateway, retention=retention)
         self.journal = SqlRunJournal(self.gateway)
         self.blobs = SqlBlobs(self.gateway)
+        self.ledger = UsageLedger(self.gateway)  # daily model budgets of every process
         self.locks = LockStore(self.gateway)
-
-    @cached_property
-    def ledger(self) -> UsageLedger:
-        """Model usage per profile and day: the daily budgets of every process."""
-        # imported on first use: narrator.budget brings `limits`, which `state list` never needs
-        from narrator.state.ledger import UsageLedger
-
-        return UsageLedger(self.gateway)
 
     @cached_property
     def schedules(self) -> ScheduleStore:

@@ -15,8 +15,9 @@ never both spend the last request: exactly one sees ``rowcount == 1``.
 Transactions, busy retry and error translation are the gateway's, as for
 every repository (:mod:`narrator.state.gateway`).
 
-Table (migration 0002): ``usage_ledger(profile, day, requests, prompt_tokens,
-completion_tokens, reserved_tokens, updated_at)``, primary key ``(profile, day)``.
+Table (migration 0002, defined in :mod:`narrator.state.tables`): ``usage_ledger(profile,
+day, requests, prompt_tokens, completion_tokens, reserved_tokens, updated_at)``, primary
+key ``(profile, day)``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from narrator.budget import UsageRow
+from narrator.protocols import UsageRow
 from narrator.state.gateway import Gateway
 from narrator.state.tables import to_micros, usage_ledger
 
@@ -34,7 +35,7 @@ _t = usage_ledger.c
 
 
 class UsageLedger:
-    """A :class:`narrator.budget.Ledger` on the database (SQLite or PostgreSQL)."""
+    """A :class:`narrator.protocols.Ledger` on the database (SQLite or PostgreSQL)."""
 
     def __init__(self, gateway: Gateway) -> None:
         self._gw = gateway
