@@ -9,18 +9,25 @@
   lock (one run of a narrative at a time), the run's owner row, and one thread
   renewing both leases every few seconds — never a commit per act.
 * :func:`execute` wires the runtime and runs (or plans) through the executor.
+* The verbs: :func:`run_file`, :func:`plan_file`, :func:`resume_run` (the
+  command line; :func:`run_plan` owns the run and turns signals into an
+  interrupted run) and :func:`run_slot` (the worker's claimed slot).
+* :func:`journal_vars`: the ``--var`` values a run's summary keeps — never a secret.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from narrator.errors import NarratorError, RunNotFound, UsageError
 from narrator.executor.resume import ResumePoint, resume_point
@@ -38,8 +45,9 @@ from narrator.protocols import RunJournal, RunOwner, RunRecord
 
 if TYPE_CHECKING:
     from narrator.config import Config
-    from narrator.executor import Reporter, RunOutcome
+    from narrator.outcome import RunOutcome
     from narrator.plan import Plan
+    from narrator.protocols import Reporter
     from narrator.runtime import RunOptions
     from narrator.state import Database, MemoryDatabase
     from narrator.state.locks import LockStore
@@ -47,15 +55,24 @@ if TYPE_CHECKING:
 __all__ = [
     "LEASE_SECONDS",
     "RENEW_SECONDS",
+    "Finished",
     "LockHeld",
     "Ownership",
     "ResumePoint",
     "RunBusy",
     "check_resumable",
     "execute",
+    "interruptible",
+    "journal_vars",
     "latest_resumable",
+    "load_plan",
     "narrative_lock",
+    "plan_file",
     "resume_point",
+    "resume_run",
+    "run_file",
+    "run_plan",
+    "run_slot",
     "run_status",
 ]
 
@@ -299,10 +316,247 @@ async def execute(
         return await executor.run(
             plan,
             run_id=run_id,
-            vars_=options.vars,
+            vars_=journal_vars(options.vars, config),
             resume=point.done if point is not None else None,
             seq_start=point.seq if point is not None else 0,
             reconcile=point.reconcile if point is not None else None,
             owner=ownership.owner if ownership is not None else None,
             lease_expires_at=ownership.lease_until() if ownership is not None else None,
         )
+
+
+def journal_vars(vars_: Mapping[str, str], config: Config) -> dict[str, str]:
+    """The ``--var`` values a run's summary keeps: never a variable config names a secret
+    (``narrator.config.secret_env_names``), so ``--var DISCORD_TOKEN=...`` is not journalled."""
+    from narrator.config import secret_env_names  # config is loaded by now; pydantic is too
+
+    secrets = secret_env_names(config)
+    return {name: value for name, value in vars_.items() if name not in secrets}
+
+
+# ----------------------------------------------------------------------------- the verbs
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a run of the command line ended: its outcome (None when a signal came before
+    the run started or after it was recorded) and the signal that interrupted it."""
+
+    outcome: RunOutcome | None
+    signal: int | None = None
+
+
+def load_plan(file: str, config: Config) -> Plan:
+    """Parse FILE the way narrator.toml says: its secrets unreadable, its size limit."""
+    from narrator.config import secret_env_names
+    from narrator.parser import parse_file
+
+    secrets = secret_env_names(config)
+    return parse_file(file, secrets=secrets, max_bytes=config.limits.max_narrative_bytes)
+
+
+def run_file(
+    file: str,
+    *,
+    config: Config,
+    options: RunOptions,
+    open_database: Callable[[], Database | MemoryDatabase],
+    reporter: Reporter,
+    wait: float | None = None,
+    on_signal: Callable[[int], None] | None = None,
+) -> Finished:
+    """``narrator run FILE``: load it, then :func:`run_plan`."""
+    plan = load_plan(file, config)
+    return run_plan(
+        plan,
+        config=config,
+        options=options,
+        open_database=open_database,
+        reporter=reporter,
+        wait=wait,
+        on_signal=on_signal,
+    )
+
+
+def plan_file(
+    file: str,
+    *,
+    config: Config,
+    options: RunOptions,
+    open_database: Callable[[], Database | MemoryDatabase],
+) -> RunOutcome:
+    """``narrator plan FILE``: what a run would do under the current state; writes nothing."""
+    plan = load_plan(file, config)
+    database = open_database()
+    try:
+        return asyncio.run(
+            execute(plan, config=config, database=database, options=options, dry_run=True)
+        )
+    finally:
+        database.close()
+
+
+def resume_run(
+    run_id: str | None,
+    *,
+    latest: str | None = None,
+    config: Config,
+    options: RunOptions,
+    open_database: Callable[[], Database | MemoryDatabase],
+    reporter: Reporter,
+    wait: float | None = None,
+    on_signal: Callable[[int], None] | None = None,
+) -> Finished:
+    """``narrator resume``: run ``run_id`` (or the newest resumable run of FILE ``latest``)
+    again from its resume point, with the ``--var`` values it was started with."""
+    database = open_database()
+    try:
+        if latest is not None:
+            run_id = latest_resumable(database.journal, latest).run_id
+        assert run_id is not None
+        record = database.journal.get_run(run_id)
+    finally:
+        database.close()
+    if record is None:
+        sandbox = " --sandbox" if options.sandbox else ""
+        raise RunNotFound(
+            f"no run with id '{run_id}'", hint=f"`narrator runs list{sandbox}` shows run ids"
+        )
+    check_resumable(record)
+    try:
+        plan = load_plan(record.source, config)
+    except NarratorError as exc:
+        raise UsageError(
+            f"cannot read the narrative of run {record.run_id} again: {exc}",
+            hint=f"the run was started from {record.source}",
+        ) from None
+    options.vars = dict(record.summary.get("vars", {}) or {})
+    reporter.note(f"resuming run {record.run_id} ({record.narrative})")
+    return run_plan(
+        plan,
+        config=config,
+        options=options,
+        open_database=open_database,
+        reporter=reporter,
+        record=record,
+        wait=wait,
+        on_signal=on_signal,
+    )
+
+
+def run_plan(
+    plan: Plan,
+    *,
+    config: Config,
+    options: RunOptions,
+    open_database: Callable[[], Database | MemoryDatabase],
+    reporter: Reporter,
+    record: RunRecord | None = None,
+    wait: float | None = None,
+    on_signal: Callable[[int], None] | None = None,
+) -> Finished:
+    """Run ``plan`` (or resume ``record``) as the owner of the run and of the narrative's
+    lock. With ``on_signal``, SIGINT, SIGTERM and SIGHUP cancel the run (journalled
+    ``interrupted``) after ``on_signal(signum)``."""
+    from narrator.executor import new_run_id
+
+    options.budget_multiplier = options.budget_multiplier or plan.budget_multiplier
+    database = open_database()
+    try:
+        run_id = record.run_id if record is not None else new_run_id()
+        ownership = Ownership(
+            database.journal,
+            getattr(database, "locks", None),
+            run_id,
+            lock=narrative_lock(plan, config, options),
+            resume=record,
+            wait=wait,
+            on_wait=reporter.note,
+        )
+        with ownership:
+
+            async def work() -> RunOutcome:
+                return await execute(
+                    plan,
+                    config=config,
+                    database=database,
+                    options=options,
+                    reporter=reporter,
+                    run_id=run_id,
+                    point=resume_point(record) if record is not None else None,
+                    ownership=ownership,
+                )
+
+            if on_signal is None:
+                return Finished(asyncio.run(work()))
+            return Finished(*asyncio.run(interruptible(work, on_signal)))
+    finally:
+        database.close()
+
+
+async def run_slot(
+    plan: Plan,
+    run_id: str,
+    *,
+    config: Config,
+    database: Database,
+    options: RunOptions,
+    reporter: Reporter,
+    should_stop: Callable[[], bool],
+) -> tuple[str, str | None]:
+    """A worker's run of a claimed slot: (status, error).
+
+    A slot taken over after a crash (or given back on SIGTERM) resumes its run: the
+    same resume point as ``narrator resume``, cut-off acts reconciled, the run's
+    owner and lease taken over from the worker that died. The slot's claim already
+    serialises this run, so no narrative lock is taken.
+    """
+    record = database.journal.get_run(run_id)
+    if record is not None and record.status in ("done", "failed"):
+        return record.status, None
+    with Ownership(database.journal, None, run_id, resume=record) as owner:
+        outcome = await execute(
+            plan,
+            config=config,
+            database=database,
+            options=options,
+            reporter=reporter,
+            run_id=run_id,
+            point=resume_point(record) if record is not None else None,
+            ownership=owner,
+            should_stop=should_stop,  # SIGTERM / lost lease: stop after this act
+        )
+    return outcome.status, outcome.error
+
+
+async def interruptible(
+    work: Callable[[], Awaitable[T]], on_signal: Callable[[int], None]
+) -> tuple[T | None, int | None]:
+    """Await ``work()``; SIGINT, SIGTERM or SIGHUP cancels it (the executor then
+    journals the run ``interrupted``). Returns (its result, the signal or None)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    caught: list[int] = []
+
+    def handler(signum: int) -> None:
+        if not caught:
+            on_signal(signum)
+            task.cancel()
+        caught.append(signum)
+
+    for sig in SIGNALS:
+        loop.add_signal_handler(sig, handler, sig)
+    try:
+        result = await work()
+    except asyncio.CancelledError:
+        if not caught:
+            raise
+        return None, caught[0]
+    finally:
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+    return result, (caught[0] if caught else None)

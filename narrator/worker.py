@@ -233,31 +233,17 @@ class Worker:
             "NARRATOR_SLOT": claim.scheduled_for.astimezone(UTC).isoformat(),
         }
         options = RunOptions(sandbox=self.options.sandbox, vars=vars_)
-        from narrator.runs import Ownership, execute, resume_point
+        from narrator.runs import run_slot
 
-        # a slot taken over after a crash (or given back on SIGTERM) resumes its run: the
-        # same resume point as `narrator resume`, cut-off acts reconciled, the run's
-        # owner and lease taken over from the worker that died
-        record = self.run_database.journal.get_run(claim.run_id)
-        if record is not None and record.status in ("done", "failed"):
-            return record.status, None
-        point = resume_point(record) if record is not None else None
-        prefix = f"[{claim.schedule.name}]"
-        reporter = _LogReporter(self.log, prefix)
-        # (the slot's claim already serialises this run; no narrative lock here)
-        with Ownership(self.run_database.journal, None, claim.run_id, resume=record) as owner:
-            outcome = await execute(
-                plan,
-                config=self.config,
-                database=self.run_database,
-                options=options,
-                reporter=reporter,
-                run_id=claim.run_id,
-                point=point,
-                ownership=owner,
-                should_stop=stop.is_set,  # SIGTERM / lost lease: stop after this act
-            )
-        return outcome.status, outcome.error
+        return await run_slot(
+            plan,
+            claim.run_id,
+            config=self.config,
+            database=self.run_database,
+            options=options,
+            reporter=_LogReporter(self.log, f"[{claim.schedule.name}]"),
+            should_stop=stop.is_set,  # SIGTERM / lost lease: stop after this act
+        )
 
 
 class _AnyEvent:

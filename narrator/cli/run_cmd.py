@@ -1,34 +1,29 @@
-"""``narrator run``, ``narrator plan`` and ``narrator resume``.
+"""``narrator run``, ``narrator plan`` and ``narrator resume``: arguments and rendering.
 
-The work is done by :mod:`narrator.runs` (shared with the worker); this module
-parses arguments, turns SIGINT, SIGTERM and SIGHUP into an interrupted run
-(exit 130, 143, 129) and renders the outcome.
+The work is done by :mod:`narrator.runs` (``run_file``, ``plan_file``,
+``resume_run``; the worker shares them); this module parses arguments, says on
+stderr which signal stopped a run, and renders the outcome with exit 0, 1, or
+128 + the signal (130, 143, 129) for an interrupted run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors
-from narrator.errors import NarratorError, RunNotFound, UsageError
+from narrator.cli.render import ConsoleReporter, plan_pending, render_plan, with_sandbox
+from narrator.errors import NarratorError, UsageError
 
 if TYPE_CHECKING:
-    from narrator.executor import RunOutcome
-    from narrator.outcome import ActOutcome
-    from narrator.plan import Plan
-    from narrator.protocols import RunRecord
-    from narrator.runs import ResumePoint
+    from narrator.outcome import RunOutcome
     from narrator.runtime import RunOptions
 
-T = TypeVar("T")
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+__all__ = ["parse_vars", "parse_wait", "plan", "resume", "run"]
 
 
 def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -44,90 +39,6 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def with_sandbox(text: str, sandbox: bool) -> str:
-    """Hints name the database the run used: after a ``--sandbox`` run, ``narrator
-    resume ID`` must be ``narrator resume --sandbox ID`` (and so for state, runs, plan)."""
-    if not sandbox:
-        return text
-    for verb in (
-        "resume",
-        "runs list",
-        "runs show",
-        "plan",
-        "state list",
-        "state get",
-        "state set",
-        "state delete",
-        "state clear",
-        "state history",
-    ):
-        text = text.replace(f"narrator {verb} ", f"narrator {verb} --sandbox ")
-        text = text.replace(f"narrator {verb}`", f"narrator {verb} --sandbox`")
-    return text
-
-
-class ConsoleReporter:
-    """One line per act on stderr: what ran, what was skipped, what failed."""
-
-    def __init__(self, *, quiet: bool = False, sandbox: bool = False) -> None:
-        self.quiet = quiet
-        self.sandbox = sandbox
-        self.tty = sys.stderr.isatty()
-        self._bar = False  # a progress bar is on the last line of the terminal
-
-    def _echo(self, text: str, **style: Any) -> None:
-        if self.quiet:
-            return
-        if self._bar:
-            click.echo("\r\033[K", nl=False, err=True)
-            self._bar = False
-        text = with_sandbox(text, self.sandbox)
-        click.echo(click.style(text, **style) if self.tty else text, err=True)
-
-    def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
-        """A progress bar with ETA on a terminal; one plain line per iteration otherwise."""
-        if self.quiet:
-            return
-        eta = elapsed / iteration * (total - iteration)
-        if not self.tty:
-            click.echo(
-                f"iteration {iteration}/{total} done, elapsed {elapsed:.1f} s, ETA {eta:.1f} s",
-                err=True,
-            )
-            return
-        width = 24
-        filled = round(width * iteration / total)
-        bar = "█" * filled + "·" * (width - filled)
-        click.echo(
-            f"\r\033[K{bar} {iteration}/{total}  {elapsed:.1f} s  ETA {eta:.1f} s",
-            nl=False,
-            err=True,
-        )
-        self._bar = True
-
-    def act_started(self, act: str, iteration: int | None) -> None:
-        pass
-
-    def act_finished(self, outcome: ActOutcome) -> None:
-        where = f" [{outcome.iteration}]" if outcome.iteration else ""
-        took = f"  {outcome.duration_ms:.0f} ms"
-        if outcome.status == "done":
-            self._echo(f"✓ {outcome.name}{where}{took}", fg="green")
-        elif outcome.status == "skipped":
-            self._echo(f"- {outcome.name}{where}  skipped", fg="yellow")
-        else:
-            self._echo(f"✗ {outcome.name}{where}  {outcome.error}", fg="red")
-
-    def note(self, text: str) -> None:
-        self._echo(text, fg="cyan")
-
-
-def _load(file: str) -> Plan:
-    from narrator.cli.common import load_narrative
-
-    return load_narrative(file)
-
-
 def _options(
     sandbox: bool,
     allow_destructive: bool,
@@ -135,6 +46,7 @@ def _options(
     budget_multiplier: float | None,
     reporter: ConsoleReporter,
 ) -> RunOptions:
+    # imported here: runtime loads config (pydantic), which `narrator --help` must not
     from narrator.runtime import RunOptions
 
     if budget_multiplier is not None and not 0 < budget_multiplier <= 1:
@@ -148,94 +60,25 @@ def _options(
     )
 
 
-async def interruptible(
-    work: Callable[[], Awaitable[T]], on_signal: Callable[[int], None]
-) -> tuple[T | None, int | None]:
-    """Await ``work()``; SIGINT, SIGTERM or SIGHUP cancels it (the executor then
-    journals the run ``interrupted``). Returns (its result, the signal or None)."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    caught: list[int] = []
+def _opener(sandbox: bool, ephemeral: bool = False) -> Any:
+    """Opens the run's database when the run is ready for it (not before the file parsed)."""
 
-    def handler(signum: int) -> None:
-        if not caught:
-            on_signal(signum)
-            task.cancel()
-        caught.append(signum)
+    def open_database() -> Any:
+        if ephemeral:
+            from narrator.state import MemoryDatabase
 
-    for sig in SIGNALS:
-        loop.add_signal_handler(sig, handler, sig)
-    try:
-        result = await work()
-    except asyncio.CancelledError:
-        if not caught:
-            raise
-        return None, caught[0]
-    finally:
-        for sig in SIGNALS:
-            loop.remove_signal_handler(sig)
-    return result, (caught[0] if caught else None)
+            return MemoryDatabase()
+        return get_globals().database(sandbox=sandbox)
+
+    return open_database
 
 
-def _open_database(sandbox: bool, ephemeral: bool) -> Any:
-    if ephemeral:
-        from narrator.state import MemoryDatabase
+def _on_signal(reporter: ConsoleReporter) -> Any:
+    def on_signal(signum: int) -> None:
+        name = signal.Signals(signum).name
+        reporter.note(f"{name}: stopping the run (the act in flight is not recorded done)")
 
-        return MemoryDatabase()
-    return get_globals().database(sandbox=sandbox)
-
-
-def _perform(
-    plan: Plan,
-    options: RunOptions,
-    reporter: ConsoleReporter,
-    *,
-    ephemeral: bool = False,
-    record: RunRecord | None = None,
-    point: ResumePoint | None = None,
-    wait: float | None = None,
-) -> tuple[RunOutcome | None, int | None]:
-    """Run ``plan`` (or resume ``record``) as the owner of the run and of the narrative's
-    lock; (the outcome, the signal that interrupted it or None)."""
-    from narrator.executor.engine import new_run_id
-    from narrator.runs import Ownership, execute, narrative_lock
-
-    config = get_globals().config()
-    options.budget_multiplier = options.budget_multiplier or plan.budget_multiplier
-    database = _open_database(options.sandbox, ephemeral)
-    try:
-        run_id = record.run_id if record is not None else new_run_id()
-        ownership = Ownership(
-            database.journal,
-            getattr(database, "locks", None),
-            run_id,
-            lock=narrative_lock(plan, config, options),
-            resume=record,
-            wait=wait,
-            on_wait=reporter.note,
-        )
-        with ownership:
-
-            def work() -> Awaitable[RunOutcome]:
-                return execute(
-                    plan,
-                    config=config,
-                    database=database,
-                    options=options,
-                    reporter=reporter,
-                    run_id=run_id,
-                    point=point,
-                    ownership=ownership,
-                )
-
-            def on_signal(signum: int) -> None:
-                name = signal.Signals(signum).name
-                reporter.note(f"{name}: stopping the run (the act in flight is not recorded done)")
-
-            return asyncio.run(interruptible(work, on_signal))
-    finally:
-        database.close()
+    return on_signal
 
 
 def _finish(
@@ -357,11 +200,20 @@ def run(
       narrator run welcome.toml --var GUILD_ID=1234567890
       narrator run setup.toml --wait 10m
     """
+    from narrator.runs import run_file
+
     reporter = ConsoleReporter(quiet=False, sandbox=sandbox)
-    plan = _load(file)
     options = _options(sandbox, allow_destructive, var, budget_multiplier, reporter)
-    outcome, signum = _perform(plan, options, reporter, ephemeral=ephemeral, wait=parse_wait(wait))
-    _finish(outcome, as_json, reporter, signum)
+    finished = run_file(
+        file,
+        config=get_globals().config(),
+        options=options,
+        open_database=_opener(sandbox, ephemeral),
+        reporter=reporter,
+        wait=parse_wait(wait),
+        on_signal=_on_signal(reporter),
+    )
+    _finish(finished.outcome, as_json, reporter, finished.signal)
 
 
 @click.command()
@@ -388,21 +240,13 @@ def plan(
       = unchanged  nothing to do
       ! drift      changed out of band; run repairs it
     """
-    from narrator.runs import execute
+    from narrator.runs import plan_file
 
     reporter = ConsoleReporter(quiet=True, sandbox=sandbox)
-    parsed = _load(file)
     options = _options(sandbox, False, var, None, reporter)
-    config = get_globals().config()
-    database = _open_database(sandbox, False)
-    try:
-        outcome = asyncio.run(
-            execute(
-                parsed, config=config, database=database, options=options, dry_run=True
-            )
-        )
-    finally:
-        database.close()
+    outcome = plan_file(
+        file, config=get_globals().config(), options=options, open_database=_opener(sandbox)
+    )
     failed = [a for a in outcome.acts if a.status == "failed"]
     pending = plan_pending(outcome)
     if as_json:
@@ -422,50 +266,6 @@ def plan(
             click.echo(with_sandbox(f"error: cannot plan {message}", sandbox), err=True)
         sys.exit(1)
     sys.exit(3 if detailed_exitcode and pending else 0)
-
-
-def plan_pending(outcome: RunOutcome) -> bool:
-    """Changes a run would make (an act that cannot be planned is an error, not a change)."""
-    for act in outcome.acts:
-        if act.status == "done" and any(c.get("action") != "unchanged" for c in act.changes):
-            return True
-    return False
-
-
-_SYMBOL = {"create": "+", "update": "~", "unchanged": "=", "drift": "!", "delete": "-"}
-
-
-def render_plan(outcome: RunOutcome) -> list[str]:
-    lines: list[str] = []
-    for act in outcome.acts:
-        if act.status == "skipped":
-            lines.append(f"  skip  {act.name}  (skip_if is true)")
-            continue
-        if act.status == "failed":
-            lines.append(f"  ✗     {act.name}  {act.error}")
-            continue
-        if act.changes and all(c.get("action") == "unchanged" for c in act.changes):
-            what = ", ".join(str(c.get("resource", "")) for c in act.changes)
-            lines.append(f"  =     {act.name}  (unchanged: {what})")
-            continue
-        lines.append(f"  run   {act.name}")
-        for change in act.changes:
-            action = str(change.get("action", "run"))
-            symbol = _SYMBOL.get(action, "+")
-            text = f"      {symbol} {action} {change.get('resource', '')}".rstrip()
-            fields = change.get("fields")
-            if isinstance(fields, dict) and fields:
-                parts = []
-                for name, pair in fields.items():
-                    if isinstance(pair, list | tuple) and len(pair) == 2:
-                        parts.append(f"{name}: {pair[0]!r} -> {pair[1]!r}")
-                    else:
-                        parts.append(f"{name}: {pair!r}")
-                text += f" ({'; '.join(parts)})"
-            if change.get("note"):
-                text += f" — {change['note']}"
-            lines.append(text)
-    return lines
 
 
 @click.command()
@@ -512,44 +312,22 @@ def resume(
       narrator resume 0190a1b2c3d4e5f6a7b8
       narrator resume --latest setup.toml
     """
-    from narrator.runs import check_resumable, latest_resumable, resume_point
+    from narrator.runs import resume_run
 
     if (run_id is None) == (latest is None):
         raise UsageError(
             "give a RUN_ID or --latest FILE (not both)",
             hint="`narrator resume --latest FILE` resumes the newest resumable run of FILE",
         )
-    database = get_globals().database(sandbox=sandbox)
-    try:
-        if latest is not None:
-            run_id = latest_resumable(database.journal, latest).run_id
-        assert run_id is not None
-        record = database.journal.get_run(run_id)
-    finally:
-        database.close()
-    if record is None:
-        raise RunNotFound(
-            f"no run with id '{run_id}'",
-            hint=with_sandbox("`narrator runs list` shows run ids", sandbox),
-        )
-    check_resumable(record)
     reporter = ConsoleReporter(sandbox=sandbox)
-    try:
-        parsed = _load(record.source)
-    except NarratorError as exc:
-        raise UsageError(
-            f"cannot read the narrative of run {record.run_id} again: {exc}",
-            hint=f"the run was started from {record.source}",
-        ) from None
-    options = _options(sandbox, allow_destructive, (), None, reporter)
-    options.vars = dict(record.summary.get("vars", {}) or {})
-    reporter.note(f"resuming run {record.run_id} ({record.narrative})")
-    outcome, signum = _perform(
-        parsed,
-        options,
-        reporter,
-        record=record,
-        point=resume_point(record),
+    finished = resume_run(
+        run_id,
+        latest=latest,
+        config=get_globals().config(),
+        options=_options(sandbox, allow_destructive, (), None, reporter),
+        open_database=_opener(sandbox),
+        reporter=reporter,
         wait=parse_wait(wait),
+        on_signal=_on_signal(reporter),
     )
-    _finish(outcome, as_json, reporter, signum)
+    _finish(finished.outcome, as_json, reporter, finished.signal)

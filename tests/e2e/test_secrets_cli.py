@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from narrator.state import open_database
 from tests.e2e.cli import RECORDING_CONFIG, Cli
 
 TOKEN = "sekrit-token-value-0123456789"
@@ -103,3 +104,41 @@ def test_a_secret_read_the_parser_cannot_see_fails_the_act_and_is_not_journalled
     assert "DISCORD_TOKEN" not in content and "OPENAI_API_KEY" not in content
     database = Path(cli.cwd / "narrator.db").read_bytes()
     assert TOKEN.encode() not in database and KEY.encode() not in database
+
+
+def test_a_secret_given_with_var_is_never_journalled_nor_printed(cli: Cli) -> None:
+    """run --var DISCORD_TOKEN=... (and a config's token_env): the run's summary keeps the
+    other variables, never a secret's value — not in narrator.db, runs show, or any output."""
+    cli.write("narrator.toml", RECORDING_CONFIG + '\n[discord]\ntoken_env = "MY_BOT_TOKEN"\n')
+    cli.write("ok.toml", narrative("hello ${CHANNEL_NAME}"))
+    got = cli(
+        "run",
+        "ok.toml",
+        "--json",
+        "--var",
+        f"DISCORD_TOKEN={TOKEN}",
+        "--var",
+        f"MY_BOT_TOKEN={KEY}",
+        "--var",
+        "CHANNEL_NAME=general",
+    )
+    assert got.code == 0, got.err
+    assert got.json()["acts"][0]["output"]["content"] == "hello general"
+    run_id = got.json()["run_id"]
+    shown = cli("runs", "show", run_id, "--json")
+    assert shown.code == 0, shown.err
+    database = open_database(f"sqlite:///{cli.cwd / 'narrator.db'}")
+    try:
+        record = database.journal.get_run(run_id)
+    finally:
+        database.close()
+    assert record is not None
+    assert record.summary["vars"] == {"CHANNEL_NAME": "general"}  # the others are kept
+    listed = cli("runs", "list", "--json")
+    for result in (got, shown, listed):
+        assert TOKEN not in result.out + result.err and KEY not in result.out + result.err
+    files = list(cli.cwd.glob("narrator.db*"))
+    assert files
+    for path in files:  # the database and any WAL beside it
+        data = path.read_bytes()
+        assert TOKEN.encode() not in data and KEY.encode() not in data, path
