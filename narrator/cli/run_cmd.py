@@ -17,6 +17,7 @@ import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors
 from narrator.cli.render import ConsoleReporter, plan_pending, render_plan, with_sandbox
+from narrator.durations import parse_duration
 from narrator.errors import NarratorError, UsageError
 
 if TYPE_CHECKING:
@@ -121,8 +122,6 @@ def parse_wait(value: str | None) -> float | None:
         return None
     if value == "":
         return math.inf
-    from narrator.durations import parse_duration
-
     try:
         return parse_duration(value)
     except NarratorError:
@@ -200,6 +199,7 @@ def run(
       narrator run welcome.toml --var GUILD_ID=1234567890
       narrator run setup.toml --wait 10m
     """
+    # imported here: narrator.runs loads the executor (~170 ms), which --help does not need
     from narrator.runs import run_file
 
     reporter = ConsoleReporter(quiet=False, sandbox=sandbox)
@@ -240,6 +240,7 @@ def plan(
       = unchanged  nothing to do
       ! drift      changed out of band; run repairs it
     """
+    # imported here: narrator.runs loads the executor (~170 ms), which --help does not need
     from narrator.runs import plan_file
 
     reporter = ConsoleReporter(quiet=True, sandbox=sandbox)
@@ -312,6 +313,7 @@ def resume(
       narrator resume 0190a1b2c3d4e5f6a7b8
       narrator resume --latest setup.toml
     """
+    # imported here: narrator.runs loads the executor (~170 ms), which --help does not need
     from narrator.runs import resume_run
 
     if (run_id is None) == (latest is None):

@@ -9,6 +9,7 @@ from narrator import interpolate
 from narrator.errors import ProviderError, ReferenceFailed
 from narrator.plan import Act, Plan
 from narrator.protocols import Message, ModelProvider, ModelRequest
+from narrator.structured import instruction, parse_structured, retry_prompt
 
 
 @dataclass
@@ -51,8 +52,6 @@ async def perform_model_act(
     """Ask the model; for ``output = "json"``, extract and validate, asking once more on failure."""
     prompt = render_prompt(act, scope)
     if act.output == "json":
-        from narrator.structured import instruction
-
         prompt = f"{prompt}\n\n{instruction(act.schema)}"
     history = list(conversation.messages) if act.context == "full" else []
     system = act.system if act.system is not None else plan.system
@@ -73,8 +72,6 @@ async def perform_model_act(
     calls = 1
     output: Any = response.text
     if act.output == "json":
-        from narrator.structured import parse_structured, retry_prompt
-
         value, problem = parse_structured(response.text, act.schema)
         if problem is not None:
             retry = ModelRequest(
