@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from narrator.clock import SystemClock
 from narrator.config import load_config
 from narrator.scheduler import Recurrence
 from narrator.state import open_database
@@ -64,7 +65,7 @@ def delays(url: str, n: int, spread: float, poll: float, root: Path) -> list[flo
     file.write_text(NARRATIVE, encoding="utf-8")
     db = open_database(url)
     store = ScheduleStore(db.gateway)
-    start = datetime.now(UTC) + timedelta(seconds=3)
+    start = SystemClock().now() + timedelta(seconds=3)
     for i in range(n):
         anchor = start + timedelta(seconds=spread * i / n)
         store.add(f"b{i}", str(file), Recurrence(anchor=anchor, every=3600), catch_up="latest")
@@ -72,7 +73,7 @@ def delays(url: str, n: int, spread: float, poll: float, root: Path) -> list[flo
         store,
         config=load_config(None),
         run_database=db,
-        now=lambda: datetime.now(UTC),
+        clock=SystemClock(),
         options=WorkerOptions(poll=poll, lease=60),
     )
     thread = threading.Thread(target=worker.serve)

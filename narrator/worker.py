@@ -32,12 +32,11 @@ if TYPE_CHECKING:
     from narrator.config import Config
     from narrator.outcome import ActOutcome
     from narrator.plan import Plan
+    from narrator.protocols import Clock
     from narrator.state import Database
     from narrator.state.schedules import Claim, ScheduleRecord, ScheduleStore
 
 __all__ = ["SlotResult", "Worker", "WorkerOptions", "default_worker_id"]
-
-Now = Callable[[], datetime]
 
 
 def default_worker_id() -> str:
@@ -114,14 +113,14 @@ class Worker:
         *,
         config: Config,
         run_database: Database,
-        now: Now,
+        clock: Clock,
         options: WorkerOptions | None = None,
         log: Callable[[str], None] = lambda _text: None,
     ) -> None:
         self.store = store
         self.config = config
         self.run_database = run_database
-        self.now = now
+        self.clock = clock  # what is due, claims and leases are decided on clock.now()
         self.options = options or WorkerOptions()
         self.log = log
         self._stop = threading.Event()
@@ -151,19 +150,21 @@ class Worker:
     def tick(self) -> tuple[int, bool]:
         """One pass over due work: (slots run, whether any due work was seen)."""
         opts = self.options
-        work = self.store.due_work(self.now())
+        work = self.store.due_work(self.clock.now())
         ran = 0
         for schedule_id, slot in work.expired:
             if self._stop.is_set():
                 break
-            claim = self.store.reclaim(schedule_id, slot, self.now(), opts.worker_id, opts.lease)
+            claim = self.store.reclaim(
+                schedule_id, slot, self.clock.now(), opts.worker_id, opts.lease
+            )
             if claim is not None:
                 self.run_claim(claim)
                 ran += 1
         for record in work.schedules:
             if self._stop.is_set():
                 break
-            claim = self.store.claim(record.id, self.now(), opts.worker_id, opts.lease)
+            claim = self.store.claim(record.id, self.clock.now(), opts.worker_id, opts.lease)
             if claim is not None:
                 self.run_claim(claim)
                 ran += 1
@@ -189,7 +190,7 @@ class Worker:
         finally:
             done.set()
             renewer.join()
-        now = self.now()
+        now = self.clock.now()
         if status == "interrupted":
             self.store.release(claim, now)
             self.log(f"[{name} {slot_text}] interrupted; slot given back for another worker")
@@ -205,7 +206,7 @@ class Worker:
         interval = max(self.options.lease / 3, 0.05)
         while not done.wait(interval):
             try:
-                if not self.store.renew(claim, self.now(), self.options.lease):
+                if not self.store.renew(claim, self.clock.now(), self.options.lease):
                     lost.set()  # another worker took the slot: stop after this act
                     return
             except NarratorError as exc:  # a database hiccup: try again next interval

@@ -10,13 +10,25 @@ VENV=${VENV:-.venv}
 # The PostgreSQL tests start a throwaway server; they need Debian's postgresql.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${NARRATOR_TEST_POSTGRES_URL:-}" ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "== installing postgresql (Debian) for the database tests"
+    echo "== installing postgresql and faketime (Debian) for the database and scheduler tests"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq postgresql >/dev/null
+    apt-get install -y -qq postgresql faketime >/dev/null
   else
     echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql," >&2
     echo "or set NARRATOR_TEST_POSTGRES_URL to a database the tests may use." >&2
+    exit 2
+  fi
+fi
+# The scheduler's CLI tests freeze the wall clock of a narrator process with faketime.
+if ! command -v faketime >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing faketime (Debian's libfaketime) for the scheduler's CLI tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq faketime >/dev/null
+  else
+    echo "faketime is missing: sudo apt-get install faketime" >&2
     exit 2
   fi
 fi

@@ -5,11 +5,11 @@ in the database (:mod:`narrator.parser.stored`); workers run that, not the
 file on their disk. ``--sandbox`` on every verb (and on ``worker``) uses the
 sandbox database's schedules, so a rehearsal never claims a real slot.
 
-Test-only: ``NARRATOR_TEST_NOW`` (an ISO 8601 instant) freezes the clock that
-``schedule add`` anchors schedules at and that ``worker`` decides what is due
-by; the multi-process tests use it to make hundreds of slots due at once.
-Leases are compared against the same clock, so a frozen clock never expires
-them. Do not set it in production.
+Time comes from one :class:`~narrator.clock.SystemClock`: ``schedule add``
+anchors schedules at its ``now()`` and ``worker`` decides what is due, claims
+and renews leases by it. There is no test switch: the CLI tests freeze the wall
+clock of the whole process with libfaketime (``faketime -f``), and tests that
+are not about the CLI give :class:`narrator.worker.Worker` a ``FakeClock``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors
+from narrator.clock import SystemClock
 from narrator.errors import UsageError
 
 if TYPE_CHECKING:
@@ -32,22 +33,7 @@ if TYPE_CHECKING:
     from narrator.state import Database
     from narrator.state.schedules import ScheduleRecord, ScheduleStore
 
-TEST_NOW_ENV = "NARRATOR_TEST_NOW"
-
-
-def now() -> datetime:
-    """The wall clock, or the frozen test clock of ``NARRATOR_TEST_NOW``."""
-    frozen = os.environ.get(TEST_NOW_ENV)
-    if frozen:
-        try:
-            value = datetime.fromisoformat(frozen.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(
-                f"{TEST_NOW_ENV}={frozen!r} is not an ISO 8601 instant",
-                hint="unset it (it is for tests), or write e.g. 2026-01-01T09:00:00+00:00",
-            ) from None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+CLOCK = SystemClock()
 
 
 def _store(database: Database) -> ScheduleStore:
@@ -180,7 +166,7 @@ def add(
     policy = check_catch_up(catch_up)
     path, stored = _snapshot(file)
     recurrence = Recurrence(
-        anchor=now(),
+        anchor=CLOCK.now(),
         every=parse_duration(every) if every is not None else None,
         cron=check_cron(cron) if cron is not None else None,
         tz=tz,
@@ -292,7 +278,7 @@ def _by_name(verb: str, name: str, sandbox: bool) -> ScheduleRecord | None:
         if verb == "remove":
             store.remove(name)
             return None
-        return store.set_paused(name, verb == "pause", now())
+        return store.set_paused(name, verb == "pause", CLOCK.now())
     finally:
         database.close()
 
@@ -385,7 +371,7 @@ def worker(once: bool, sandbox: bool, poll: float, lease: float, worker_id: str 
         _store(database),
         config=config,
         run_database=database,
-        now=now,
+        clock=CLOCK,
         options=options,
         log=lambda text: click.echo(text, err=True),
     )

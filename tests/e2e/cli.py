@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 RECORDING_CONFIG = """
 [platforms.discord]
@@ -24,6 +28,21 @@ class Result:
 
     def json(self) -> Any:
         return json.loads(self.out)
+
+
+def frozen_at(instant: str, command: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``command`` under libfaketime with the wall clock frozen at ``instant``, and its env.
+
+    Debian's ``faketime -f`` freezes ``time.time()`` and ``datetime.now()`` of the
+    whole process (narrator has no test switch of its own); the monotonic clock
+    stays real (``FAKETIME_DONT_FAKE_MONOTONIC``), so asyncio, timeouts and the
+    lease renewer keep running.
+    """
+    if shutil.which("faketime") is None:
+        pytest.fail("faketime is missing: apt-get install faketime (Debian's libfaketime)")
+    when = datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(UTC)
+    env = {"TZ": "UTC", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    return ["faketime", "-f", when.strftime("%Y-%m-%d %H:%M:%S"), *command], env
 
 
 class Cli:
@@ -45,12 +64,21 @@ class Cli:
         return path
 
     def __call__(
-        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        at: str | None = None,
     ) -> Result:
+        """Run ``narrator ARGS``; with ``at`` (an ISO 8601 instant) on a frozen wall clock."""
+        command = [sys.executable, "-m", "narrator", *args]
+        extra: dict[str, str] = {}
+        if at is not None:
+            command, extra = frozen_at(at, command)
         proc = subprocess.run(
-            [sys.executable, "-m", "narrator", *args],
+            command,
             cwd=self.cwd,
-            env={**self.env, **(env or {})},
+            env={**self.env, **(env or {}), **extra},
             capture_output=True,
             text=True,
             timeout=timeout,

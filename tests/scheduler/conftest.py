@@ -18,6 +18,7 @@ import pytest
 from narrator.platforms.emulator import Emulator, emulator_in_thread, fresh_world
 from narrator.state import open_database
 from narrator.state.schedules import ScheduleStore
+from tests.e2e.cli import frozen_at
 
 GUILD = "100000000000000001"
 TOKEN = "scheduler-test-token.abc"
@@ -63,16 +64,18 @@ class Deployment:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")}
         env["DISCORD_TOKEN"] = TOKEN
         if now is not None:
-            env["NARRATOR_TEST_NOW"] = now
+            env.update(frozen_at(now, [])[1])
         return env
 
-    def args(self, *rest: str) -> list[str]:
+    def args(self, *rest: str, now: str | None = None) -> list[str]:
+        """``narrator ARGS``; with ``now`` under libfaketime, the wall clock frozen then."""
         config = str(self.root / "narrator.toml")
-        return [sys.executable, "-m", "narrator", "--config", config, "--database", self.url, *rest]
+        args = [sys.executable, "-m", "narrator", "--config", config, "--database", self.url, *rest]
+        return args if now is None else frozen_at(now, args)[0]
 
     def narrator(self, *rest: str, now: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.args(*rest),
+            self.args(*rest, now=now),
             cwd=self.root,
             env=self.env(now),
             capture_output=True,
@@ -91,7 +94,7 @@ class Deployment:
     def start_worker(self, *rest: str, now: str | None = None) -> subprocess.Popen[str]:
         log = open(self.root / f"worker{len(self.procs)}.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
-            self.args("worker", *rest),
+            self.args("worker", *rest, now=now),
             cwd=self.root,
             env=self.env(now),
             stdout=log,

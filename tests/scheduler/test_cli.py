@@ -24,10 +24,10 @@ def test_three_missed_slots_with_catch_up_latest_give_exactly_one_run(tmp_path: 
         "--catch-up",
         "latest",
         "--sandbox",
-        env={"NARRATOR_TEST_NOW": T0},
+        at=T0,
     )
     assert added.code == 0, added.err
-    worker = cli("worker", "--once", "--sandbox", env={"NARRATOR_TEST_NOW": "2026-01-01T00:02:30Z"})
+    worker = cli("worker", "--once", "--sandbox", at="2026-01-01T00:02:30Z")
     assert worker.code == 0, worker.err
     assert worker.err.count("running slot") == 1
     runs = cli("runs", "list", "--sandbox", "--json")
@@ -36,7 +36,7 @@ def test_three_missed_slots_with_catch_up_latest_give_exactly_one_run(tmp_path: 
     assert schedule["last_slot"] == "2026-01-01T00:02:00+00:00"
     assert schedule["last_status"] == "done"
     assert schedule["next_run"] == "2026-01-01T00:03:00+00:00"
-    again = cli("worker", "--once", "--sandbox", env={"NARRATOR_TEST_NOW": "2026-01-01T00:02:59Z"})
+    again = cli("worker", "--once", "--sandbox", at="2026-01-01T00:02:59Z")
     assert again.code == 0 and "running slot" not in again.err
 
 
@@ -57,7 +57,6 @@ def test_schedule_add_errors_name_the_fix_and_exit_2(tmp_path: Path) -> None:
 def test_list_pause_resume_remove_round_trip(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
     cli.write("post.toml", NARRATIVE)
-    env = {"NARRATOR_TEST_NOW": T0}
     added = cli(
         "schedule",
         "add",
@@ -70,13 +69,13 @@ def test_list_pause_resume_remove_round_trip(tmp_path: Path) -> None:
         "morning",
         "--var",
         "X=1",
-        env=env,
+        at=T0,
     )
     assert added.code == 0 and "2026-01-01 09:00:00 CET" in added.out
     assert cli("schedule", "pause", "morning").code == 0
     [paused] = cli("schedule", "list", "--json").json()
     assert paused["paused"] is True and paused["next_run"] is None and paused["vars"] == {"X": "1"}
-    assert cli("schedule", "resume", "morning", env=env).code == 0
+    assert cli("schedule", "resume", "morning", at=T0).code == 0
     assert "next 2026-01-01 09:00:00 CET" in cli("schedule", "list").out
     missing = cli("schedule", "remove", "mornin")
     assert missing.code == 2 and "did you mean 'morning'" in missing.err

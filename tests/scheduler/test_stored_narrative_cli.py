@@ -77,7 +77,7 @@ def _posted(cli: Cli) -> str:
 
 
 def _worker(cli: Cli, now: str, *extra: str) -> str:
-    ran = cli("worker", "--once", *extra, env={"NARRATOR_TEST_NOW": now})
+    ran = cli("worker", "--once", *extra, at=now)
     assert ran.code == 0, ran.err
     return ran.err
 
@@ -94,7 +94,7 @@ def test_an_edited_file_is_flagged_and_the_worker_runs_the_scheduled_text_until_
     """Edit after `schedule add`: `list` flags the drift (human and --json), the worker
     still posts the scheduled text; after `schedule refresh` the next slot posts the edit."""
     cli = _cli(tmp_path)
-    added = cli("schedule", "add", "v.toml", "--every", "1h", env={"NARRATOR_TEST_NOW": T0})
+    added = cli("schedule", "add", "v.toml", "--every", "1h", at=T0)
     assert added.code == 0, added.err
     before = _listed(cli)
     assert before["stored"] is True and before["on_disk"] == "same"
@@ -126,9 +126,7 @@ def test_a_deleted_file_is_flagged_missing_and_the_scheduled_text_still_runs(
     tmp_path: Path,
 ) -> None:
     cli = _cli(tmp_path)
-    assert (
-        cli("schedule", "add", "v.toml", "--every", "1h", env={"NARRATOR_TEST_NOW": T0}).code == 0
-    )
+    assert cli("schedule", "add", "v.toml", "--every", "1h", at=T0).code == 0
     (tmp_path / "v.toml").unlink()
     assert _listed(cli)["on_disk"] == "missing"
     assert "missing on disk; the scheduled text still runs" in cli("schedule", "list").out
@@ -146,7 +144,7 @@ def test_nested_botticelli_files_are_stored_and_run_as_scheduled(tmp_path: Path)
     cli.write("narrator.toml", RECORDING_CONFIG)
     cli.write("outer.toml", OUTER)
     cli.write("parts/inner.toml", INNER)
-    added = cli("schedule", "add", "outer.toml", "--every", "1h", env={"NARRATOR_TEST_NOW": T0})
+    added = cli("schedule", "add", "outer.toml", "--every", "1h", at=T0)
     assert added.code == 0 and "with 1 nested file(s)" in added.out
     assert _listed(cli)["nested_files"] == ["parts/inner.toml"]
 
@@ -171,13 +169,12 @@ def test_add_replace_stores_the_edit_and_keeps_the_slot_history(tmp_path: Path) 
     """`add --replace` updates the schedule in place: a slot that already ran does not run
     again, the next slot runs the new text; without --replace the hint names it."""
     cli = _cli(tmp_path)
-    env0 = {"NARRATOR_TEST_NOW": T0}
-    assert cli("schedule", "add", "v.toml", "--every", "1h", env=env0).code == 0
+    assert cli("schedule", "add", "v.toml", "--every", "1h", at=T0).code == 0
     _worker(cli, T0)
     cli.write("v.toml", VERSIONED.replace("version one", "version two"))
-    dup = cli("schedule", "add", "v.toml", "--every", "1h", env=env0)
+    dup = cli("schedule", "add", "v.toml", "--every", "1h", at=T0)
     assert dup.code == 2 and "--name v --replace" in dup.err
-    replaced = cli("schedule", "add", "v.toml", "--every", "1h", "--replace", env=env0)
+    replaced = cli("schedule", "add", "v.toml", "--every", "1h", "--replace", at=T0)
     assert replaced.code == 0 and "replaced schedule 'v'" in replaced.out
     record = _listed(cli)
     assert record["on_disk"] == "same" and record["next_run"] == T1
@@ -221,8 +218,7 @@ def test_a_sandbox_worker_never_claims_a_real_slot(tmp_path: Path) -> None:
     only. A real due schedule stays due and unclaimed; a `schedule add --sandbox` one
     runs in the sandbox and is listed with `schedule list --sandbox` only."""
     cli = _cli(tmp_path)
-    env0 = {"NARRATOR_TEST_NOW": T0}
-    assert cli("schedule", "add", "v.toml", "--every", "1h", "--name", "real", env=env0).code == 0
+    assert cli("schedule", "add", "v.toml", "--every", "1h", "--name", "real", at=T0).code == 0
     log = _worker(cli, T0, "--sandbox")
     assert "running slot" not in log and "0 slot(s) run" in log
     real = _listed(cli)
@@ -230,7 +226,7 @@ def test_a_sandbox_worker_never_claims_a_real_slot(tmp_path: Path) -> None:
     assert cli("runs", "list", "--sandbox", "--json").json() == []
 
     rehearsal = cli(
-        "schedule", "add", "v.toml", "--every", "1h", "--name", "rehearsal", "--sandbox", env=env0
+        "schedule", "add", "v.toml", "--every", "1h", "--name", "rehearsal", "--sandbox", at=T0
     )
     assert rehearsal.code == 0, rehearsal.err
     assert [r["name"] for r in cli("schedule", "list", "--json").json()] == ["real"]

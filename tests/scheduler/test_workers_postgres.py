@@ -12,7 +12,7 @@ T0 = "2026-01-01T00:00:00+00:00"
 
 
 def test_three_workers_run_each_of_200_due_slots_exactly_once(deployment: Deployment) -> None:
-    """200 slots due at once (catch-up all, frozen test clock); three workers compete.
+    """200 slots due at once (catch-up all, wall clock frozen by faketime); three workers compete.
 
     Every slot is claimed and run once: 200 slot rows, 200 distinct messages.
     """
