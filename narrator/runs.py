@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from narrator.config import Config
     from narrator.outcome import RunOutcome
     from narrator.plan import Plan
-    from narrator.protocols import Reporter
+    from narrator.protocols import Clock, Reporter
     from narrator.runtime import RunOptions
     from narrator.state import Database, MemoryDatabase
     from narrator.state.locks import LockStore
@@ -181,7 +181,7 @@ class Ownership:
         on_wait: Callable[[str], None] | None = None,
         lease: float = LEASE_SECONDS,
         renew: float = RENEW_SECONDS,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         from narrator.clock import SystemClock
 
@@ -194,14 +194,14 @@ class Ownership:
         self.on_wait = on_wait or (lambda _text: None)
         self.lease = lease
         self.renew = renew
-        self.clock = clock or SystemClock().now
+        self.clock: Clock = clock or SystemClock()  # leases; the lock wait polls in real time
         self.owner: RunOwner = new_owner()
         self._held = False
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
     def lease_until(self) -> datetime:
-        return self.clock() + timedelta(seconds=self.lease)
+        return self.clock.now() + timedelta(seconds=self.lease)
 
     def __enter__(self) -> Ownership:
         self._take_lock()
@@ -225,7 +225,7 @@ class Ownership:
 
     def _gone(self, holder: LockHolder) -> bool:
         return owner_gone(
-            holder.owner, holder.expires_at, self.clock(), host=this_host(), alive=pid_alive
+            holder.owner, holder.expires_at, self.clock.now(), host=this_host(), alive=pid_alive
         )
 
     def _take_lock(self) -> None:
@@ -466,7 +466,7 @@ def run_plan(
     options.budget_multiplier = options.budget_multiplier or plan.budget_multiplier
     database = open_database()
     try:
-        run_id = record.run_id if record is not None else new_run_id()
+        run_id = record.run_id if record is not None else new_run_id(options.clock)
         ownership = Ownership(
             database.journal,
             getattr(database, "locks", None),
@@ -475,6 +475,7 @@ def run_plan(
             resume=record,
             wait=wait,
             on_wait=reporter.note,
+            clock=options.clock,
         )
         with ownership:
 
@@ -517,7 +518,7 @@ async def run_slot(
     record = database.journal.get_run(run_id)
     if record is not None and record.status in ("done", "failed"):
         return record.status, None
-    with Ownership(database.journal, None, run_id, resume=record) as owner:
+    with Ownership(database.journal, None, run_id, resume=record, clock=options.clock) as owner:
         outcome = await execute(
             plan,
             config=config,

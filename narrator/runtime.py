@@ -15,12 +15,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from narrator.clock import SystemClock
 from narrator.config import SANDBOX_GUILD_ID, Config, secret
 from narrator.errors import ConfigError, NotConfigured
 
 if TYPE_CHECKING:
     from narrator.executor import Reporter, Services
-    from narrator.protocols import Database, ModelProvider, Platform
+    from narrator.protocols import Clock, Database, ModelProvider, Platform
 
 
 @dataclass
@@ -32,6 +33,9 @@ class RunOptions:
     vars: Mapping[str, str] = field(default_factory=dict)
     budget_multiplier: float | None = None
     on_wait: Callable[[str], None] | None = None
+    # the one clock of the run: the executor, the model router's waits and retries,
+    # Discord's retries, the sandbox emulator (a worker passes its own)
+    clock: Clock = field(default_factory=SystemClock)
 
 
 def environment(options: RunOptions, config: Config) -> dict[str, str]:
@@ -113,7 +117,9 @@ class RuntimePlatforms:
             from narrator.platforms.sandbox import open_sandbox
 
             sandbox: Platform = await self.stack.enter_async_context(
-                open_sandbox(self.database.blobs, guild_id=SANDBOX_GUILD_ID)
+                open_sandbox(
+                    self.database.blobs, guild_id=SANDBOX_GUILD_ID, clock=self.options.clock
+                )
             )
             return sandbox
         token = secret(self.config.discord.token_env, what="Discord")
@@ -124,6 +130,7 @@ class RuntimePlatforms:
             api_base=self.config.discord.api_base,
             default_guild_id=self.default_guild_id,
             timeout=self.config.discord.timeout,
+            clock=self.options.clock,
         )
         self.stack.push_async_callback(discord.aclose)
         return discord
@@ -136,12 +143,10 @@ def _models(
         from narrator.providers.router import ModelRouter
     except ImportError:  # pragma: no cover - the providers package ships with narrator
         return None
-    from narrator.clock import SystemClock
-
     router = ModelRouter(
         config,
         ledger=database.ledger,  # in the database; a memory ledger for run --ephemeral
-        clock=SystemClock(),
+        clock=options.clock,
         sandbox=options.sandbox,
         budget_multiplier=options.budget_multiplier or 1.0,
         on_wait=options.on_wait,
@@ -158,7 +163,6 @@ async def open_runtime(
     reporter: Reporter | None = None,
 ) -> AsyncIterator[Services]:
     """Services for one run; platforms and providers are closed on exit."""
-    from narrator.clock import SystemClock
     from narrator.executor import Services
 
     env = environment(options, config)
@@ -169,7 +173,7 @@ async def open_runtime(
             journal=database.journal,
             platforms=RuntimePlatforms(config, options, database, stack, guild),
             models=_models(config, options, database, stack),
-            clock=SystemClock(),
+            clock=options.clock,
             env=env,
             allow_destructive=options.allow_destructive,
             default_guild_id=guild,

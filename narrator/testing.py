@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from narrator.catalogue.keys import capture_key
+from narrator.clock import SystemClock
 from narrator.errors import NotConfigured, ResourceNotFound
 from narrator.protocols import (
+    Clock,
     CommandCall,
     CommandResult,
     ModelRequest,
@@ -33,11 +34,12 @@ DISCORD_EPOCH_MS = 1420070400000
 class Snowflakes:
     """Discord-like ids: milliseconds since 2015 in the high bits, a counter below."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self._counter = itertools.count(1)
+        self.clock: Clock = clock or SystemClock()
 
     def next(self) -> str:
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        ms = int(self.clock.now().timestamp() * 1000) - DISCORD_EPOCH_MS
         return str((ms << 22) | (next(self._counter) & 0xFFF))
 
 
@@ -173,7 +175,12 @@ class ScriptedModel:
 
 @dataclass
 class FakeClock:
-    """A clock that moves only when told to (or when something sleeps on it)."""
+    """The one fake :class:`~narrator.protocols.Clock`: moves only when told to, or
+    when something sleeps on it (``slept`` records each sleep; nothing waits).
+
+    ``FakeClock(datetime(2025, 1, 15, 12, tzinfo=UTC))`` starts at that instant;
+    pass ``clock.now`` where a bare ``now`` callable is wanted (the state package).
+    """
 
     current: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     slept: list[float] = field(default_factory=list)

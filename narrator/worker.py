@@ -233,7 +233,7 @@ class Worker:
             "NARRATOR_SCHEDULE": claim.schedule.name,
             "NARRATOR_SLOT": claim.scheduled_for.astimezone(UTC).isoformat(),
         }
-        options = RunOptions(sandbox=self.options.sandbox, vars=vars_)
+        options = RunOptions(sandbox=self.options.sandbox, vars=vars_, clock=self.clock)
         from narrator.runs import run_slot
 
         return await run_slot(

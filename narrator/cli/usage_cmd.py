@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
 
 from narrator.budget import Budget, UsageRow, day_of
 from narrator.cli.common import emit_json, get_globals, handle_errors
+from narrator.clock import SystemClock
 from narrator.config import Config
 
 HEADERS = ("DAY", "PROFILE", "REQUESTS", "PROMPT", "COMPLETION", "TOTAL")
@@ -88,7 +89,7 @@ def usage(model: str | None, since: str | None, as_json: bool, sandbox: bool) ->
     """
     g = get_globals()
     config = g.config()
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     since_day = None
     if since is not None:
         from narrator.durations import parse_duration

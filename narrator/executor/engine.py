@@ -83,7 +83,8 @@ class Executor:
         ends the run ``interrupted``: the act in flight is journalled
         ``interrupted``, never done, so a resume redoes (and reconciles) it.
         """
-        run = RunState(plan, run_id or new_run_id(), dry_run=False, done=dict(resume or {}))
+        run_id = run_id or new_run_id(self.services.clock)
+        run = RunState(plan, run_id, dry_run=False, done=dict(resume or {}))
         run.seq = seq_start
         run.reconcile = dict(reconcile or {})
         run.summary = {"vars": dict(vars_ or {}), "dialect": plan.dialect}

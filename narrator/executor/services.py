@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -60,6 +59,7 @@ class Services:
     should_stop: Callable[[], bool] | None = None
 
 
-def new_run_id() -> str:
-    """Time-sortable, unique: 12 hex digits of milliseconds + 8 random."""
-    return f"{int(time.time() * 1000):012x}{uuid.uuid4().hex[:8]}"
+def new_run_id(clock: Clock | None = None) -> str:
+    """Time-sortable, unique: 12 hex digits of milliseconds on ``clock`` + 8 random."""
+    ms = int((clock or SystemClock()).now().timestamp() * 1000)
+    return f"{ms:012x}{uuid.uuid4().hex[:8]}"

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from narrator.config import SANDBOX_GUILD_ID
 from narrator.platforms.discord import DiscordPlatform
 from narrator.platforms.emulator import Emulator, World, fresh_world
-from narrator.protocols import Blobs
+from narrator.protocols import Blobs, Clock
 
 BLOB_NAME = "sandbox.discord"
 SANDBOX_TOKEN = "sandbox-token"  # the emulator accepts any bot token
@@ -24,17 +24,23 @@ SANDBOX_TOKEN = "sandbox-token"  # the emulator accepts any bot token
 
 @asynccontextmanager
 async def open_sandbox(
-    blobs: Blobs, *, guild_id: str = SANDBOX_GUILD_ID
+    blobs: Blobs, *, guild_id: str = SANDBOX_GUILD_ID, clock: Clock | None = None
 ) -> AsyncIterator[DiscordPlatform]:
-    """Yield a DiscordPlatform connected to an emulated guild stored in ``blobs``."""
+    """Yield a DiscordPlatform connected to an emulated guild stored in ``blobs``.
+
+    ``clock`` (the run's) is the emulator's and the platform's: snowflakes,
+    timestamps and retries read it.
+    """
     data = blobs.get(BLOB_NAME)
     world = World(data) if data else fresh_world(guild_id)
     if guild_id not in world.guilds:
         world.add_guild(guild_id, "Sandbox")
     world.every_guild = True
-    emulator = Emulator(world)
+    emulator = Emulator(world, clock=clock)
     await emulator.start()
-    platform = DiscordPlatform(SANDBOX_TOKEN, api_base=emulator.url, default_guild_id=guild_id)
+    platform = DiscordPlatform(
+        SANDBOX_TOKEN, api_base=emulator.url, default_guild_id=guild_id, clock=clock
+    )
     platform.emulator = emulator  # type: ignore[attr-defined]
     try:
         yield platform

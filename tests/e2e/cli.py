@@ -31,9 +31,11 @@ class Result:
 
 
 def frozen_at(instant: str, command: list[str]) -> tuple[list[str], dict[str, str]]:
-    """``command`` under libfaketime with the wall clock frozen at ``instant``, and its env.
+    """``command`` and the environment that freezes its wall clock at ``instant``.
 
-    Debian's ``faketime -f`` freezes ``time.time()`` and ``datetime.now()`` of the
+    Debian's libfaketime (package ``faketime``) preloaded as ``faketime -f`` does,
+    but without its wrapper process, so a signal reaches narrator itself (a
+    worker's SIGTERM). It freezes ``time.time()`` and ``datetime.now()`` of the
     whole process (narrator has no test switch of its own); the monotonic clock
     stays real (``FAKETIME_DONT_FAKE_MONOTONIC``), so asyncio, timeouts and the
     lease renewer keep running.
@@ -41,8 +43,13 @@ def frozen_at(instant: str, command: list[str]) -> tuple[list[str], dict[str, st
     if shutil.which("faketime") is None:
         pytest.fail("faketime is missing: apt-get install faketime (Debian's libfaketime)")
     when = datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(UTC)
-    env = {"TZ": "UTC", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-    return ["faketime", "-f", when.strftime("%Y-%m-%d %H:%M:%S"), *command], env
+    env = {
+        "LD_PRELOAD": "/usr/$LIB/faketime/libfaketime.so.1",  # what faketime(1) sets
+        "FAKETIME": when.strftime("%Y-%m-%d %H:%M:%S.%f"),  # absolute: frozen
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "TZ": "UTC",
+    }
+    return command, env
 
 
 class Cli:

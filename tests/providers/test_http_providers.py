@@ -14,8 +14,9 @@ import respx
 from narrator.errors import ConfigError, ProviderError
 from narrator.protocols import Message
 from narrator.providers import AnthropicProvider, GeminiProvider, HttpProvider, OpenAIProvider
+from narrator.testing import FakeClock
 
-from .helpers import SECRET, FakeClock, profile, request
+from .helpers import SECRET, START, profile, request
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def make(case: Case, clock: FakeClock, **overrides: object) -> HttpProvider:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(START)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -127,7 +128,7 @@ async def test_429_with_retry_after_seconds_waits_that_long_then_succeeds(
     await provider.aclose()
     assert response.text == "ok"
     assert route.call_count == 2
-    assert clock.sleeps == [3.0]
+    assert clock.slept == [3.0]
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -145,8 +146,8 @@ async def test_500_then_success_retries_with_bounded_backoff(case: Case, clock: 
     await provider.aclose()
     assert response.text == "ok"
     assert route.call_count == 2
-    assert len(clock.sleeps) == 1
-    assert 0.25 <= clock.sleeps[0] <= 0.5
+    assert len(clock.slept) == 1
+    assert 0.25 <= clock.slept[0] <= 0.5
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -231,7 +232,7 @@ async def test_client_errors_fail_at_once_with_a_fix(
             await provider.complete(request())
     await provider.aclose()
     assert route.call_count == 1
-    assert clock.sleeps == []
+    assert clock.slept == []
     text = str(info.value)
     assert f"HTTP {status} — no" in text
     expected = {400: "max_tokens", 403: "access to model 'test-model'", 404: "check the model id"}
@@ -257,7 +258,7 @@ async def test_retries_are_bounded_by_max_retries(case: Case, clock: FakeClock) 
             await provider.complete(request())
     await provider.aclose()
     assert route.call_count == 5
-    assert len(clock.sleeps) == 4
+    assert len(clock.slept) == 4
 
 
 async def test_retry_after_http_date_and_cap(clock: FakeClock) -> None:
@@ -274,7 +275,7 @@ async def test_retry_after_http_date_and_cap(clock: FakeClock) -> None:
         )
         await provider.complete(request())
     await provider.aclose()
-    assert clock.sleeps == [5.0, 60.0]
+    assert clock.slept == [5.0, 60.0]
 
 
 async def test_openai_request_shape(clock: FakeClock) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +9,9 @@ import pytest
 from narrator.clock import SystemClock
 from narrator.config import parse_config
 from narrator.errors import ProviderError
+from narrator.protocols import Clock
 from narrator.providers import ModelRouter
+from narrator.testing import FakeClock
 
 from .helpers import SECRET, request
 from .openai_server import OpenAIServer, Reply, running_server
@@ -22,28 +23,34 @@ def server() -> Iterator[OpenAIServer]:
         yield s
 
 
-def local_router(server: OpenAIServer, **profile: object) -> ModelRouter:
+def local_router(
+    server: OpenAIServer, clock: Clock | None = None, **profile: object
+) -> ModelRouter:
     data: dict[str, object] = {"provider": "openai", "base_url": server.base_url, "model": "local"}
     data.update(profile)
-    return ModelRouter(parse_config({"models": {"default": data}}), clock=SystemClock(), environ={})
+    config = parse_config({"models": {"default": data}})
+    return ModelRouter(config, clock=clock or SystemClock(), environ={})
 
 
 async def test_retry_after_1_twice_then_200_succeeds_after_two_seconds(
     server: OpenAIServer,
 ) -> None:
-    """Acceptance: 429 + Retry-After: 1 twice, then 200 → success, three requests, >= 2 s."""
+    """Acceptance: 429 + Retry-After: 1 twice, then 200 → success, three requests, >= 2 s
+    (on the injected clock: the retry loop sleeps 1 s twice and never in real time)."""
     server.script(
         Reply(429, headers={"Retry-After": "1"}),
         Reply(429, headers={"Retry-After": "1"}),
         Reply(text="finally"),
     )
-    router = local_router(server)
-    started = time.monotonic()
+    clock = FakeClock()
+    router = local_router(server, clock)
+    started = clock.now()
     response = await router.complete(request("hello"))
-    elapsed = time.monotonic() - started
+    elapsed = (clock.now() - started).total_seconds()
     await router.aclose()
     assert response.text == "finally"
     assert len(server.completions()) == 3
+    assert clock.slept == [1.0, 1.0]
     assert elapsed >= 2.0
 
 

@@ -17,8 +17,9 @@ from narrator.protocols import Message, ModelRequest
 from narrator.providers import ModelRouter
 from narrator.providers.router import DEFAULT_PROFILE
 from narrator.structured import instruction, validate
+from narrator.testing import FakeClock
 
-from .helpers import SECRET, FakeClock, request
+from .helpers import SECRET, START, request
 
 URL = "https://api.openai.com/v1/chat/completions"
 
@@ -38,7 +39,7 @@ def ok(text: str = "hi", prompt: int = 10, completion: int = 5) -> httpx.Respons
 
 
 def router(cfg: Config, **kwargs: Any) -> ModelRouter:
-    kwargs.setdefault("clock", FakeClock())
+    kwargs.setdefault("clock", FakeClock(START))
     kwargs.setdefault("environ", {"OPENAI_API_KEY": SECRET})
     return ModelRouter(cfg, **kwargs)
 
@@ -193,12 +194,12 @@ async def test_tpd_counts_reservations_then_actual_tokens() -> None:
 
 async def test_full_minute_window_beyond_max_wait_stops_without_sleeping() -> None:
     """rpm = 1, max_wait = 0: the second call stops 'budget exhausted until HH:MM UTC'."""
-    clock = FakeClock()
+    clock = FakeClock(START)
     r = router(config(default={"provider": "sandbox", "rpm": 1, "max_wait": 0}), clock=clock)
     await r.complete(request())
     with pytest.raises(BudgetExhausted, match=r"budget exhausted until 12:01 UTC"):
         await r.complete(request())
-    assert clock.sleeps == []
+    assert clock.slept == []
     assert r.ledger.usage("default", "2025-01-15").requests == 1  # the stopped call is refunded
     await r.aclose()
 

@@ -6,13 +6,13 @@ Time is injected (``clock``), so TTL and retention are tested without sleeping.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from narrator.state import MemoryRunJournal, MemoryStateRepository, open_database
+from narrator.testing import FakeClock
 
 try:  # the top-level conftest loads tests.postgres as a plugin; until then, import it here
     from tests.conftest import pytest_plugins as _root_plugins  # type: ignore[attr-defined]
@@ -26,22 +26,10 @@ from tests.postgres import reset_database
 BACKENDS = ["memory", "sqlite", "postgres"]
 
 
-@dataclass
-class FakeClock:
-    """A wall clock that moves only when told to."""
-
-    current: datetime = field(default_factory=lambda: datetime(2024, 6, 1, 12, 0, tzinfo=UTC))
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    """The public fake clock; the state package takes its ``now`` bound method."""
+    return FakeClock(datetime(2024, 6, 1, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -53,7 +41,7 @@ def sqlite_url(tmp_path: Any) -> str:
 def backend(request: pytest.FixtureRequest, tmp_path: Any, clock: FakeClock) -> Iterator[Any]:
     """(repository, journal, blobs-or-None) of one backend, empty, on the fake clock."""
     if request.param == "memory":
-        yield MemoryStateRepository(clock=clock), MemoryRunJournal(clock=clock)
+        yield MemoryStateRepository(clock=clock.now), MemoryRunJournal(clock=clock.now)
         return
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/state.db"
@@ -61,7 +49,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any, clock: FakeClock) -> 
         url = request.getfixturevalue("postgres_url")
         open_database(url).close()  # migrate once, then start from empty tables
         reset_database(url)
-    db = open_database(url, clock=clock)
+    db = open_database(url, clock=clock.now)
     try:
         yield db.state, db.journal
     finally:

@@ -14,13 +14,19 @@ def test_journal_implements_the_protocol(journal: Any) -> None:
 
 def test_a_run_is_recorded_with_its_acts_in_order(journal: Any, clock: Any) -> None:
     journal.start_run("run-1", "welcome", "welcome.toml", {"vars": {"GUILD_ID": "1"}})
-    started = clock()
+    started = clock.now()
     journal.record_act(ActRecord("run-1", 2, "publish", "running", started_at=started))
     journal.record_act(ActRecord("run-1", 1, "setup", "skipped", output={"id": "9"}))
     clock.advance(5)
     journal.record_act(
         ActRecord(
-            "run-1", 2, "publish", "done", output="sent", started_at=started, finished_at=clock()
+            "run-1",
+            2,
+            "publish",
+            "done",
+            output="sent",
+            started_at=started,
+            finished_at=clock.now(),
         )
     )
     journal.finish_run("run-1", "done", summary={"acts": 2})
@@ -31,12 +37,12 @@ def test_a_run_is_recorded_with_its_acts_in_order(journal: Any, clock: Any) -> N
         "done",
         {"acts": 2},
     )
-    assert run.finished_at == clock()
+    assert run.finished_at == clock.now()
     assert [(a.seq, a.name, a.status, a.output) for a in run.acts] == [
         (1, "setup", "skipped", {"id": "9"}),
         (2, "publish", "done", "sent"),
     ]
-    assert run.acts[1].finished_at == clock()
+    assert run.acts[1].finished_at == clock.now()
 
 
 def test_finish_run_keeps_the_summary_unless_given_and_records_the_error(journal: Any) -> None:

@@ -172,7 +172,7 @@ def test_setting_an_expired_key_starts_it_afresh(store: Any, clock: Any) -> None
     store.set("k", 3)
     entry = store.get_entry("k")
     assert (entry.value, entry.version, entry.expires_at) == (3, 1, None)
-    assert entry.created_at == clock()
+    assert entry.created_at == clock.now()
 
 
 def test_gc_purges_expired_entries(store: Any, clock: Any) -> None:

@@ -16,18 +16,17 @@ log → the configured latency → the answer.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import hashlib
 import json
 import math
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from narrator.clock import SystemClock
 from narrator.platforms.emulator.errors import (
     ApiError,
     bad_json_body,
@@ -38,6 +37,7 @@ from narrator.platforms.emulator.errors import (
 from narrator.platforms.emulator.routes import ALL_ROUTES, Ctx, Route
 from narrator.platforms.emulator.routes.base import check_permission
 from narrator.platforms.emulator.world import World
+from narrator.protocols import Clock
 
 API_PREFIX = "/api/v10"
 DEFAULT_LIMIT: tuple[int, float] = (50, 1.0)
@@ -95,12 +95,13 @@ class Bucket:
         window.count += 1
         return True, self.limit - window.count, reset_after
 
-    def headers(self, key: str, remaining: int, reset_after: float) -> dict[str, str]:
+    def headers(self, key: str, remaining: int, reset_after: float, now: float) -> dict[str, str]:
+        """The ``X-RateLimit-*`` headers; ``now`` in Unix seconds."""
         reset_after = math.ceil(reset_after * 1000) / 1000
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset": f"{now + reset_after:.3f}",
             "X-RateLimit-Reset-After": f"{reset_after:.3f}",
             "X-RateLimit-Bucket": hashlib.sha1(key.encode()).hexdigest()[:16],
         }
@@ -118,8 +119,12 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         nonce_ttl: float = DEFAULT_NONCE_TTL,
+        clock: Clock | None = None,
     ) -> None:
+        # one clock for snowflakes, timestamps, nonce ages, buckets and latency
+        self.clock: Clock = clock or SystemClock()
         self.world = world or World()
+        self.world.clock = self.clock
         self.nonce_ttl = nonce_ttl
         self.host, self.port = host, port
         self.log: list[LogEntry] = []
@@ -228,7 +233,7 @@ class Emulator:
             key = f"{spec.method} {path}"
             stall = next((s for p, s in self.latency.items() if fnmatch.fnmatchcase(key, p)), 0)
             if stall > 0:
-                await asyncio.sleep(stall)
+                await self.clock.sleep(stall)
             return json_response(status, body, headers)
 
         return handle
@@ -248,11 +253,12 @@ class Emulator:
                 return 401, unauthorized_body(), {}
 
         fault = self._take_fault(f"{spec.method} {path}")
+        wall = self.clock.now().timestamp()
         if fault is not None and not fault.after:
-            return _fault_answer(fault, bucket, bucket_key)
+            return _fault_answer(fault, bucket, bucket_key, wall)
 
-        allowed, remaining, reset_after = bucket.hit(major, time.monotonic())
-        headers = bucket.headers(bucket_key, remaining, reset_after)
+        allowed, remaining, reset_after = bucket.hit(major, self.clock.monotonic())
+        headers = bucket.headers(bucket_key, remaining, reset_after, wall)
         if not allowed:
             self.rate_limited += 1
             headers["Retry-After"] = str(math.ceil(reset_after))
@@ -273,7 +279,7 @@ class Emulator:
         except ApiError as exc:
             return exc.status, exc.body(), headers
         if fault is not None:
-            return _fault_answer(fault, bucket, bucket_key)
+            return _fault_answer(fault, bucket, bucket_key, wall)
         return status, body, headers
 
     # ------------------------------------------------------------------ /_emulator/*
@@ -301,7 +307,7 @@ class Emulator:
         return json_response(200, self.world.dump(), {})
 
     async def _admin_put_world(self, request: web.Request) -> web.Response:
-        self.world = World(await request.json())
+        self.world = World(await request.json(), clock=self.clock)
         return json_response(204, None, {})
 
     async def _admin_forget_nonces(self, request: web.Request) -> web.Response:
@@ -323,15 +329,15 @@ class Emulator:
         return json_response(204, None, {})
 
 
-def _fault_answer(fault: Fault, bucket: Bucket, key: str) -> Answer:
+def _fault_answer(fault: Fault, bucket: Bucket, key: str, now: float) -> Answer:
     if fault.status == 429:
         headers = {"Via": "1.1 google", "Retry-After": str(math.ceil(fault.retry_after))}
         body = rate_limited_body(fault.retry_after)
-        return 429, body, {**bucket.headers(key, 0, fault.retry_after), **headers}
+        return 429, body, {**bucket.headers(key, 0, fault.retry_after, now), **headers}
     return (
         fault.status,
         injected_fault_body(fault.status),
-        bucket.headers(key, bucket.limit, bucket.per),
+        bucket.headers(key, bucket.limit, bucket.per, now),
     )
 
 

@@ -7,10 +7,11 @@ JSON document, so a sandbox guild can be dumped to and loaded from a blob.
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
+from narrator.clock import SystemClock
 from narrator.platforms.emulator.errors import unknown
+from narrator.protocols import Clock
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -58,7 +59,8 @@ def snowflake_time_ms(snowflake: str | int) -> int:
 class World:
     """An in-memory set of guilds, channels, messages ... as JSON dicts."""
 
-    def __init__(self, data: dict[str, Any] | None = None) -> None:
+    def __init__(self, data: dict[str, Any] | None = None, *, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()  # snowflakes and timestamps read it
         self.data: dict[str, Any] = copy.deepcopy(data) if data else empty_world()
         for key, default in empty_world().items():
             self.data.setdefault(key, default)
@@ -68,7 +70,7 @@ class World:
     # ------------------------------------------------------------------ ids
     def snowflake(self) -> str:
         """A new id whose top bits are the current time (ms since the Discord epoch)."""
-        ms = int(time.time() * 1000)
+        ms = self.now_ms()
         if ms <= self._last_ms:
             self._increment += 1
             if self._increment >= 4096:
@@ -78,6 +80,10 @@ class World:
         else:
             self._last_ms, self._increment = ms, 0
         return str(((ms - DISCORD_EPOCH_MS) << 22) | (1 << 17) | self._increment)
+
+    def now_ms(self) -> int:
+        """Unix milliseconds on the world's clock."""
+        return int(self.clock.now().timestamp() * 1000)
 
     # ------------------------------------------------------------------ shortcuts
     @property

@@ -9,9 +9,9 @@ permission named at registration, and the HTTP response.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from aiohttp import web
@@ -78,14 +78,14 @@ def public(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
 
 
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+def now_iso(world: World) -> str:
+    """Now on the world's clock, as Discord writes a timestamp (whole seconds)."""
+    return world.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def now_iso_ms() -> str:
-    now = time.time()
-    micros = int(now * 1e6) % 1_000_000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{micros:06d}+00:00"
+def now_iso_ms(world: World) -> str:
+    """Now on the world's clock with microseconds (pins are ordered by it)."""
+    return world.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def guild_of(ctx: Ctx) -> str | None:

@@ -137,7 +137,7 @@ def create_invite(ctx: Ctx) -> Answer:
         "max_uses": int(body.get("max_uses", 0)),
         "temporary": bool(body.get("temporary", False)),
         "uses": 0,
-        "created_at": now_iso(),
+        "created_at": now_iso(ctx.world),
     }
     ctx.world.guild(channel["guild_id"])["invites"][code] = invite
     return 200, invite_json(ctx.world, invite)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from narrator.platforms.emulator.errors import ApiError, invalid
@@ -50,7 +49,7 @@ def new_message(
         "guild_id": channel.get("guild_id"),
         "author": dict(author),
         "content": content,
-        "timestamp": now_iso(),
+        "timestamp": now_iso(world),
         "edited_timestamp": None,
         "tts": False,
         "mention_everyone": everyone,
@@ -69,15 +68,15 @@ def new_message(
     return message
 
 
-def nonce_alive(message: dict[str, Any], ttl: float) -> bool:
+def nonce_alive(world: World, message: dict[str, Any], ttl: float) -> bool:
     """Whether the message's nonce still dedupes (it is younger than ``ttl`` seconds)."""
-    age_ms = time.time() * 1000 - snowflake_time_ms(message["id"])
+    age_ms = world.now_ms() - snowflake_time_ms(message["id"])
     return message.get("nonce") is not None and age_ms <= ttl * 1000
 
 
 def message_json(ctx: Ctx, message: dict[str, Any]) -> dict[str, Any]:
     out = public(message)
-    if not nonce_alive(message, ctx.nonce_ttl):
+    if not nonce_alive(ctx.world, message, ctx.nonce_ttl):
         out.pop("nonce", None)
     bot_id = ctx.world.bot_id
     out["reactions"] = [
@@ -98,7 +97,7 @@ def create_message(ctx: Ctx) -> Answer:
         if len(str(nonce)) > 25:
             raise invalid("nonce", "Must be 25 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
         existing = ctx.world.messages.get(channel["id"], {}).get(seen.get(str(nonce), ""))
-        if existing is not None and nonce_alive(existing, ctx.nonce_ttl):
+        if existing is not None and nonce_alive(ctx.world, existing, ctx.nonce_ttl):
             return 200, message_json(ctx, existing)
     message = new_message(ctx.world, channel, body, ctx.world.data["bot"])
     if nonce is not None:
@@ -149,7 +148,7 @@ def list_message_pins(ctx: Ctx) -> Answer:
 def set_pinned(ctx: Ctx, pinned: bool) -> Answer:
     message = ctx.world.message(ctx.params["channel_id"], ctx.params["message_id"])
     if pinned and not message["pinned"]:
-        message["_pinned_at"] = now_iso_ms()
+        message["_pinned_at"] = now_iso_ms(ctx.world)
     message["pinned"] = pinned
     return 204, None
 
@@ -183,7 +182,7 @@ def edit_message(ctx: Ctx) -> Answer:
         message["content"] = content
     if "embeds" in body:
         message["embeds"] = list(body["embeds"] or [])
-    message["edited_timestamp"] = now_iso()
+    message["edited_timestamp"] = now_iso(ctx.world)
     return 200, message_json(ctx, message)
 
 

@@ -34,7 +34,7 @@ def new_thread(
             "archived": False,
             "locked": False,
             "auto_archive_duration": int(body.get("auto_archive_duration", 4320)),
-            "archive_timestamp": now_iso(),
+            "archive_timestamp": now_iso(ctx.world),
         },
         "_members": [ctx.world.bot_id],
     }
