@@ -12,7 +12,6 @@ writes nothing.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -244,7 +243,7 @@ class Executor:
         seq = run.seq
         pending: Pending = {}
         started = services.clock.now()
-        t0 = time.perf_counter()
+        t0 = services.clock.monotonic()
         services.reporter.act_started(act.name, iteration)
         if not run.dry_run:
             services.journal.record_act(
@@ -271,7 +270,7 @@ class Executor:
         except NarratorError as exc:
             outcome = ActOutcome(act.name, "failed", error=_act_message(act, exc))
         outcome.iteration = iteration
-        outcome.duration_ms = (time.perf_counter() - t0) * 1000
+        outcome.duration_ms = (services.clock.monotonic() - t0) * 1000
         run.outcomes.append(outcome)
         if not run.dry_run:  # record
             self._record(run, act, outcome, seq, started, pending)
