@@ -174,6 +174,9 @@ class RunJournal(Protocol):
     ) -> list[RunRecord]:
         """Newest first, without acts; only those ``statuses`` when given."""
 
+    def match_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Run ids starting with ``prefix`` (at most ``limit``), sorted; for git-like short ids."""
+
 
 # --------------------------------------------------------------------------- platforms
 

@@ -118,6 +118,27 @@ def check_resumable(record: RunRecord, now: datetime | None = None) -> str:
     )
 
 
+def find_run(journal: RunJournal, ref: str, *, sandbox: bool = False) -> RunRecord:
+    """The run a user means by ``ref``: its whole id, or a unique prefix of it (like git)."""
+    record = journal.get_run(ref)
+    if record is not None:
+        return record
+    listing = f"`narrator runs list{' --sandbox' if sandbox else ''}`"
+    matches = journal.match_run_ids(ref, limit=6) if ref else []
+    if not matches:
+        raise RunNotFound(f"no run with id '{ref}'", hint=f"{listing} shows run ids")
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+        raise UsageError(
+            f"run id prefix '{ref}' is ambiguous: {shown}",
+            hint="type more characters of the id",
+        )
+    found = journal.get_run(matches[0])
+    if found is None:  # deleted between the two reads
+        raise RunNotFound(f"no run with id '{ref}'", hint=f"{listing} shows run ids")
+    return found
+
+
 def latest_resumable(journal: RunJournal, file: str, now: datetime | None = None) -> RunRecord:
     """The newest failed, interrupted or abandoned run of narrative ``file``."""
     target = Path(file).resolve()
@@ -417,14 +438,9 @@ def resume_run(
         if latest is not None:
             run_id = latest_resumable(database.journal, latest).run_id
         assert run_id is not None
-        record = database.journal.get_run(run_id)
+        record = find_run(database.journal, run_id, sandbox=options.sandbox)
     finally:
         database.close()
-    if record is None:
-        sandbox = " --sandbox" if options.sandbox else ""
-        raise RunNotFound(
-            f"no run with id '{run_id}'", hint=f"`narrator runs list{sandbox}` shows run ids"
-        )
     check_resumable(record)
     try:
         plan = load_plan(record.source, config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors, render_value
-from narrator.errors import RunNotFound
+from narrator.errors import RunNotFound, UsageError
 from narrator.protocols import ActRecord, RunRecord
 
 _sandbox = click.option("--sandbox", is_flag=True, help="Look at the sandbox database.")
@@ -84,21 +84,43 @@ def list_(limit: int, as_json: bool, sandbox: bool) -> None:
 
 
 @runs.command()
-@click.argument("run_id")
+@click.argument("run_id", required=False)
+@click.option("--last", is_flag=True, help="Show the newest run.")
+@click.option("--full", is_flag=True, help="Show outputs and errors whole (not cut at 80).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_sandbox
 @handle_errors
-def show(run_id: str, as_json: bool, sandbox: bool) -> None:
-    """Show one run and each of its acts."""
+def show(run_id: str | None, last: bool, full: bool, as_json: bool, sandbox: bool) -> None:
+    """Show one run and each of its acts.
+
+    RUN_ID may be the whole id or any unique prefix of it (like git).
+
+    \b
+    Examples:
+      narrator runs show --last
+      narrator runs show 01a2 --full
+    """
+    from narrator.runs import find_run, run_status
+
+    if (run_id is None) == (not last):
+        raise UsageError(
+            "give a RUN_ID (or a unique prefix of one) or --last",
+            hint="`narrator runs list` shows run ids",
+        )
     database = get_globals().database(sandbox=sandbox)
     try:
-        record = database.journal.get_run(run_id)
+        if last:
+            newest = database.journal.list_runs(1)
+            if not newest:
+                where = get_globals().where(sandbox=sandbox)
+                raise RunNotFound(
+                    f"no runs in {where} yet", hint="`narrator run FILE` starts one"
+                )
+            run_id = newest[0].run_id
+        assert run_id is not None
+        record = find_run(database.journal, run_id, sandbox=sandbox)
     finally:
         database.close()
-    if record is None:
-        raise RunNotFound(f"no run with id '{run_id}'", hint="`narrator runs list` shows run ids")
-    from narrator.runs import run_status
-
     status = run_status(record)
     if as_json:
         emit_json(run_json(record, with_acts=True, status=status))
@@ -122,5 +144,7 @@ def show(run_id: str, as_json: bool, sandbox: bool) -> None:
             line += f"  {act.error}"
         elif act.output is not None:
             text = render_value(act.output)
-            line += f"  → {text if len(text) <= 80 else text[:77] + '...'}"
+            if not full and len(text) > 80:
+                text = text[:77] + "..."
+            line += f"  → {text}"
         click.echo(line)

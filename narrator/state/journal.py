@@ -197,6 +197,17 @@ class SqlRunJournal:
             stmt = stmt.where(runs.c.status.in_(list(statuses)))
         return self._gw.read(lambda c: [_run(r) for r in c.execute(stmt)])
 
+    def match_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Run ids starting with ``prefix`` (``LIKE 'prefix%'`` with the prefix escaped)."""
+        column = runs.c.run_id
+        stmt = (
+            sa.select(column)
+            .where(column.startswith(prefix.lower(), autoescape=True))
+            .order_by(column)
+            .limit(limit)
+        )
+        return self._gw.read(lambda c: [str(r[0]) for r in c.execute(stmt)])
+
 
 _SQLITE_ACT_UPSERT = (
     "INSERT INTO run_acts (run_id, seq, name, iteration, status, output, error, "

@@ -538,6 +538,10 @@ class MemoryRunJournal:
                 runs = [r for r in runs if r.status in statuses]
             return runs[:limit]
 
+    def match_run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        with self._lock:
+            return sorted(r for r in self._runs if r.startswith(prefix.lower()))[:limit]
+
 
 class MemoryBlobs:
     """Named JSON documents in memory (the sandbox guild when nothing persists)."""
