@@ -346,3 +346,17 @@ def test_ownership_takes_the_lock_renews_both_leases_and_releases_on_exit(databa
     with pytest.raises(RuntimeError), third:
         raise RuntimeError("boom")
     assert database.locks.holder("narrative:w") is None
+
+
+def test_a_run_summary_keeps_no_variable_the_config_names_a_secret() -> None:
+    """Defence in depth behind the CLI's refusal: journal_vars drops the token_env and
+    api_key_env names (and the default secret names), keeping every other variable."""
+    from narrator.config import Config
+    from narrator.runs import journal_vars
+
+    config = Config.model_validate({"discord": {"token_env": "MY_BOT_TOKEN"}})
+    kept = journal_vars(
+        {"MY_BOT_TOKEN": "t", "DISCORD_TOKEN": "d", "OPENAI_API_KEY": "k", "GUILD_ID": "1"},
+        config,
+    )
+    assert kept == {"GUILD_ID": "1"}

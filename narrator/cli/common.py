@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, UsageError
 
 if TYPE_CHECKING:
     from narrator.config import Config
@@ -90,6 +90,31 @@ class Globals:
         from narrator.state import open_database
 
         return open_database(self.url(sandbox=sandbox))
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--var K=V`` pairs into a mapping; a variable narrator.toml names a secret is refused.
+
+    A narrative cannot read a secret, so ``--var DISCORD_TOKEN=...`` could only
+    leak it (into a journal or a stored schedule): say so instead.
+    """
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(
+                f"--var expects KEY=VALUE, got '{pair}'", hint="e.g. --var GUILD_ID=123"
+            )
+        out[key.strip()] = value
+    if out:
+        refused = sorted(set(out) & get_globals().secret_names())
+        if refused:
+            raise UsageError(
+                f"--var {refused[0]} names a secret: narratives cannot read it",
+                hint=f"export {refused[0]} in the environment narrator runs in; "
+                "it is read only by the platform or provider that needs it",
+            )
+    return out
 
 
 def get_globals() -> Globals:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from narrator.cli.common import emit_json, get_globals, handle_errors
+from narrator.cli.common import emit_json, get_globals, handle_errors, parse_vars
 from narrator.cli.render import ConsoleReporter, plan_pending, render_plan, with_sandbox
 from narrator.durations import parse_duration
 from narrator.errors import NarratorError, UsageError
@@ -25,19 +25,6 @@ if TYPE_CHECKING:
     from narrator.runtime import RunOptions
 
 __all__ = ["parse_vars", "parse_wait", "plan", "resume", "run"]
-
-
-def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
-    """``--var K=V`` pairs into a mapping."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(
-                f"--var expects KEY=VALUE, got '{pair}'", hint="e.g. --var GUILD_ID=123"
-            )
-        out[key.strip()] = value
-    return out
 
 
 def _options(

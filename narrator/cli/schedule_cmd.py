@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from narrator.cli.common import emit_json, get_globals, handle_errors
+from narrator.cli.common import emit_json, get_globals, handle_errors, parse_vars
 from narrator.clock import SystemClock
 from narrator.errors import UsageError
 
@@ -153,7 +153,6 @@ def add(
     editing the file, `narrator schedule refresh NAME` (or add --replace)
     stores the new version; `schedule list` shows when the file differs.
     """
-    from narrator.cli.run_cmd import parse_vars
     from narrator.durations import parse_duration
     from narrator.scheduler import Recurrence, check_catch_up, check_cron, zone
 

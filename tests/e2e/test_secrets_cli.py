@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from narrator.state import open_database
 from tests.e2e.cli import RECORDING_CONFIG, Cli
 
 TOKEN = "sekrit-token-value-0123456789"
@@ -106,36 +105,31 @@ def test_a_secret_read_the_parser_cannot_see_fails_the_act_and_is_not_journalled
     assert TOKEN.encode() not in database and KEY.encode() not in database
 
 
-def test_a_secret_given_with_var_is_never_journalled_nor_printed(cli: Cli) -> None:
-    """run --var DISCORD_TOKEN=... (and a config's token_env): the run's summary keeps the
-    other variables, never a secret's value — not in narrator.db, runs show, or any output."""
+def test_a_secret_given_with_var_is_refused_and_never_stored_nor_printed(cli: Cli) -> None:
+    """run/plan/schedule add --var DISCORD_TOKEN=... (or a config's token_env): a narrative
+    cannot read a secret, so passing one is a usage error (exit 2) naming the variable —
+    the value is in no output, no run and no schedule, and nothing was written."""
     cli.write("narrator.toml", RECORDING_CONFIG + '\n[discord]\ntoken_env = "MY_BOT_TOKEN"\n')
     cli.write("ok.toml", narrative("hello ${CHANNEL_NAME}"))
-    got = cli(
-        "run",
-        "ok.toml",
-        "--json",
-        "--var",
-        f"DISCORD_TOKEN={TOKEN}",
-        "--var",
-        f"MY_BOT_TOKEN={KEY}",
-        "--var",
-        "CHANNEL_NAME=general",
-    )
-    assert got.code == 0, got.err
-    assert got.json()["acts"][0]["output"]["content"] == "hello general"
-    run_id = got.json()["run_id"]
-    shown = cli("runs", "show", run_id, "--json")
-    assert shown.code == 0, shown.err
-    database = open_database(f"sqlite:///{cli.cwd / 'narrator.db'}")
-    try:
-        record = database.journal.get_run(run_id)
-    finally:
-        database.close()
-    assert record is not None
-    assert record.summary["vars"] == {"CHANNEL_NAME": "general"}  # the others are kept
+    results = []
+    for name, value in (("DISCORD_TOKEN", TOKEN), ("MY_BOT_TOKEN", KEY)):
+        for verb in (("run", "ok.toml"), ("plan", "ok.toml")):
+            got = cli(*verb, "--var", f"{name}={value}", "--var", "CHANNEL_NAME=general")
+            assert got.code == 2, (verb, got.err)
+            assert f"--var {name} names a secret" in got.err
+            results.append(got)
+        scheduled = cli(
+            "schedule", "add", "ok.toml", "--every", "1h", "--var", f"{name}={value}"
+        )
+        assert scheduled.code == 2 and "names a secret" in scheduled.err
+        results.append(scheduled)
+    fine = cli("run", "ok.toml", "--json", "--var", "CHANNEL_NAME=general")
+    assert fine.code == 0, fine.err
+    assert fine.json()["acts"][0]["output"]["content"] == "hello general"
     listed = cli("runs", "list", "--json")
-    for result in (got, shown, listed):
+    assert [r["run_id"] for r in listed.json()] == [fine.json()["run_id"]]  # refusals ran nothing
+    assert cli("schedule", "list", "--json").json() == []
+    for result in [*results, fine, listed]:
         assert TOKEN not in result.out + result.err and KEY not in result.out + result.err
     files = list(cli.cwd.glob("narrator.db*"))
     assert files
