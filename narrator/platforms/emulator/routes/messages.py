@@ -70,7 +70,8 @@ def new_message(
 
 def nonce_alive(world: World, message: dict[str, Any], ttl: float) -> bool:
     """Whether the message's nonce still dedupes (it is younger than ``ttl`` seconds)."""
-    age_ms = world.now_ms() - snowflake_time_ms(message["id"])
+    # fractional milliseconds, as before: a ttl of 0 honours a nonce for no time at all
+    age_ms = world.clock.now().timestamp() * 1000 - snowflake_time_ms(message["id"])
     return message.get("nonce") is not None and age_ms <= ttl * 1000
 
 
