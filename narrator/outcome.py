@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from narrator.protocols import Change
+
 ActOutcomeStatus = Literal["done", "skipped", "failed"]
 StopReason = Literal["completed", "budget_exhausted", "error", "condition", "interrupted"]
 
@@ -17,7 +19,7 @@ class ActOutcome:
     error: str | None = None
     iteration: int | None = None
     duration_ms: float = 0.0
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     budget_stop: bool = False  # failed because a budget is spent (a carousel stops, succeeds)
 
     def to_json(self) -> dict[str, Any]:
@@ -27,7 +29,7 @@ class ActOutcome:
         if self.error:
             data["error"] = self.error
         if self.changes:
-            data["changes"] = self.changes
+            data["changes"] = [change.to_json() for change in self.changes]
         return data
 
 

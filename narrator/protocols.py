@@ -215,7 +215,7 @@ class CommandResult:
 
     output: JSON
     captures: Mapping[str, JSON] = field(default_factory=dict)
-    changes: Sequence[Mapping[str, Any]] = ()
+    changes: Sequence[Change] = ()
     wrote: bool = True
 
 
@@ -501,3 +501,46 @@ class Database(Protocol):
         """Commit every state and journal write inside the block together."""
 
     def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- changes
+# What a command did or would do to one resource: what ``plan`` shows and ``run --json``
+# reports. Platforms build them (the Discord *.ensure commands from a pure decision),
+# the executor adds its own (a model act, a command known only after run), the CLI renders.
+
+# The actions convergence and the executor decide; a plain (non-convergent) write in a
+# plan reports its own verb instead ("pin", "kick", …), hence ``| str`` on the field.
+ChangeAction = Literal["create", "update", "unchanged", "drift", "delete", "send", "run", "model"]
+FieldChange = tuple[Any, Any]  # (live or old value, declared or new value), as shown
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One resource's change.
+
+    ``fields`` maps a field to ``(old, new)``; None when the change has no field view
+    (a command run as a whole). ``reason`` is the platform's why (drift, adoption);
+    ``note`` the engine's remark ("known after run").
+    """
+
+    action: ChangeAction | str
+    resource: str
+    fields: Mapping[str, FieldChange] | None = None
+    note: str | None = None
+    reason: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True when running would change something."""
+        return self.action != "unchanged"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{action, resource[, fields][, note][, reason]}``; a field as ``[old, new]``."""
+        data: dict[str, Any] = {"action": self.action, "resource": self.resource}
+        if self.fields is not None:
+            data["fields"] = {name: [old, new] for name, (old, new) in self.fields.items()}
+        if self.note:
+            data["note"] = self.note
+        if self.reason:
+            data["reason"] = self.reason
+        return data

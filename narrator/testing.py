@@ -20,6 +20,7 @@ from narrator.catalogue.keys import capture_key
 from narrator.clock import SystemClock
 from narrator.errors import NotConfigured, ResourceNotFound
 from narrator.protocols import (
+    Change,
     Clock,
     CommandCall,
     CommandResult,
@@ -92,7 +93,7 @@ class RecordingPlatform:
                     "channel_id": str(args.get("channel_id")),
                     "target_id": str(args.get("role") or args.get("member")),
                 },
-                changes=[{"action": "update", "resource": "overwrite"}] if call.dry_run else [],
+                changes=[Change("update", "overwrite")] if call.dry_run else [],
                 wrote=not call.dry_run,
             )
         return CommandResult({"id": self.snowflakes.next(), **args}, wrote=not call.dry_run)
@@ -106,12 +107,12 @@ class RecordingPlatform:
             return CommandResult(
                 existing,
                 captures={capture_key(guild, kind, name): existing["id"]},
-                changes=[{"action": "unchanged", "resource": f"{kind} {name}"}],
+                changes=[Change("unchanged", f"{kind} {name}")],
                 wrote=False,
             )
         if call.dry_run:
             return CommandResult(
-                None, changes=[{"action": "create", "resource": f"{kind} {name}"}], wrote=False
+                None, changes=[Change("create", f"{kind} {name}")], wrote=False
             )
         item = {"id": self.snowflakes.next(), "name": name, "guild_id": guild}
         if kind == "channel":
@@ -135,7 +136,7 @@ class RecordingPlatform:
                     )
         if call.dry_run:
             return CommandResult(
-                None, changes=[{"action": "send", "resource": f"message {key}"}], wrote=False
+                None, changes=[Change("send", f"message {key}")], wrote=False
             )
         message = {
             "id": self.snowflakes.next(),

@@ -98,10 +98,7 @@ class ConsoleReporter:
 
 def plan_pending(outcome: RunOutcome) -> bool:
     """Changes a run would make (an act that cannot be planned is an error, not a change)."""
-    for act in outcome.acts:
-        if act.status == "done" and any(c.get("action") != "unchanged" for c in act.changes):
-            return True
-    return False
+    return any(act.status == "done" and any(c.pending for c in act.changes) for act in outcome.acts)
 
 
 _SYMBOL = {"create": "+", "update": "~", "unchanged": "=", "drift": "!", "delete": "-"}
@@ -116,25 +113,20 @@ def render_plan(outcome: RunOutcome) -> list[str]:
         if act.status == "failed":
             lines.append(f"  ✗     {act.name}  {act.error}")
             continue
-        if act.changes and all(c.get("action") == "unchanged" for c in act.changes):
-            what = ", ".join(str(c.get("resource", "")) for c in act.changes)
+        if act.changes and not any(c.pending for c in act.changes):
+            what = ", ".join(c.resource for c in act.changes)
             lines.append(f"  =     {act.name}  (unchanged: {what})")
             continue
         lines.append(f"  run   {act.name}")
         for change in act.changes:
-            action = str(change.get("action", "run"))
-            symbol = _SYMBOL.get(action, "+")
-            text = f"      {symbol} {action} {change.get('resource', '')}".rstrip()
-            fields = change.get("fields")
-            if isinstance(fields, dict) and fields:
-                parts = []
-                for name, pair in fields.items():
-                    if isinstance(pair, list | tuple) and len(pair) == 2:
-                        parts.append(f"{name}: {pair[0]!r} -> {pair[1]!r}")
-                    else:
-                        parts.append(f"{name}: {pair!r}")
+            symbol = _SYMBOL.get(change.action, "+")
+            text = f"      {symbol} {change.action} {change.resource}".rstrip()
+            if change.fields:
+                parts = [
+                    f"{name}: {old!r} -> {new!r}" for name, (old, new) in change.fields.items()
+                ]
                 text += f" ({'; '.join(parts)})"
-            if change.get("note"):
-                text += f" — {change['note']}"
+            if change.note:
+                text += f" — {change.note}"
             lines.append(text)
     return lines

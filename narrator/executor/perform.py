@@ -17,7 +17,7 @@ from narrator import catalogue, interpolate
 from narrator.errors import DestructiveRefused, NotConfigured, ReferenceFailed
 from narrator.executor.model_act import Conversation, perform_model_act
 from narrator.outcome import ActOutcome
-from narrator.protocols import CommandCall, StateRepository
+from narrator.protocols import Change, CommandCall, StateRepository
 
 if TYPE_CHECKING:
     from narrator.executor.carousel import Progress
@@ -97,7 +97,7 @@ class Performer:
                 has_output=False, why_missing="is a model act; its output is known after run"
             )
             model = act.model or run.plan.model or "default"
-            change = {"action": "model", "resource": f"model {model}"}
+            change = Change("model", f"model {model}")
             return ActOutcome(act.name, "done", None, changes=[change])
         models = self.services.models
         if models is None:
@@ -129,12 +129,10 @@ class Performer:
             guild = str(interpolate.render(guild, scope).value)
         rendered = self._render_arguments(run, act, scope)
         outputs: list[Any] = []
-        changes: list[dict[str, Any]] = []
+        changes: list[Change] = []
         for index, (command, arguments) in enumerate(zip(act.commands, rendered, strict=True)):
             if arguments is None:
-                changes.append(
-                    {"action": "run", "resource": command.command, "note": "known after run"}
-                )
+                changes.append(Change("run", command.command, note="known after run"))
                 outputs.append(None)
                 continue
             args, tainted = arguments
@@ -167,7 +165,7 @@ class Performer:
             )
             result = await platform.execute(call)
             outputs.append(result.output)
-            changes.extend(dict(c) for c in result.changes)
+            changes.extend(result.changes)
             if not run.dry_run:
                 meta = metadata(run, act, "command")
                 captures = dict(result.captures)
@@ -176,7 +174,7 @@ class Performer:
                 for key, value in captures.items():
                     pending[key] = (DELETE if value is None else value, meta)
             elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
-                changes.append({"action": "run", "resource": command.command})
+                changes.append(Change("run", command.command))
         output: Any = outputs[0] if len(outputs) == 1 else outputs
         run.acts[act.name] = interpolate.ActValue(output, has_output=True)
         if act.output_var and not run.dry_run:

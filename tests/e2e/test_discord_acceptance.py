@@ -85,7 +85,13 @@ def test_community_setup_creates_converges_and_repairs_exactly_the_two_drifts(
     role_drift = next(
         change for act in plan["acts"] if act["name"] == "role_members" for change in act["changes"]
     )
-    assert role_drift["fields"] == {"color": ["#ff0000", "#2ecc71"]}
+    assert role_drift == {  # the JSON shape of a change, keys in this order
+        "action": "drift",
+        "resource": "role Members",
+        "fields": {"color": ["#ff0000", "#2ecc71"]},
+        "reason": "changed out of band; will be restored",
+    }
+    assert list(role_drift) == ["action", "resource", "fields", "reason"]
 
     text = discord_cli("plan", "--detailed-exitcode", str(SETUP))
     assert text.code == 3, text.out + text.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from narrator.protocols import Change
 from tests.platforms.conftest import GUILD, Harness
 
 SETUP = [
@@ -67,7 +68,7 @@ async def test_converged_rerun_reads_guild_once_and_writes_nothing(h: Harness) -
     for command, args in SETUP:
         result = await h.run(command, act=f"{command}:{args['name']}", **args)
         ids[args["name"]] = result.output["id"]
-        actions.append(result.changes[0]["action"])
+        actions.append(result.changes[0].action)
         assert result.wrote is False
     for act, role in (("ow", "Moderators"), ("ow2", "@everyone")):
         allow = ["send_messages"] if role == "Moderators" else []
@@ -80,7 +81,7 @@ async def test_converged_rerun_reads_guild_once_and_writes_nothing(h: Harness) -
             allow=allow,
             deny=deny,
         )
-        actions.append(result.changes[0]["action"])
+        actions.append(result.changes[0].action)
     assert set(actions) == {"unchanged"}
     assert h.emu.writes() == []
     assert len(h.emu.reads()) <= 3
@@ -94,7 +95,7 @@ async def test_out_of_band_delete_is_recreated_and_state_corrected(h: Harness) -
     plan = await h.run(
         "channels.ensure", dry_run=True, name="welcome", topic="Say hi", category="Info"
     )
-    assert plan.changes[0]["action"] == "drift" and plan.wrote is False
+    assert plan.changes[0].action == "drift" and plan.wrote is False
     assert ids["welcome"] not in h.emu.world.channels
     result = await h.run("channels.ensure", name="welcome", topic="Say hi", category="Info")
     new_id = result.output["id"]
@@ -110,8 +111,8 @@ async def test_out_of_band_rename_is_reverted_and_reported_as_drift(h: Harness) 
     h.emu.clear_log()
     result = await h.run("channels.ensure", name="rules", topic="Be kind", category="Info")
     change = result.changes[0]
-    assert change["action"] == "drift"
-    assert change["fields"] == {"name": ["anything-goes", "rules"]}
+    assert change.action == "drift"
+    assert change.fields == {"name": ("anything-goes", "rules")}
     assert h.emu.world.channels[ids["rules"]]["name"] == "rules"
     assert [(e.method, e.path) for e in h.emu.writes()] == [("PATCH", f"/channels/{ids['rules']}")]
 
@@ -125,8 +126,8 @@ async def test_role_edited_out_of_band_is_drift_and_only_differing_fields_patche
     await h.fresh_platform()
     args = dict(SETUP[4][1])
     plan = await h.run("roles.ensure", dry_run=True, **args)
-    assert plan.changes[0]["action"] == "drift"
-    assert plan.changes[0]["fields"] == {"color": ["#ff0000", "#3498db"]}
+    assert plan.changes[0].action == "drift"
+    assert plan.changes[0].fields == {"color": ("#ff0000", "#3498db")}
     h.emu.clear_log()
     await h.run("roles.ensure", **args)
     assert [e.method for e in h.emu.writes()] == ["PATCH"]
@@ -137,18 +138,16 @@ async def test_changed_declaration_is_an_update_not_drift(h: Harness) -> None:
     """When the narrative's declared topic changes, ensure reports an update with old -> new."""
     await _setup(h)
     result = await h.run("channels.ensure", name="welcome", topic="New topic", category="Info")
-    assert result.changes[0] == {
-        "action": "update",
-        "resource": "channel #welcome",
-        "fields": {"topic": ["Say hi", "New topic"]},
-    }
+    assert result.changes[0] == Change(
+        "update", "channel #welcome", fields={"topic": ("Say hi", "New topic")}
+    )
 
 
 async def test_plan_dry_run_writes_nothing(h: Harness) -> None:
     """dry_run on a fresh guild reports creates and performs no write request."""
     for command, args in SETUP:
         result = await h.run(command, dry_run=True, **args)
-        assert result.changes[0]["action"] == "create" and result.wrote is False
+        assert result.changes[0].action == "create" and result.wrote is False
     result = await h.run(
         "permissions.ensure",
         dry_run=True,
@@ -156,11 +155,11 @@ async def test_plan_dry_run_writes_nothing(h: Harness) -> None:
         role="Moderators",
         allow=["send_messages"],
     )
-    assert result.changes[0]["action"] == "create"
+    assert result.changes[0].action == "create"
     result = await h.run("messages.ensure", dry_run=True, channel_id=None, content="hi")
-    assert result.changes[0]["action"] == "send"
+    assert result.changes[0].action == "send"
     result = await h.run("messages.send", dry_run=True, channel_id="1", content="hi")
-    assert result.changes[0]["action"] == "send"
+    assert result.changes[0].action == "send"
     assert h.emu.writes() == []
     assert h.state == {}
 
@@ -194,17 +193,17 @@ async def test_messages_ensure_posts_once_edits_and_reposts(h: Harness) -> None:
     same = await h.run(
         "messages.ensure", act="welcome_msg", channel_id=ch, content="Hello", pin=True
     )
-    assert same.changes[0]["action"] == "unchanged" and h.emu.writes() == []
+    assert same.changes[0].action == "unchanged" and h.emu.writes() == []
     edit = await h.run(
         "messages.ensure", act="welcome_msg", channel_id=ch, content="Hello!", pin=True
     )
-    assert edit.changes[0]["action"] == "update" and edit.output["id"] == mid
+    assert edit.changes[0].action == "update" and edit.output["id"] == mid
     assert h.emu.world.messages[ch][mid]["content"] == "Hello!"
     del h.emu.world.messages[ch][mid]
     again = await h.run(
         "messages.ensure", act="welcome_msg", channel_id=ch, content="Hello!", pin=True
     )
-    assert again.changes[0]["action"] == "drift"
+    assert again.changes[0].action == "drift"
     new = again.output["id"]
     assert new != mid and h.emu.world.messages[ch][new]["pinned"] is True
 

@@ -51,7 +51,7 @@ async def test_messages_ensure_adopts_its_message_when_the_id_never_reached_stat
     h.emu.clear_log()
     again = await h.run("messages.ensure", act="hello", channel_id=ch, content="Hi", pin=True)
     assert again.output["id"] == first.output["id"]
-    assert again.changes[0]["action"] == "unchanged" and "adopted" in again.changes[0]["reason"]
+    assert again.changes[0].action == "unchanged" and "adopted" in again.changes[0].reason
     assert h.emu.writes() == [] and _contents(h, ch) == ["Hi"]
     assert h.state[f"discord.{GUILD}.message.hello"] == first.output["id"]
 
@@ -66,7 +66,7 @@ async def test_messages_ensure_pins_the_message_it_sent_before_a_failed_pin(h: H
     result = await h.run(
         "messages.ensure", act="rules_msg", channel_id=ch, content="Be kind", pin=True
     )
-    assert result.changes[0]["fields"] == {"pinned": [False, True]}
+    assert result.changes[0].fields == {"pinned": (False, True)}
     (only,) = h.emu.world.messages[ch].values()
     assert only["pinned"] is True and result.output["id"] == only["id"]
     assert _posts(h) == 1
@@ -98,7 +98,7 @@ async def test_messages_ensure_ignores_a_message_with_the_same_text_by_someone_e
     member = {"id": "100000000000000200", "username": "someone"}
     new_message(h.emu.world, channel, {"content": "Welcome!"}, member)
     result = await h.run("messages.ensure", act="w", channel_id=ch, content="Welcome!")
-    assert result.changes[0]["action"] == "send" and _posts(h) == 1
+    assert result.changes[0].action == "send" and _posts(h) == 1
 
 
 async def test_converged_messages_ensure_reads_one_message_and_writes_nothing(

@@ -37,7 +37,7 @@ from narrator.platforms.discord.commands import (
 )
 from narrator.platforms.discord.session import Call, Session
 from narrator.platforms.discord.transport import CURRENT_ACT, Transport
-from narrator.protocols import Clock, CommandCall, CommandResult
+from narrator.protocols import Change, Clock, CommandCall, CommandResult
 
 Command = Callable[[Session, Call], Awaitable[CommandResult]]
 
@@ -132,5 +132,5 @@ def _plan_plain(call: Call, name: str) -> CommandResult:
     verb = name.split(".")[1]
     action = "send" if verb == "send" else "delete" if "delete" in verb else verb
     target = call.get("name") or call.get("channel_id") or call.get("message_id") or ""
-    change = {"action": action, "resource": f"{noun} {target}".strip(), "fields": {}}
+    change = Change(action, f"{noun} {target}".strip(), fields={})
     return CommandResult(output=None, changes=[change], wrote=False)

@@ -35,7 +35,12 @@ from narrator.platforms.discord.shapes import (
 )
 from narrator.platforms.discord.text import KIND_NAMES, normalize_channel_name
 from narrator.platforms.discord.transport import permission_bits, permission_names
-from narrator.protocols import CommandResult
+from narrator.protocols import Change, CommandResult
+
+
+def _typed(change: dict[str, Any]) -> Change:
+    fields = {name: (old, new) for name, (old, new) in change["fields"].items()}
+    return Change(change["action"], change["resource"], fields, reason=change.get("reason"))
 
 
 def _result(
@@ -46,7 +51,7 @@ def _result(
     wrote: bool,
 ) -> CommandResult:
     fresh = {k: v for k, v in captures.items() if call.lookup(k) != v}
-    return CommandResult(output=output, captures=fresh, changes=[change], wrote=wrote)
+    return CommandResult(output=output, captures=fresh, changes=[_typed(change)], wrote=wrote)
 
 
 # --------------------------------------------------------------------------- channels
@@ -106,7 +111,7 @@ async def _ensure_channel(
             change["reason"] = f"{reason}; will be recreated"
         if call.dry_run:
             planned = {"id": None, "name": want_name, "kind": KIND_NAMES.get(kind), **desired}
-            return CommandResult(output=planned, changes=[change], wrote=False)
+            return CommandResult(output=planned, changes=[_typed(change)], wrote=False)
         created = await session.http.request(
             "POST",
             "/guilds/{guild_id}/channels",
@@ -138,7 +143,11 @@ async def _ensure_channel(
     captures = {key: existing["id"], spec_key: declared}
     if not diff or call.dry_run:
         result = _result(call, channel_out(existing), change, captures, False)
-        return result if not call.dry_run else CommandResult(result.output, {}, [change], False)
+        return (
+            result
+            if not call.dry_run
+            else CommandResult(result.output, {}, [_typed(change)], False)
+        )
     patch = {k: v[1] for k, v in diff.items()}
     edited = await session.http.request(
         "PATCH",
@@ -199,7 +208,9 @@ async def roles_ensure(session: Session, call: Call) -> CommandResult:
         if reason:
             change["reason"] = f"{reason}; will be recreated"
         if call.dry_run:
-            return CommandResult(output={"id": None, "name": name}, changes=[change], wrote=False)
+            return CommandResult(
+                output={"id": None, "name": name}, changes=[_typed(change)], wrote=False
+            )
         role = await session.http.request(
             "POST",
             "/guilds/{guild_id}/roles",
@@ -224,7 +235,7 @@ async def roles_ensure(session: Session, call: Call) -> CommandResult:
     captures = {key: existing["id"], spec_key: declared}
     if not diff or call.dry_run:
         if call.dry_run:
-            return CommandResult(output=role_out(existing), changes=[change], wrote=False)
+            return CommandResult(output=role_out(existing), changes=[_typed(change)], wrote=False)
         return _result(call, role_out(existing), change, captures, False)
     patch = {k: desired[k] for k in diff}
     role = await session.http.request(
@@ -272,7 +283,7 @@ async def permissions_ensure(session: Session, call: Call) -> CommandResult:
             "resource": resource,
             "fields": {k: [None, v] for k, v in want.items()},
         }
-        return CommandResult(output=None, changes=[change], wrote=False)
+        return CommandResult(output=None, changes=[_typed(change)], wrote=False)
 
     channel_id = channel["id"]
     guild_id = str(channel.get("guild_id") or call.guild_id)
@@ -317,7 +328,7 @@ async def permissions_ensure(session: Session, call: Call) -> CommandResult:
         if not diff:
             return _result(call, output, change, {spec_key: declared}, False)
     if call.dry_run:
-        return CommandResult(output=output, changes=[change], wrote=False)
+        return CommandResult(output=output, changes=[_typed(change)], wrote=False)
     await put_overwrite(session, channel, target, kind, allow, deny, f"{label} on {where}")
     return _result(call, output, change, {spec_key: declared}, True)
 
@@ -330,7 +341,7 @@ async def webhooks_ensure(session: Session, call: Call) -> CommandResult:
     name = str(call.need("name"))
     if call.dry_run and (raw is None or not str(raw).isdigit()):
         change = {"action": "create", "resource": f"webhook {name}", "fields": {}}
-        return CommandResult(output=None, changes=[change], wrote=False)
+        return CommandResult(output=None, changes=[_typed(change)], wrote=False)
     channel_id = call.id("channel_id")
     try:
         channel = await session.channel_and_guild(call, channel_id)
@@ -338,7 +349,7 @@ async def webhooks_ensure(session: Session, call: Call) -> CommandResult:
         if not call.dry_run:
             raise
         change = {"action": "create", "resource": f"webhook {name}", "fields": {}}
-        return CommandResult(output=None, changes=[change], wrote=False)
+        return CommandResult(output=None, changes=[_typed(change)], wrote=False)
     guild_id = str(channel.get("guild_id") or call.guild())
     key = keys.capture_key(guild_id, "webhook", name)
     hooks = await session.http.request(
@@ -359,7 +370,7 @@ async def webhooks_ensure(session: Session, call: Call) -> CommandResult:
     if stored:
         change["reason"] = "deleted out of band; will be recreated"
     if call.dry_run:
-        return CommandResult(output=None, changes=[change], wrote=False)
+        return CommandResult(output=None, changes=[_typed(change)], wrote=False)
     hook = await session.http.request(
         "POST",
         "/channels/{channel_id}/webhooks",
@@ -399,7 +410,7 @@ async def messages_ensure(session: Session, call: Call) -> CommandResult:
     change: dict[str, Any]
     if channel is None:
         change = {"action": "send", "resource": f"message {key_name}", "fields": fields_new}
-        return CommandResult(output=None, changes=[change], wrote=False)
+        return CommandResult(output=None, changes=[_typed(change)], wrote=False)
 
     channel_id = channel["id"]
     guild_id = str(channel.get("guild_id") or call.guild())
@@ -451,7 +462,7 @@ async def messages_ensure(session: Session, call: Call) -> CommandResult:
         if stored:
             change["reason"] = "deleted out of band; will be re-sent"
         if call.dry_run:
-            return CommandResult(output=None, changes=[change], wrote=False)
+            return CommandResult(output=None, changes=[_typed(change)], wrote=False)
         # The nonce depends on what is declared, not on the run: a re-run within
         # Discord's nonce window is deduplicated by Discord itself as well.
         seed_key = f"{owner}:{declared}:{stored or ''}"
@@ -487,7 +498,9 @@ async def messages_ensure(session: Session, call: Call) -> CommandResult:
     captures = {key: existing["id"], spec_key: declared}
     if not diff or call.dry_run:
         if call.dry_run:
-            return CommandResult(output=message_out(existing), changes=[change], wrote=False)
+            return CommandResult(
+                output=message_out(existing), changes=[_typed(change)], wrote=False
+            )
         return _result(call, message_out(existing), change, captures, False)
     message = existing
     if "content" in diff:
