@@ -38,7 +38,7 @@ def _commands() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 async def _run_script(emu: Emulator, state: dict[str, Any]) -> None:
-    platform = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+    platform = DiscordPlatform("bench-token", api_base=emu.url)
     try:
         for name, command, args in _commands():
             call = CommandCall(
@@ -80,7 +80,7 @@ async def ensure_messages(count: int = 10) -> dict[str, Any]:
 
         async def run() -> tuple[int, int]:
             emu.clear_log()
-            platform = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+            platform = DiscordPlatform("bench-token", api_base=emu.url)
             try:
                 for n in range(count):
                     args = {"channel_id": channel, "content": f"Rule {n}", "pin": True}
@@ -93,7 +93,7 @@ async def ensure_messages(count: int = 10) -> dict[str, Any]:
                 await platform.aclose()
             return len(emu.reads()), len(emu.writes())
 
-        setup = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+        setup = DiscordPlatform("bench-token", api_base=emu.url)
         try:
             made = await setup.execute(
                 CommandCall("discord", "channels.create", {"name": "rules"}, "c", "b", "b:c")
@@ -112,7 +112,7 @@ async def ensure_messages(count: int = 10) -> dict[str, Any]:
 async def hundred_sends() -> dict[str, Any]:
     limits = {"POST /channels/{channel_id}/messages": (20, 1.0)}
     async with Emulator(fresh_world(GUILD), rate_limits=limits) as emu:
-        platform = DiscordPlatform("bench-token", api_base=emu.url, default_guild_id=GUILD)
+        platform = DiscordPlatform("bench-token", api_base=emu.url)
         try:
             ch = await platform.execute(
                 CommandCall("discord", "channels.create", {"name": "spam"}, "c", "b", "b:c")

@@ -17,12 +17,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from narrator.errors import ConfigError, did_you_mean
+from narrator.guilds import SANDBOX_GUILD_ID as SANDBOX_GUILD_ID  # its home; re-exported
 from narrator.interpolate import DEFAULT_SECRET_ENV, Environ
 from narrator.parser import MAX_NARRATIVE_BYTES
 
 DEFAULT_CONFIG = "narrator.toml"
 DEFAULT_DATABASE_URL = "sqlite:///narrator.db"
-SANDBOX_GUILD_ID = "100000000000000001"
 
 
 class _Section(BaseModel):

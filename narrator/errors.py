@@ -18,6 +18,7 @@ at the one module that imports the foreign library.
     ├── ActFailed                  an act could not complete (exit 1)
     │   ├── ReferenceFailed        a reference in an act's arguments did not resolve
     │   ├── NotConfigured          the act needs a platform or model that is not configured
+    │   │   └── GuildMissing       a command needs a guild and none resolved
     │   ├── DestructiveRefused     a destructive command without permission
     │   ├── PlatformError          Discord (or another platform) said no
     │   │   ├── PermissionDenied   403 / missing permission
@@ -156,6 +157,10 @@ class ReferenceFailed(ActFailed):
 
 class NotConfigured(ActFailed):
     """The act needs a platform or a model that is not configured."""
+
+
+class GuildMissing(NotConfigured):
+    """A command needs a guild and none resolved (``narrator.guilds.missing_guild``)."""
 
 
 class DestructiveRefused(ActFailed):

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from narrator.errors import NarratorError, RunNotFound, UsageError
 from narrator.executor.resume import ResumePoint, resume_point
+from narrator.guilds import effective_guild
+from narrator.interpolate import ResolveError
 from narrator.leases import (
     LockHolder,
     describe_holder,
@@ -166,15 +168,18 @@ def _uses_discord(plan: Plan) -> bool:
 
 
 def narrative_lock(plan: Plan, config: Config, options: RunOptions) -> str:
-    """The lock a run of ``plan`` takes: its name, and its guild when it talks to Discord."""
-    from narrator.runtime import default_guild, environment
+    """The lock a run of ``plan`` takes: its name, and its guild when it talks to Discord
+    (the effective guild of a command that names none, :func:`narrator.guilds.effective_guild`;
+    none when that does not resolve — the act that needs it fails, with the reason)."""
+    from narrator.runtime import environment, guild_defaults
 
     guild: str | None = None
     if _uses_discord(plan):
         env = environment(options, config)
-        guild = plan.guild_id or default_guild(options, config, env)
-        if guild and guild.startswith("${") and guild.endswith("}"):
-            guild = env.get(guild[2:-1]) or None
+        try:
+            guild = effective_guild(None, plan.guild_id, guild_defaults(options, config), env).id
+        except ResolveError:
+            guild = None
     return lock_name(plan.name, guild)
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from narrator.clock import SystemClock
-from narrator.config import SANDBOX_GUILD_ID, Config, secret
+from narrator.config import Config, secret
 from narrator.errors import ConfigError, NotConfigured
+from narrator.guilds import SANDBOX_GUILD_ID, GuildDefaults, sandbox_variables
 
 if TYPE_CHECKING:
     from narrator.executor import Reporter, Services
@@ -48,19 +49,14 @@ def environment(options: RunOptions, config: Config) -> dict[str, str]:
     env = dict(os.environ)
     env.update(options.vars)
     if options.sandbox:
-        env.setdefault("GUILD_ID", SANDBOX_GUILD_ID)
+        env = sandbox_variables(env)
     return without_secrets(env, config)
 
 
-def default_guild(options: RunOptions, config: Config, env: Mapping[str, str]) -> str | None:
-    """``[discord] guild_id`` (``${VAR}`` resolved); under --sandbox the same guild,
-    emulated, or the sandbox guild when none is configured."""
-    configured = config.discord.guild_id
-    if configured and configured.startswith("${") and configured.endswith("}"):
-        configured = env.get(configured[2:-1]) or None
-    if options.sandbox:
-        return configured or SANDBOX_GUILD_ID
-    return configured
+def guild_defaults(options: RunOptions, config: Config) -> GuildDefaults:
+    """Where a run's commands find their guild: ``[discord] guild_id`` as written
+    (expanded per command by :func:`narrator.guilds.effective_guild`), and --sandbox."""
+    return GuildDefaults(config=config.discord.guild_id, sandbox=options.sandbox)
 
 
 def _load_factory(path: str) -> Callable[[], Any]:
@@ -86,13 +82,11 @@ class RuntimePlatforms:
         options: RunOptions,
         database: Database,
         stack: AsyncExitStack,
-        default_guild_id: str | None,
     ) -> None:
         self.config = config
         self.options = options
         self.database = database
         self.stack = stack
-        self.default_guild_id = default_guild_id
         self._open: dict[str, Platform] = {}
 
     async def get(self, name: str) -> Platform:
@@ -128,7 +122,6 @@ class RuntimePlatforms:
         discord = DiscordPlatform(
             token,
             api_base=self.config.discord.api_base,
-            default_guild_id=self.default_guild_id,
             timeout=self.config.discord.timeout,
             clock=self.options.clock,
         )
@@ -166,17 +159,16 @@ async def open_runtime(
     from narrator.executor import Services
 
     env = environment(options, config)
-    guild = default_guild(options, config, env)
     async with AsyncExitStack() as stack:
         services = Services(
             state=database.state,
             journal=database.journal,
-            platforms=RuntimePlatforms(config, options, database, stack, guild),
+            platforms=RuntimePlatforms(config, options, database, stack),
             models=_models(config, options, database, stack),
             clock=options.clock,
             env=env,
             allow_destructive=options.allow_destructive,
-            default_guild_id=guild,
+            guilds=guild_defaults(options, config),
             unit_of_work=database.unit_of_work,
         )
         if reporter is not None:

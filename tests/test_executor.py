@@ -9,6 +9,7 @@ import pytest
 
 from narrator.errors import PermissionDenied
 from narrator.executor import Executor, RunOutcome, Services
+from narrator.guilds import GuildDefaults
 from narrator.parser import parse
 from narrator.protocols import ModelRequest
 from narrator.state.memory import MemoryRunJournal, MemoryStateRepository
@@ -23,6 +24,7 @@ class World:
         self.state = MemoryStateRepository()
         self.journal = MemoryRunJournal()
         self.platform = RecordingPlatform(guild_id="7")
+        self.guilds = GuildDefaults(config="7")  # narrator.toml: [discord] guild_id = "7"
 
     def run(
         self,
@@ -40,6 +42,7 @@ class World:
             clock=FakeClock(),
             env={"GUILD_ID": "7", **(env or {})},
             allow_destructive=allow_destructive,
+            guilds=self.guilds,
         )
         return asyncio.run(Executor(services).run(parse(text)))
 
@@ -49,6 +52,7 @@ class World:
             journal=self.journal,
             platforms=StaticPlatforms([self.platform]),
             env={"GUILD_ID": "7"},
+            guilds=self.guilds,
         )
         return asyncio.run(Executor(services).plan(parse(text)))
 

@@ -1,8 +1,10 @@
 """The catalogue of platform commands: names, arguments, and what they do.
 
 Pure data. The parser checks narratives against it at load time (unknown
-command or argument → a problem with "did you mean"); the executor uses it to
-know which commands are destructive; platforms implement what it lists.
+command or argument → a problem with "did you mean"); the executor resolves
+Botticelli spellings of commands and arguments here (:func:`lookup`,
+:func:`canonical_args`) and reads which commands are destructive, so a platform
+receives only the catalogue's names; platforms implement what it lists.
 
 * :mod:`~narrator.catalogue.spec` — ``Arg``, ``CommandSpec``;
 * :mod:`~narrator.catalogue.discord` — the Discord table and its Botticelli aliases;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from narrator.catalogue import discord as _discord
 from narrator.catalogue.keys import capture_key, key_segment
@@ -22,11 +25,13 @@ from narrator.catalogue.spec import Arg, ArgType, CommandSpec
 
 __all__ = [
     "ALIASES",
+    "ARGUMENT_ALIASES",
     "CATALOGUE",
     "Arg",
     "ArgType",
     "CommandSpec",
     "canonical",
+    "canonical_args",
     "capture_key",
     "command_names",
     "key_segment",
@@ -41,11 +46,25 @@ CATALOGUE: Mapping[str, Mapping[str, CommandSpec]] = MappingProxyType(
 ALIASES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {"discord": MappingProxyType(dict(_discord.ALIASES))}
 )
+ARGUMENT_ALIASES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"discord": MappingProxyType(dict(_discord.ARGUMENT_ALIASES))}
+)
 
 
 def canonical(platform: str, command: str) -> str:
     """The catalogue's name of ``command`` (a Botticelli alias resolved)."""
     return ALIASES.get(platform, {}).get(command, command)
+
+
+def canonical_args(platform: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """``args`` with Botticelli argument spellings renamed (``channel_type`` -> ``kind``);
+    when both spellings are given the catalogue's wins."""
+    out = dict(args)
+    for alias, name in ARGUMENT_ALIASES.get(platform, {}).items():
+        if alias in out:
+            value = out.pop(alias)
+            out.setdefault(name, value)
+    return out
 
 
 def lookup(platform: str, command: str) -> CommandSpec | None:

@@ -577,3 +577,8 @@ ALIASES: Mapping[str, str] = {
     "message.send": "messages.send",
     "server.stats": "server.get_stats",
 }
+
+# Botticelli spells some arguments differently: alias -> the catalogue's name.
+ARGUMENT_ALIASES: Mapping[str, str] = {
+    "channel_type": "kind",
+}

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from narrator import catalogue, interpolate
-from narrator.errors import DestructiveRefused, NotConfigured, ReferenceFailed
+from narrator import catalogue, guilds, interpolate
+from narrator.errors import DestructiveRefused, GuildMissing, NotConfigured, ReferenceFailed
 from narrator.executor.model_act import Conversation, perform_model_act
 from narrator.outcome import ActOutcome
 from narrator.protocols import Change, CommandCall, StateRepository
@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from narrator.executor.services import Services
     from narrator.plan import Act, BotCommandInput, Plan
 
-__all__ = ["DELETE", "Pending", "Performer", "RepositoryReader", "RunState", "result_id_captures"]
+__all__ = [
+    "DELETE",
+    "Pending",
+    "Performer",
+    "RepositoryReader",
+    "RunState",
+    "admit",
+    "result_id_captures",
+]
 
 Pending = dict[str, tuple[Any, dict[str, Any]]]  # an act's state writes, committed at its end
 DELETE: Any = object()  # a pending value that removes its key (a capture of None)
@@ -124,9 +132,6 @@ class Performer:
         """Every command of the act, in order, after all their references resolved."""
         services, plan = self.services, run.plan
         allow = services.allow_destructive or bool(act.allow_destructive) or plan.allow_destructive
-        guild = plan.guild_id or services.default_guild_id
-        if guild and "${" in guild:
-            guild = str(interpolate.render(guild, scope).value)
         rendered = self._render_arguments(run, act, scope)
         outputs: list[Any] = []
         changes: list[Change] = []
@@ -136,21 +141,17 @@ class Performer:
                 outputs.append(None)
                 continue
             args, tainted = arguments
-            spec = catalogue.lookup(command.platform, command.command)
-            if spec is not None and spec.destructive and not allow:
-                raise DestructiveRefused(
-                    f"{command.command} is destructive and was refused before any request",
-                    act=act.name,
-                    hint="set allow_destructive = true on the act or narrative, "
-                    "or run with --allow-destructive",
-                )
+            spec, name, args = admit(
+                command.platform, command.command, args, allow=allow, act=act.name
+            )
+            guild = self._guild(run, act, name, spec, args)
             platform = await services.platforms.get(command.platform)
             mentions = act.mentions
             if "mentions" in args and isinstance(args["mentions"], list):
                 mentions = tuple(str(m) for m in args["mentions"])
             call = CommandCall(
                 platform=command.platform,
-                command=command.command,
+                command=name,
                 args=args,
                 act=act.name,
                 run_id=run.run_id,
@@ -159,11 +160,14 @@ class Performer:
                 model_text_keys=tainted,
                 mentions=mentions,
                 dry_run=run.dry_run,
-                default_guild_id=guild,
+                default_guild_id=guild.id,
                 reconcile_since=run.reconcile.get((iteration or 0, act.name)),
                 lookup=lambda key: _pending_value(pending, key, services.state),
             )
-            result = await platform.execute(call)
+            try:
+                result = await platform.execute(call)
+            except GuildMissing:  # the platform found it needs a guild: say where we looked
+                raise guilds.missing_guild(name, guild, act=act.name) from None
             outputs.append(result.output)
             changes.extend(result.changes)
             if not run.dry_run:
@@ -180,6 +184,26 @@ class Performer:
         if act.output_var and not run.dry_run:
             pending[act.output_var] = (output, metadata(run, act, "command"))
         return ActOutcome(act.name, "done", output, changes=changes)
+
+    def _guild(
+        self,
+        run: RunState,
+        act: Act,
+        name: str,
+        spec: catalogue.CommandSpec | None,
+        args: Mapping[str, Any],
+    ) -> guilds.Guild:
+        """The command's effective guild (:func:`narrator.guilds.effective_guild`); a
+        command that needs one and has none fails here, before any request (and in plan)."""
+        try:
+            guild = guilds.effective_guild(
+                args.get("guild_id"), run.plan.guild_id, self.services.guilds, self.services.env
+            )
+        except interpolate.ResolveError as exc:
+            raise ReferenceFailed(exc.message, act=act.name, hint=exc.hint) from None
+        if guild.id is None and spec is not None and guilds.needs_guild(spec.args, args):
+            raise guilds.missing_guild(name, guild, act=act.name)
+        return guild
 
     def _render_arguments(
         self, run: RunState, act: Act, scope: interpolate.Scope
@@ -288,6 +312,31 @@ def result_id_captures(command: BotCommandInput, output: Any) -> dict[str, str]:
             keys[f"{command.platform}.{command.command}.{name}"] = str(value)
             keys[name] = str(value)
     return keys
+
+
+def admit(
+    platform: str, command: str, args: Mapping[str, Any], *, allow: bool, act: str | None
+) -> tuple[catalogue.CommandSpec | None, str, dict[str, Any]]:
+    """The catalogue's spec and names of one command, and the one destructive check.
+
+    Botticelli spellings of the command and its arguments resolve here, once, so a
+    platform receives only catalogue names. A destructive command without
+    permission (``--allow-destructive``, or ``allow_destructive`` on the act or the
+    narrative) is refused before any platform is opened — in ``run`` and in
+    ``plan``, which says what ``run`` would do. A command the catalogue does not
+    list (a plugin platform's) passes unchanged.
+    """
+    spec = catalogue.lookup(platform, command)
+    if spec is None:
+        return None, command, dict(args)
+    if spec.destructive and not allow:
+        raise DestructiveRefused(
+            f"{spec.name} is destructive and was refused before any request",
+            act=act,
+            hint="set allow_destructive = true on the act or in [narrative], "
+            "or run with --allow-destructive",
+        )
+    return spec, spec.name, catalogue.canonical_args(platform, args)
 
 
 def _idempotency_key(

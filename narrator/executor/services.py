@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from narrator.clock import SystemClock
+from narrator.guilds import GuildDefaults
 from narrator.protocols import (
     Clock,
     ModelProvider,
@@ -52,7 +53,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     env: Mapping[str, str] = field(default_factory=dict)
     allow_destructive: bool = False
-    default_guild_id: str | None = None
+    # where commands find their guild when they name none ([discord] guild_id, --sandbox)
+    guilds: GuildDefaults = field(default_factory=GuildDefaults)
     reporter: Reporter = field(default_factory=SilentReporter)
     unit_of_work: Callable[[], AbstractContextManager[None]] = nullcontext
     # asked before each act; True ends the run as "interrupted" (a worker's SIGTERM)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from narrator import catalogue
 from narrator.errors import NarrativeInvalid, Problem, did_you_mean
 from narrator.parser.checks import check_command
 from narrator.parser.context import Context
@@ -165,8 +166,7 @@ def _bot(
         platform_path=(*path, "platform"),
         args_path=path,
     )
-    if "channel_type" in args and "kind" not in args:
-        args["kind"] = args.pop("channel_type")
+    args = catalogue.canonical_args(platform, args)  # the Plan holds the catalogue's names
     for key, value in args.items():
         act.sites.extend(strings_in(value, (*path, key)))
     act.inputs.append(

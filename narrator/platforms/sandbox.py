@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from narrator.config import SANDBOX_GUILD_ID
+from narrator.guilds import SANDBOX_GUILD_ID
 from narrator.platforms.discord import DiscordPlatform
 from narrator.platforms.emulator import Emulator, World, fresh_world
 from narrator.protocols import Blobs, Clock
@@ -38,9 +38,7 @@ async def open_sandbox(
     world.every_guild = True
     emulator = Emulator(world, clock=clock)
     await emulator.start()
-    platform = DiscordPlatform(
-        SANDBOX_TOKEN, api_base=emulator.url, default_guild_id=guild_id, clock=clock
-    )
+    platform = DiscordPlatform(SANDBOX_TOKEN, api_base=emulator.url, clock=clock)
     platform.emulator = emulator  # type: ignore[attr-defined]
     try:
         yield platform

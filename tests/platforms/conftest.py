@@ -9,17 +9,21 @@ from typing import Any
 
 import pytest
 
+from narrator.executor.perform import admit
+from narrator.guilds import GuildDefaults, effective_guild
 from narrator.platforms.discord import DiscordPlatform
 from narrator.platforms.emulator import Emulator, fresh_world
 from narrator.protocols import CommandCall, CommandResult
 
 GUILD = "100000000000000001"
 TOKEN = "super-secret-token-XYZ.abc"
+DEFAULTS = GuildDefaults(config=GUILD)  # as if narrator.toml said [discord] guild_id = GUILD
 
 
 @dataclass
 class Harness:
-    """Runs commands like the executor does: captures go to a dict-backed state."""
+    """Runs commands like the executor does (admission, then the call with the effective
+    guild): captures go to a dict-backed state."""
 
     emu: Emulator
     platform: DiscordPlatform
@@ -40,6 +44,10 @@ class Harness:
         **args: Any,
     ) -> CommandResult:
         self.calls += 1
+        # the executor's admission: catalogue names, the destructive check
+        _, command, args = admit(
+            "discord", command, args, allow=allow_destructive, act=act or f"act{self.calls}"
+        )
         call = CommandCall(
             platform="discord",
             command=command,
@@ -51,7 +59,7 @@ class Harness:
             model_text_keys=model_text_keys,
             mentions=mentions,
             dry_run=dry_run,
-            default_guild_id=GUILD,
+            default_guild_id=effective_guild(args.get("guild_id"), None, DEFAULTS, {}).id,
             lookup=self.state.get,
             reconcile_since=reconcile_since,
         )
@@ -63,7 +71,7 @@ class Harness:
     async def fresh_platform(self) -> DiscordPlatform:
         """A new platform (a new run): empty cache, logs in again."""
         await self.platform.aclose()
-        self.platform = DiscordPlatform(TOKEN, api_base=self.emu.url, default_guild_id=GUILD)
+        self.platform = DiscordPlatform(TOKEN, api_base=self.emu.url)
         return self.platform
 
 
@@ -75,7 +83,7 @@ async def emu() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 async def h(emu: Emulator) -> AsyncIterator[Harness]:
-    platform = DiscordPlatform(TOKEN, api_base=emu.url, default_guild_id=GUILD)
+    platform = DiscordPlatform(TOKEN, api_base=emu.url)
     harness = Harness(emu, platform)
     try:
         yield harness

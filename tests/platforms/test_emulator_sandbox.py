@@ -82,7 +82,9 @@ class DictBlobs:
 async def test_sandbox_persists_the_guild_between_rehearsals() -> None:
     """What a first sandbox session builds is there in the second (fresh world: Sandbox guild)."""
     blobs = DictBlobs()
-    call = CommandCall("discord", "channels.ensure", {"name": "welcome"}, "a", "r", "k")
+    # the executor passes the effective guild: under --sandbox, the sandbox guild
+    guild = {"default_guild_id": SANDBOX_GUILD_ID}
+    call = CommandCall("discord", "channels.ensure", {"name": "welcome"}, "a", "r", "k", **guild)
     async with open_sandbox(blobs) as platform:
         first = await platform.execute(call)
     world = blobs.get(BLOB_NAME)
@@ -91,7 +93,14 @@ async def test_sandbox_persists_the_guild_between_rehearsals() -> None:
     async with open_sandbox(blobs) as platform:
         second = await platform.execute(
             CommandCall(
-                "discord", "channels.ensure", {"name": "welcome"}, "a", "r", "k", lookup=state.get
+                "discord",
+                "channels.ensure",
+                {"name": "welcome"},
+                "a",
+                "r",
+                "k",
+                lookup=state.get,
+                **guild,
             )
         )
     assert second.output["id"] == first.output["id"] and second.wrote is False

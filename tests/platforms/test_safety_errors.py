@@ -111,12 +111,10 @@ async def test_invalid_form_body_is_a_platform_error_naming_the_field(h: Harness
 
 async def test_token_never_in_errors(emu: Emulator) -> None:
     """Errors about a bad base URL or a refused token never contain the token."""
-    platform = DiscordPlatform(
-        TOKEN, api_base="http://127.0.0.1:9/api/v10", default_guild_id=GUILD, timeout=2
-    )
+    platform = DiscordPlatform(TOKEN, api_base="http://127.0.0.1:9/api/v10", timeout=2)
     from narrator.protocols import CommandCall
 
-    call = CommandCall("discord", "channels.list", {}, "a", "r", "k")
+    call = CommandCall("discord", "channels.list", {}, "a", "r", "k", default_guild_id=GUILD)
     with pytest.raises(PlatformError) as info:
         await platform.execute(call)
     assert TOKEN not in str(info.value) and "127.0.0.1:9" in str(info.value)
@@ -125,11 +123,13 @@ async def test_token_never_in_errors(emu: Emulator) -> None:
 
 async def test_rejected_token_is_a_config_error(emu: Emulator) -> None:
     """An empty-ish token the server refuses (401) is a ConfigError with a hint."""
-    platform = DiscordPlatform(" ", api_base=emu.url, default_guild_id=GUILD)
+    platform = DiscordPlatform(" ", api_base=emu.url)
     from narrator.protocols import CommandCall
 
     with pytest.raises(ConfigError, match="401"):
-        await platform.execute(CommandCall("discord", "channels.list", {}, "a", "r", "k"))
+        await platform.execute(
+            CommandCall("discord", "channels.list", {}, "a", "r", "k", default_guild_id=GUILD)
+        )
     await platform.aclose()
 
 
@@ -158,11 +158,13 @@ async def test_retry_backoff_sleeps_on_the_injected_clock(emu: Emulator) -> None
     from narrator.testing import FakeClock
 
     clock = FakeClock()
-    platform = DiscordPlatform(TOKEN, api_base=emu.url, default_guild_id=GUILD, clock=clock)
+    platform = DiscordPlatform(TOKEN, api_base=emu.url, clock=clock)
     emu.inject(f"GET /guilds/{GUILD}/channels", status=503, count=2)
     from narrator.protocols import CommandCall
 
-    result = await platform.execute(CommandCall("discord", "channels.list", {}, "a", "r", "k"))
+    result = await platform.execute(
+        CommandCall("discord", "channels.list", {}, "a", "r", "k", default_guild_id=GUILD)
+    )
     await platform.aclose()
     assert result.output == []
     assert len(clock.slept) == 2 and all(0 < s <= 4 for s in clock.slept)

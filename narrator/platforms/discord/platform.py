@@ -3,9 +3,15 @@
 ``COMMANDS`` maps each catalogue name to its command, assembled explicitly from
 the modules of :mod:`~narrator.platforms.discord.commands` (one per noun) and the
 convergent ``*.ensure`` commands of :mod:`~narrator.platforms.discord.converge`.
-:meth:`DiscordPlatform.execute` resolves the name, refuses a destructive command
-before any request, answers plan (``dry_run``) for plain writes, and runs the
-command with the run's :class:`~narrator.platforms.discord.session.Session`.
+:meth:`DiscordPlatform.execute` finds the command, answers plan (``dry_run``) for
+plain writes, and runs the command with the run's
+:class:`~narrator.platforms.discord.session.Session`.
+
+What the executor decided arrives in the :class:`~narrator.protocols.CommandCall`
+and is not decided again here: the catalogue's name and argument names (Botticelli
+spellings resolved), the permission for a destructive command (refused before
+any platform is opened), and the effective guild (``default_guild_id``,
+:func:`narrator.guilds.effective_guild`).
 """
 
 from __future__ import annotations
@@ -15,13 +21,7 @@ from types import MappingProxyType
 
 from narrator import catalogue
 from narrator.clock import SystemClock
-from narrator.errors import (
-    DestructiveRefused,
-    NarratorError,
-    NotConfigured,
-    PlatformError,
-    did_you_mean,
-)
+from narrator.errors import NarratorError, NotConfigured, PlatformError, did_you_mean
 from narrator.platforms.discord import converge
 from narrator.platforms.discord.commands import (
     channels,
@@ -68,7 +68,6 @@ class DiscordPlatform:
         token: str,
         *,
         api_base: str,
-        default_guild_id: str | None,
         timeout: float = 30.0,
         clock: Clock | None = None,
     ) -> None:
@@ -79,7 +78,6 @@ class DiscordPlatform:
         clock = clock or SystemClock()
         self.http = Transport(token, api_base=api_base, timeout=timeout, clock=clock)
         self.session = Session(self.http, clock)
-        self.default_guild_id = default_guild_id
 
     async def aclose(self) -> None:
         await self.http.close()
@@ -89,26 +87,16 @@ class DiscordPlatform:
         self.session.invalidate(guild_id)
 
     async def execute(self, call: CommandCall) -> CommandResult:
-        name = catalogue.canonical("discord", call.command)
-        spec = catalogue.lookup("discord", name)
+        name = call.command
+        spec = catalogue.CATALOGUE["discord"].get(name)
         command = COMMANDS.get(name)
         if spec is None or command is None:
             raise PlatformError(
-                f"unknown Discord command '{call.command}'",
+                f"unknown Discord command '{name}'",
                 act=call.act,
-                hint=did_you_mean(call.command, list(COMMANDS)) or "see docs/discord.md",
+                hint=did_you_mean(name, list(COMMANDS)) or "see docs/discord.md",
             )
-        if spec.destructive and not call.allow_destructive and not call.dry_run:
-            raise DestructiveRefused(
-                f"{name} is destructive and was refused; nothing was sent to Discord",
-                act=call.act,
-                hint="set allow_destructive = true in [narrative], or run with --allow-destructive",
-            )
-        args = dict(call.args)
-        if "channel_type" in args and "kind" not in args:
-            args["kind"] = args.pop("channel_type")
-        guild_id = args.get("guild_id") or call.default_guild_id or self.default_guild_id
-        wrapped = Call(call, args, str(guild_id) if guild_id else None)
+        wrapped = Call(call, dict(call.args), call.default_guild_id)
         token = CURRENT_ACT.set(call.act)
         try:
             if call.dry_run and not spec.writes:

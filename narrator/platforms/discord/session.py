@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from narrator.catalogue.keys import capture_key, spec_key
-from narrator.errors import PlatformError, did_you_mean
+from narrator.errors import GuildMissing, PlatformError, did_you_mean
 from narrator.platforms.discord.reconcile import sent_parts
 from narrator.platforms.discord.text import allowed_mentions, split_message
 from narrator.platforms.discord.transport import Transport
@@ -79,13 +79,10 @@ class Call:
         return text
 
     def guild(self) -> str:
+        """The call's guild. None resolved (the executor decides which, and rewrites this
+        error to say where it looked): :class:`~narrator.errors.GuildMissing`."""
         if not self.guild_id:
-            raise PlatformError(
-                f"{self.raw.command} needs a guild_id",
-                act=self.raw.act,
-                hint="pass guild_id, or set [discord] guild_id in narrator.toml "
-                "or guild_id in [narrative]",
-            )
+            raise GuildMissing(f"{self.raw.command} needs a guild", act=self.raw.act)
         return self.guild_id
 
     def lookup(self, key: str) -> Any:

@@ -3,7 +3,7 @@
 ::
 
     async with Emulator(fresh_world(GUILD)) as emu:
-        platform = DiscordPlatform("fake-token", api_base=emu.url, default_guild_id=GUILD)
+        platform = DiscordPlatform("fake-token", api_base=emu.url)
         ...
         assert not emu.writes()
 

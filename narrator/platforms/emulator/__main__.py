@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from narrator.config import SANDBOX_GUILD_ID
+from narrator.guilds import SANDBOX_GUILD_ID
 from narrator.platforms.emulator.server import DEFAULT_NONCE_TTL, Emulator
 from narrator.platforms.emulator.world import World, fresh_world
 
