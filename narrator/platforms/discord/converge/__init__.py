@@ -1,11 +1,62 @@
 """Convergent commands (``*.ensure``): create when missing, update only what differs, else nothing.
 
-``decide.py`` is pure (differences, drift or update, the change plan shows);
-``apply.py`` reads Discord and state, asks ``decide``, and performs the result.
+``decide.py`` is pure (what to do about one resource, and the Change plan shows);
+``apply.py`` is the one driver (read, ask ``decide``, perform); ``resources.py`` and
+``messages.py`` describe each kind: how to find, create and patch it.
 """
 
 from __future__ import annotations
 
-from narrator.platforms.discord.converge.apply import COMMANDS
+from narrator.platforms.discord.converge.apply import converge
+from narrator.platforms.discord.converge.messages import MESSAGE
+from narrator.platforms.discord.converge.resources import (
+    CATEGORY,
+    CHANNEL,
+    CHANNEL_AS_IT_IS,
+    OVERWRITE,
+    ROLE,
+    WEBHOOK,
+)
+from narrator.platforms.discord.session import Call, Session
+from narrator.protocols import CommandResult
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "converge"]
+
+
+async def channels_ensure(session: Session, call: Call) -> CommandResult:
+    return await converge(CHANNEL, session, call)
+
+
+async def categories_ensure(session: Session, call: Call) -> CommandResult:
+    return await converge(CATEGORY, session, call)
+
+
+async def channels_get_or_create(session: Session, call: Call) -> CommandResult:
+    return await converge(CHANNEL_AS_IT_IS, session, call)
+
+
+async def roles_ensure(session: Session, call: Call) -> CommandResult:
+    return await converge(ROLE, session, call)
+
+
+async def permissions_ensure(session: Session, call: Call) -> CommandResult:
+    return await converge(OVERWRITE, session, call)
+
+
+async def webhooks_ensure(session: Session, call: Call) -> CommandResult:
+    return await converge(WEBHOOK, session, call)
+
+
+async def messages_ensure(session: Session, call: Call) -> CommandResult:
+    return await converge(MESSAGE, session, call)
+
+
+COMMANDS = {
+    "channels.ensure": channels_ensure,
+    "categories.ensure": categories_ensure,
+    "channels.get_or_create": channels_get_or_create,
+    "roles.ensure": roles_ensure,
+    "permissions.ensure": permissions_ensure,
+    "webhooks.ensure": webhooks_ensure,
+    "messages.ensure": messages_ensure,
+}
