@@ -81,6 +81,7 @@ __all__ = [
 LEASE_SECONDS = 30.0  # a run's (and its lock's) lease; renewed every RENEW_SECONDS
 RENEW_SECONDS = 10.0
 RESUMABLE = ("failed", "interrupted", "abandoned")
+SLOT_LOCK_WAIT = 600.0  # a slot waits this long for a manual run of its narrative to end
 
 
 class RunBusy(NarratorError):
@@ -528,29 +529,45 @@ async def run_slot(
     options: RunOptions,
     reporter: Reporter,
     should_stop: Callable[[], bool],
+    lock_wait: float = SLOT_LOCK_WAIT,
 ) -> tuple[str, str | None]:
     """A worker's run of a claimed slot: (status, error).
 
     A slot taken over after a crash (or given back on SIGTERM) resumes its run: the
     same resume point as ``narrator resume``, cut-off acts reconciled, the run's
     owner and lease taken over from the worker that died. The slot's claim already
-    serialises this run, so no narrative lock is taken.
+    serialises slots among workers; the narrative lock serialises the slot with a
+    manual ``narrator run`` of the same narrative (cron plus a hand-started run): the
+    slot waits for it up to ``lock_wait`` seconds, then fails saying who holds it.
     """
     record = database.journal.get_run(run_id)
     if record is not None and record.status in ("done", "failed"):
         return record.status, None
-    with Ownership(database.journal, None, run_id, resume=record, clock=options.clock) as owner:
-        outcome = await execute(
-            plan,
-            config=config,
-            database=database,
-            options=options,
-            reporter=reporter,
-            run_id=run_id,
-            point=resume_point(record) if record is not None else None,
-            ownership=owner,
-            should_stop=should_stop,  # SIGTERM / lost lease: stop after this act
-        )
+    ownership = Ownership(
+        database.journal,
+        database.locks,
+        run_id,
+        lock=narrative_lock(plan, config, options),
+        resume=record,
+        wait=lock_wait,
+        on_wait=reporter.note,
+        clock=options.clock,
+    )
+    try:
+        with ownership as owner:
+            outcome = await execute(
+                plan,
+                config=config,
+                database=database,
+                options=options,
+                reporter=reporter,
+                run_id=run_id,
+                point=resume_point(record) if record is not None else None,
+                ownership=owner,
+                should_stop=should_stop,  # SIGTERM / lost lease: stop after this act
+            )
+    except LockHeld as held:  # raised on entering only: nothing ran
+        return "failed", str(held)
     return outcome.status, outcome.error
 
 

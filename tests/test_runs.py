@@ -360,3 +360,73 @@ def test_a_run_summary_keeps_no_variable_the_config_names_a_secret() -> None:
         config,
     )
     assert kept == {"GUILD_ID": "1"}
+
+
+SLOT_NARRATIVE = """
+[narrative]
+name = "morning_post"
+guild_id = "7"
+
+[[act]]
+name = "post"
+[[act.input]]
+type = "bot_command"
+command = "messages.send"
+args = { channel_id = "1", content = "good morning" }
+"""
+
+
+def test_a_worker_slot_waits_for_a_manual_run_of_its_narrative_then_says_who_held_it(
+    database: Any,
+) -> None:
+    """Cron plus a hand-started run: while a live `narrator run` of the same narrative holds
+    its lock, the slot does not run beside it — it waits, then fails naming the holder and
+    having sent nothing; once the lock is free the slot runs."""
+    from narrator.config import Config
+    from narrator.runs import narrative_lock, run_slot
+    from narrator.runtime import RunOptions
+
+    config = Config.model_validate(
+        {"platforms": {"discord": {"factory": "narrator.testing:RecordingPlatform"}}}
+    )
+    plan = parse(SLOT_NARRATIVE, "morning.toml")
+    options = RunOptions()
+    notes: list[str] = []
+
+    class Notes:
+        def act_started(self, act: str, iteration: int | None) -> None:
+            pass
+
+        def act_finished(self, outcome: Any) -> None:
+            pass
+
+        def note(self, text: str) -> None:
+            notes.append(text)
+
+        def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
+            pass
+
+    def slot(run_id: str) -> tuple[str, str | None]:
+        return asyncio.run(
+            run_slot(
+                plan,
+                run_id,
+                config=config,
+                database=database,
+                options=options,
+                reporter=Notes(),
+                should_stop=lambda: False,
+                lock_wait=0.3,
+            )
+        )
+
+    manual = Ownership(
+        database.journal, database.locks, "manual-run", lock=narrative_lock(plan, config, options)
+    )
+    with manual:
+        status, error = slot("slot-run-1")
+    assert status == "failed"
+    assert error is not None and "manual-run" in error
+    assert any("wait" in note for note in notes)
+    assert database.journal.get_run("slot-run-1") is None  # nothing ran
+    assert slot("slot-run-2") == ("done", None)
