@@ -78,7 +78,7 @@ def test_no_module_is_longer_than_600_lines(name: str) -> None:
 def test_each_foreign_library_is_imported_behind_its_one_boundary() -> None:
     """jinja2 only in interpolate, discord.py only in the transport, httpx only in providers."""
     wrong: list[str] = []
-    for name, path in MODULES.items():
+    for path in MODULES.values():
         rel = path.relative_to(PACKAGE).as_posix()
         for imported, _typing in _imports(path):
             root = imported.split(".")[0]
