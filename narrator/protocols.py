@@ -107,6 +107,7 @@ class ActRecord:
     error: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    input: JSON = None  # the act's rendered arguments (or prompt), secrets redacted
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,12 +42,15 @@ class RunOptions:
 def environment(options: RunOptions, config: Config) -> dict[str, str]:
     """``${VAR}`` sources: the process environment, then ``--var`` (which wins).
 
-    The variables config names as secrets are left out (DESIGN §6).
+    The variables config names as secrets are left out (DESIGN §6), and their values
+    are given to :func:`narrator.logs.add_secrets`: no log line or journal row shows them.
     """
-    from narrator.config import without_secrets
+    from narrator import logs
+    from narrator.config import secret_env_names, without_secrets
 
     env = dict(os.environ)
     env.update(options.vars)
+    logs.add_secret_env(secret_env_names(config), env)
     if options.sandbox:
         env = sandbox_variables(env)
     return without_secrets(env, config)

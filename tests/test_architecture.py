@@ -25,6 +25,8 @@ BOUNDARIES: dict[str, tuple[str, ...]] = {
     "alembic": ("state/", "migrations/"),
     # discord.py rides on aiohttp: its transport translates aiohttp errors too
     "aiohttp": ("platforms/emulator/", "platforms/discord/transport.py"),
+    # optional extra (narrator-workflows[otel]): spans behind one door, no-op without it
+    "opentelemetry": ("tracing.py",),
 }
 
 

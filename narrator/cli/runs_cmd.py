@@ -42,6 +42,7 @@ def act_json(act: ActRecord) -> dict[str, object]:
         "name": act.name,
         "iteration": act.iteration,
         "status": act.status,
+        "input": act.input,
         "output": act.output,
         "error": act.error,
         "started_at": act.started_at,
@@ -86,7 +87,11 @@ def list_(limit: int, as_json: bool, sandbox: bool) -> None:
 @runs.command()
 @click.argument("run_id", required=False)
 @click.option("--last", is_flag=True, help="Show the newest run.")
-@click.option("--full", is_flag=True, help="Show outputs and errors whole (not cut at 80).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Show each act's rendered arguments, its output whole (not cut at 80) and its error.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_sandbox
 @handle_errors
@@ -148,3 +153,23 @@ def show(run_id: str | None, last: bool, full: bool, as_json: bool, sandbox: boo
                 text = text[:77] + "..."
             line += f"  → {text}"
         click.echo(line)
+        if full:
+            _echo_full(act)
+
+
+def _echo_full(act: ActRecord) -> None:
+    """``--full``: the act's rendered input (secrets were redacted before it was stored)."""
+    if act.input is None:
+        return
+    for one in act.input if isinstance(act.input, list) else [act.input]:
+        if isinstance(one, dict) and "command" in one:
+            args = one.get("args")
+            shown = "(known after run)" if args is None else render_value(args)
+            click.echo(f"         {one.get('platform', '')}.{one['command']}  {shown}")
+        elif isinstance(one, dict) and "prompt" in one:
+            click.echo(f"         model {one.get('profile')}")
+            if one.get("system"):
+                click.echo(f"         system: {one['system']}")
+            click.echo(f"         prompt: {one['prompt']}")
+        else:
+            click.echo(f"         input: {render_value(one)}")

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
-from narrator import interpolate
+from narrator import interpolate, tracing
 from narrator.errors import ActFailed, BudgetExhausted, NarratorError
 from narrator.executor.carousel import (
     BudgetView,
@@ -96,7 +96,10 @@ class Executor:
                 owner=owner,
                 lease_expires_at=lease_expires_at,
             )
-        return await self._execute(run)
+        with tracing.span("narrator.run", narrative=plan.name, run_id=run.run_id) as span:
+            outcome = await self._execute(run)
+            span.set("status", outcome.status)
+        return outcome
 
     async def plan(self, plan: Plan) -> RunOutcome:
         """What ``run`` would do under the current state; writes nothing."""
@@ -232,6 +235,13 @@ class Executor:
     # ------------------------------------------------------------------ one act
 
     async def _act(self, run: RunState, act: Act, iteration: int | None) -> ActOutcome:
+        what = {"command": ",".join(c.command for c in act.commands) or None, "model": act.model}
+        with tracing.span("narrator.act", act=act.name, iteration=iteration, **what) as span:
+            outcome = await self._one_act(run, act, iteration)
+            span.set("status", outcome.status)
+        return outcome
+
+    async def _one_act(self, run: RunState, act: Act, iteration: int | None) -> ActOutcome:
         key = (iteration or 0, act.name)
         if key in run.done:  # resumed: this act finished in the earlier attempt
             run.acts[act.name] = interpolate.ActValue(run.done[key])

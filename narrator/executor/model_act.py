@@ -48,6 +48,8 @@ async def perform_model_act(
     scope: interpolate.Scope,
     models: ModelProvider,
     conversation: Conversation,
+    *,
+    inputs: list[Any] | None = None,
 ) -> ModelActResult:
     """Ask the model; for ``output = "json"``, extract and validate, asking once more on failure."""
     prompt = render_prompt(act, scope)
@@ -67,6 +69,8 @@ async def perform_model_act(
         act=act.name,
         json_mode=act.output == "json",
     )
+    if inputs is not None:  # what the journal keeps (the history is in earlier acts' rows)
+        inputs.append({"profile": request.profile, "system": system, "prompt": prompt})
     response = await models.complete(request)
     tokens = response.total_tokens
     calls = 1

@@ -97,7 +97,12 @@ class Performer:
         return ActOutcome(act.name, "skipped", None)
 
     async def model(
-        self, run: RunState, act: Act, scope: interpolate.Scope, pending: Pending
+        self,
+        run: RunState,
+        act: Act,
+        scope: interpolate.Scope,
+        pending: Pending,
+        inputs: list[Any] | None = None,
     ) -> ActOutcome:
         """Ask the model (``plan``: say which model would be asked)."""
         if run.dry_run:
@@ -114,7 +119,9 @@ class Performer:
                 act=act.name,
                 hint="add a [models.default] profile to narrator.toml, or rehearse with --sandbox",
             )
-        result = await perform_model_act(act, run.plan, scope, models, run.conversation)
+        result = await perform_model_act(
+            act, run.plan, scope, models, run.conversation, inputs=inputs
+        )
         run.tokens_used += result.tokens
         run.acts[act.name] = interpolate.ActValue(result.output, tainted=True)
         if act.output_var:
@@ -128,11 +135,18 @@ class Performer:
         iteration: int | None,
         scope: interpolate.Scope,
         pending: Pending,
+        inputs: list[Any] | None = None,
     ) -> ActOutcome:
-        """Every command of the act, in order, after all their references resolved."""
+        """Every command of the act, in order, after all their references resolved
+        (each command's rendered arguments go to ``inputs``, for the journal and the log)."""
         services, plan = self.services, run.plan
         allow = services.allow_destructive or bool(act.allow_destructive) or plan.allow_destructive
         rendered = self._render_arguments(run, act, scope)
+        if inputs is not None:
+            inputs.extend(
+                {"platform": c.platform, "command": c.command, "args": r[0] if r else None}
+                for c, r in zip(act.commands, rendered, strict=True)
+            )
         outputs: list[Any] = []
         changes: list[Change] = []
         for index, (command, arguments) in enumerate(zip(act.commands, rendered, strict=True)):

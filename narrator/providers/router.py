@@ -27,6 +27,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from narrator import tracing
 from narrator.budget import (
     Budget,
     Ledger,
@@ -233,7 +234,9 @@ class ModelRouter:
         try:
             await self._wait_for_windows(key, budget, estimate, request)
             sent = dataclasses.replace(request, model=request.model or resolved.model)
-            response = await provider.complete(sent)
+            with tracing.span("narrator.model", profile=request.profile, model=sent.model) as span:
+                response = await provider.complete(sent)
+                span.set("tokens", response.total_tokens)
         except BaseException:
             await asyncio.shield(self._ledger_call(self.ledger.refund, key, day, estimate))
             raise

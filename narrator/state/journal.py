@@ -47,6 +47,7 @@ def _act(row: Row[Any]) -> ActRecord:
         error=row.error,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        input=_load(row.input),
     )
 
 
@@ -150,6 +151,7 @@ class SqlRunJournal:
             "error": record.error,
             "started_at": record.started_at,
             "finished_at": record.finished_at,
+            "input": _dump(f"input of act {record.name!r}", record.input),
         }
         if self._gw.is_sqlite:  # the hot path of every act: straight to the driver
             self._gw.driver(lambda raw: _sqlite_act_upsert(raw, params), write=True)
@@ -211,11 +213,11 @@ class SqlRunJournal:
 
 _SQLITE_ACT_UPSERT = (
     "INSERT INTO run_acts (run_id, seq, name, iteration, status, output, error, "
-    "started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "started_at, finished_at, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (run_id, seq) DO UPDATE SET name = excluded.name, "
     "iteration = excluded.iteration, status = excluded.status, output = excluded.output, "
     "error = excluded.error, started_at = excluded.started_at, "
-    "finished_at = excluded.finished_at"
+    "finished_at = excluded.finished_at, input = excluded.input"
 )
 
 
@@ -234,6 +236,7 @@ def _sqlite_act_upsert(raw: Any, params: dict[str, Any]) -> None:
             params["error"],
             None if started is None else to_micros(_aware(started)),
             None if finished is None else to_micros(_aware(finished)),
+            params["input"],
         ),
     )
 

@@ -498,6 +498,7 @@ class MemoryRunJournal:
 
     def record_act(self, record: ActRecord) -> None:
         json.dumps(record.output)  # refuse what the SQL journal would refuse
+        json.dumps(record.input)
         with self._lock:
             self._acts.setdefault(record.run_id, {})[record.seq] = record
 

@@ -200,6 +200,8 @@ run_acts = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("started_at", Timestamp(), nullable=True),
     sa.Column("finished_at", Timestamp(), nullable=True),
+    # the act's rendered input, secrets redacted (migration 0005)
+    sa.Column("input", JsonText(), nullable=True),
 )
 
 blobs = sa.Table(

@@ -86,3 +86,35 @@ def test_memory_blobs_behave_alike() -> None:
     assert blobs.get("x") is None
     blobs.put("x", {"a": (1,)})
     assert blobs.get("x") == {"a": [1]}
+
+
+def test_an_act_keeps_its_rendered_input_upserted_with_its_output(journal: Any) -> None:
+    journal.start_run("r", "n", "s", {})
+    journal.record_act(ActRecord("r", 1, "post", "running"))
+    given = [{"platform": "discord", "command": "messages.send", "args": {"content": "hé"}}]
+    journal.record_act(ActRecord("r", 1, "post", "failed", error="boom", input=given))
+    act = journal.get_run("r").acts[0]
+    assert (act.status, act.error, act.input) == ("failed", "boom", given)
+
+
+def test_the_act_input_migration_upgrades_and_downgrades(tmp_path: Any) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from narrator.state.migrate import migrations_dir
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(engine).get_columns("run_acts")}
+
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(migrations_dir()))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+        assert "input" in {c["name"] for c in sa.inspect(conn).get_columns("run_acts")}
+        command.downgrade(config, "0004")
+        assert "input" not in {c["name"] for c in sa.inspect(conn).get_columns("run_acts")}
+    assert "input" not in columns()

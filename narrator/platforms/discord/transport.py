@@ -33,6 +33,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from narrator import tracing
 from narrator.clock import SystemClock
 from narrator.errors import (
     ConfigError,
@@ -51,6 +52,7 @@ CURRENT_ACT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 MAX_RATELIMIT_WAIT = 60.0  # seconds we wait on one 429 before giving up (RateLimited)
 _RETRIED_BY_DISCORD_PY = {500, 502, 504, 524}
+TRACE = "narrator.discord.request"  # one span per attempt: method, route, status
 
 PERMISSION_FLAGS: dict[str, int] = dict(discord.Permissions.VALID_FLAGS)
 # discord.py also lists aliases (read_messages = view_channel); names we report are
@@ -179,8 +181,14 @@ class Transport:
                 sleep=self.clock.sleep,
                 reraise=True,
             ):
-                with attempt:
-                    return await http.request(route, **kwargs)
+                with attempt, tracing.span(TRACE, method=method, route=path) as span:
+                    try:
+                        found = await http.request(route, **kwargs)
+                    except BaseException as exc:  # the HTTP status, else the exception's name
+                        span.set("status", str(getattr(exc, "status", type(exc).__name__)))
+                        raise
+                    span.set("status", "ok")
+                    return found
         except Exception as exc:
             raise self.translate(exc, what, permission) from None
         raise AssertionError("unreachable")  # pragma: no cover
