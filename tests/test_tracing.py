@@ -164,9 +164,11 @@ async def test_a_failed_request_carries_its_http_status(
         clock=FakeClock(),
         guilds=GuildDefaults(config=GUILD),
     )
-    text = THREE_ACTS.split('[[act]]\nname = "greet"')[0].replace(
-        "channels.ensure", "messages.send"
-    ).replace('{ name = "welcome", topic = "Hi" }', '{ channel_id = "999", content = "x" }')
+    text = (
+        THREE_ACTS.split('[[act]]\nname = "greet"')[0]
+        .replace("channels.ensure", "messages.send")
+        .replace('{ name = "welcome", topic = "Hi" }', '{ channel_id = "999", content = "x" }')
+    )
     try:
         outcome = await Executor(services).run(parse(text))
     finally:
@@ -175,7 +177,8 @@ async def test_a_failed_request_carries_its_http_status(
     spans = exporter.get_finished_spans()
     (act,) = _named(spans, "narrator.act")
     assert act.attributes is not None and act.attributes["status"] == "failed"
-    statuses = [(r.attributes or {}).get("status") for r in _named(spans, "narrator.discord.request")]
+    requests = _named(spans, "narrator.discord.request")
+    statuses = [(r.attributes or {}).get("status") for r in requests]
     assert "404" in statuses
     (run,) = _named(spans, "narrator.run")
     assert run.attributes is not None and run.attributes["status"] == "failed"
