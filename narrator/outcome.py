@@ -21,6 +21,8 @@ class ActOutcome:
     duration_ms: float = 0.0
     changes: list[Change] = field(default_factory=list)
     budget_stop: bool = False  # failed because a budget is spent (a carousel stops, succeeds)
+    model_calls: int = 0  # requests a model act made (retries for valid JSON included)
+    tokens: int = 0  # tokens those requests spent
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "status": self.status, "output": self.output}
@@ -53,6 +55,64 @@ class CarouselOutcome:
         }
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did, counted: Terraform's ``3 created, 1 changed, 12 unchanged`` and more.
+
+    Resources count the :class:`~narrator.protocols.Change` records of acts that ran
+    (``drift`` repaired counts as changed); ``skipped`` and ``failed`` count acts;
+    ``messages_sent`` counts ``send`` changes (a new message, not one already there).
+    """
+
+    created: int = 0
+    changed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    messages_sent: int = 0
+    model_calls: int = 0
+    tokens: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "changed": self.changed,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "messages_sent": self.messages_sent,
+            "model_calls": self.model_calls,
+            "tokens": self.tokens,
+        }
+
+
+def summarize(acts: list[ActOutcome]) -> RunSummary:
+    """Count what the acts did (pure)."""
+    counts = dict.fromkeys(RunSummary().to_json(), 0)
+    bucket = {
+        "create": "created",
+        "update": "changed",
+        "drift": "changed",
+        "delete": "deleted",
+        "unchanged": "unchanged",
+        "send": "messages_sent",
+    }
+    for act in acts:
+        if act.status in ("skipped", "failed"):
+            counts[act.status] += 1
+        counts["model_calls"] += act.model_calls
+        counts["tokens"] += act.tokens
+        if act.status != "done":
+            continue
+        for change in act.changes:
+            name = bucket.get(str(change.action))
+            if name is not None:
+                counts[name] += 1
+    return RunSummary(**counts)
+
+
 @dataclass
 class RunOutcome:
     run_id: str
@@ -67,6 +127,10 @@ class RunOutcome:
     def ok(self) -> bool:
         return self.status == "done"
 
+    def summary(self) -> RunSummary:
+        """The run's counts (:func:`summarize` over its acts)."""
+        return summarize(self.acts)
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "run_id": self.run_id,
@@ -78,4 +142,6 @@ class RunOutcome:
             data["error"] = self.error
         if self.carousel is not None:
             data["carousel"] = self.carousel.to_json()
+        if not self.dry_run:
+            data["summary"] = self.summary().to_json()
         return data

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from narrator.outcome import ActOutcome, RunOutcome
+    from narrator.outcome import ActOutcome, RunOutcome, RunSummary
 
-__all__ = ["ConsoleReporter", "plan_pending", "render_plan", "with_sandbox"]
+__all__ = ["ConsoleReporter", "plan_pending", "render_plan", "render_summary", "with_sandbox"]
 
 
 def with_sandbox(text: str, sandbox: bool) -> str:
@@ -130,3 +130,26 @@ def render_plan(outcome: RunOutcome) -> list[str]:
                 text += f" — {change.note}"
             lines.append(text)
     return lines
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def render_summary(summary: RunSummary) -> str:
+    """One line, like Terraform's: ``3 created, 1 changed, 12 unchanged, 2 skipped, 0 failed``,
+    then messages sent and model calls with their tokens when there were any."""
+    parts = [f"{summary.created} created", f"{summary.changed} changed"]
+    if summary.deleted:
+        parts.append(f"{summary.deleted} deleted")
+    parts += [
+        f"{summary.unchanged} unchanged",
+        f"{summary.skipped} skipped",
+        f"{summary.failed} failed",
+    ]
+    line = ", ".join(parts)
+    if summary.messages_sent:
+        line += f"; {_count(summary.messages_sent, 'message')} sent"
+    if summary.model_calls or summary.tokens:
+        line += f"; {_count(summary.model_calls, 'model call')}, {_count(summary.tokens, 'token')}"
+    return line

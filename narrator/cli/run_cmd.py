@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors, parse_vars
-from narrator.cli.render import ConsoleReporter, plan_pending, render_plan, with_sandbox
+from narrator.cli.render import (
+    ConsoleReporter,
+    plan_pending,
+    render_plan,
+    render_summary,
+    with_sandbox,
+)
 from narrator.durations import parse_duration
 from narrator.errors import NarratorError, UsageError
 
@@ -80,6 +86,7 @@ def _finish(
         sys.exit(128 + (signum or signal.SIGINT))
     if as_json:
         emit_json(outcome.to_json())
+    reporter.note(render_summary(outcome.summary()))
     carousel = outcome.carousel
     if carousel is not None:
         reporter.note(

@@ -126,7 +126,9 @@ class Performer:
         run.acts[act.name] = interpolate.ActValue(result.output, tainted=True)
         if act.output_var:
             pending[act.output_var] = (result.output, metadata(run, act, "model"))
-        return ActOutcome(act.name, "done", result.output)
+        return ActOutcome(
+            act.name, "done", result.output, model_calls=result.calls, tokens=result.tokens
+        )
 
     async def commands(
         self,
@@ -191,6 +193,8 @@ class Performer:
                     captures.update(result_id_captures(command, result.output))
                 for key, value in captures.items():
                     pending[key] = (DELETE if value is None else value, meta)
+                if spec is not None and spec.writes and not spec.convergent and not result.changes:
+                    changes.append(_done_change(name))  # counted by the run's summary
             elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
                 changes.append(Change("run", command.command))
         output: Any = outputs[0] if len(outputs) == 1 else outputs
@@ -235,6 +239,16 @@ class Performer:
                     raise ReferenceFailed(exc.message, act=act.name, hint=exc.hint) from None
                 rendered.append(None)
         return rendered
+
+
+def _done_change(name: str) -> Change:
+    """What a plain (non-convergent) write did: ``send``, ``create``, ``update``, ``delete``
+    or just ``run`` (``messages.send`` → send, ``messages.bulk_delete`` → delete)."""
+    verb = name.rsplit(".", 1)[-1]
+    if "delete" in verb or verb == "clear":
+        return Change("delete", name)
+    action = {"send": "send", "create": "create", "edit": "update", "update": "update"}
+    return Change(action.get(verb, "run"), name)
 
 
 def metadata(run: RunState, act: Act, source: str) -> dict[str, Any]:
