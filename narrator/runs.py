@@ -209,9 +209,10 @@ def journal_vars(vars_: Mapping[str, str], config: Config) -> dict[str, str]:
     """The ``--var`` values a run's summary keeps: never a variable config names a secret
     (``narrator.config.secret_env_names``), so ``--var DISCORD_TOKEN=...`` is not journalled."""
     from narrator.config import secret_env_names  # config is loaded by now; pydantic is too
+    from narrator.logs import redact_text
 
     secrets = secret_env_names(config)
-    return {name: value for name, value in vars_.items() if name not in secrets}
+    return {name: redact_text(value) for name, value in vars_.items() if name not in secrets}
 
 
 # ----------------------------------------------------------------------------- the verbs

@@ -95,9 +95,30 @@ class LazyGroup(click.Group):
     help="SQLAlchemy URL of the database (default sqlite:///narrator.db, "
     "or $NARRATOR_DATABASE_URL, or [database] url).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    "verbosity",
+    count=True,
+    help="Log to stderr: -v each act and its arguments, -vv also every request.",
+)
+@click.option("--quiet", is_flag=True, help="Log errors only (overrides $NARRATOR_LOG).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log lines as text or one JSON object per line (or $NARRATOR_LOG=json:info).",
+)
 @click.version_option(package_name="narrator", prog_name="narrator")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, database_url: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    config_path: str | None,
+    database_url: str | None,
+    verbosity: int,
+    quiet: bool,
+    log_format: str | None,
+) -> None:
     """Run narratives: TOML files of acts that drive Discord and language models.
 
     \b
@@ -108,12 +129,22 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None) -
       narrator run FILE               the real thing
       narrator state list             what narratives remembered
 
+    Logs go to stderr: -v acts, -vv requests, --log-format json, $NARRATOR_LOG=json:debug.
+
     Exit codes: 0 success, 1 a narrative or act failed, 2 bad usage or input,
     130/143/129 a run stopped by SIGINT/SIGTERM/SIGHUP (resume it).
     """
+    from narrator import logs
     from narrator.cli.common import Globals
 
-    ctx.obj = Globals(config_path=config_path, database_url=database_url)
+    logs.configure(verbosity, quiet=quiet, log_format=log_format)  # a verb runs: not for --help
+    ctx.obj = Globals(
+        config_path=config_path,
+        database_url=database_url,
+        verbosity=verbosity,
+        quiet=quiet,
+        log_format=log_format,
+    )
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -29,6 +29,9 @@ class Globals:
 
     config_path: str | None = None
     database_url: str | None = None
+    verbosity: int = 0  # -v: 1 (INFO), -vv: 2 (DEBUG)
+    quiet: bool = False  # --quiet: errors only
+    log_format: str | None = None  # --log-format text|json (else NARRATOR_LOG, else text)
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:

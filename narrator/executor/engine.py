@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
-from narrator import interpolate, tracing
+from narrator import interpolate, logs, tracing
 from narrator.errors import ActFailed, BudgetExhausted, NarratorError
 from narrator.executor.carousel import (
     BudgetView,
@@ -37,6 +37,8 @@ from narrator.plan import Act, CarouselSpec, Plan
 from narrator.protocols import ActRecord, BudgetAware, RunOwner
 
 __all__ = ["Executor", "Services", "new_run_id"]
+
+_log = logs.get("act")
 
 RunEnd = Literal["done", "failed", "interrupted"]
 
@@ -252,6 +254,7 @@ class Executor:
         run.seq += 1
         seq = run.seq
         pending: Pending = {}
+        inputs: list[Any] = []  # the act's rendered arguments or prompt (journal, log)
         started = services.clock.now()
         t0 = services.clock.monotonic()
         services.reporter.act_started(act.name, iteration)
@@ -267,9 +270,11 @@ class Executor:
             elif act.subplan is not None:  # do
                 outcome = await self._nested(run, act, pending)
             elif act.commands:
-                outcome = await self.performer.commands(run, act, iteration, scope, pending)
+                outcome = await self.performer.commands(
+                    run, act, iteration, scope, pending, inputs
+                )
             else:
-                outcome = await self.performer.model(run, act, scope, pending)
+                outcome = await self.performer.model(run, act, scope, pending, inputs)
         except asyncio.CancelledError:
             if not run.dry_run:
                 self._interrupted(run, act, iteration, seq, started)
@@ -282,8 +287,10 @@ class Executor:
         outcome.iteration = iteration
         outcome.duration_ms = (services.clock.monotonic() - t0) * 1000
         run.outcomes.append(outcome)
+        rendered = logs.redact(_input(inputs))
+        _log_act(run, act, outcome, rendered)
         if not run.dry_run:  # record
-            self._record(run, act, outcome, seq, started, pending)
+            self._record(run, act, outcome, seq, started, pending, rendered)
         services.reporter.act_finished(outcome)
         return outcome
 
@@ -328,8 +335,10 @@ class Executor:
         seq: int,
         started: datetime,
         pending: Pending,
+        rendered: Any = None,
     ) -> None:
-        """Captures, ``output_var`` and the journal row, committed together."""
+        """Captures, ``output_var`` and the journal row (with the act's redacted input),
+        committed together."""
         services = self.services
         record = ActRecord(
             run.run_id,
@@ -337,10 +346,11 @@ class Executor:
             act.name,
             outcome.status,
             outcome.iteration,
-            output=outcome.output,
-            error=outcome.error,
+            output=logs.redact(outcome.output),
+            error=logs.redact(outcome.error),
             started_at=started,
             finished_at=services.clock.now(),
+            input=rendered,
         )
         with services.unit_of_work():
             for state_key, (value, meta) in pending.items():
@@ -374,3 +384,29 @@ def _act_message(act: Act, exc: NarratorError) -> str:
     text = str(exc)
     prefix = f"act '{act.name}'"
     return text if text.startswith(prefix) else f"{prefix}: {text}"
+
+
+def _input(inputs: list[Any]) -> Any:
+    """One command or one prompt as itself; several commands as a list; nothing as None."""
+    if not inputs:
+        return None
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
+def _log_act(run: RunState, act: Act, outcome: ActOutcome, rendered: Any) -> None:
+    """INFO: the act, its status, its rendered (redacted) input and its error."""
+    if not _log.isEnabledFor(20):  # logging.INFO
+        return
+    extra: dict[str, Any] = {
+        "run_id": run.run_id,
+        "act": act.name,
+        "status": outcome.status,
+        "duration_ms": round(outcome.duration_ms, 1),
+        "input": rendered,
+    }
+    if outcome.iteration is not None:
+        extra["iteration"] = outcome.iteration
+    if outcome.error:
+        extra["error"] = outcome.error
+    plan = " (plan)" if run.dry_run else ""
+    _log.info("act %s %s%s", act.name, outcome.status, plan, extra=extra)

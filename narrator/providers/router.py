@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from narrator import tracing
+from narrator import logs, tracing
 from narrator.budget import (
     Budget,
     Ledger,
@@ -47,6 +48,8 @@ from narrator.providers._http import SystemClock
 from narrator.providers.sandbox import SandboxModel
 
 __all__ = ["DEFAULT_PROFILE", "ModelRouter", "Resolved"]
+
+_log = logs.get("model")  # INFO each model call: profile, model, tokens, latency
 
 T = TypeVar("T")
 
@@ -234,9 +237,16 @@ class ModelRouter:
         try:
             await self._wait_for_windows(key, budget, estimate, request)
             sent = dataclasses.replace(request, model=request.model or resolved.model)
+            t0 = time.monotonic()
             with tracing.span("narrator.model", profile=request.profile, model=sent.model) as span:
-                response = await provider.complete(sent)
+                try:
+                    response = await provider.complete(sent)
+                except Exception as exc:
+                    _log_call(sent, t0, error=str(exc))
+                    raise
+                span.set("model", response.model or sent.model)  # the model that answered
                 span.set("tokens", response.total_tokens)
+            _log_call(sent, t0, response)
         except BaseException:
             await asyncio.shield(self._ledger_call(self.ledger.refund, key, day, estimate))
             raise
@@ -261,3 +271,29 @@ class ModelRouter:
         providers, self._providers = list(self._providers.values()), {}
         for provider in providers:
             await provider.aclose()
+
+
+def _log_call(
+    request: ModelRequest,
+    t0: float,
+    response: ModelResponse | None = None,
+    *,
+    error: str | None = None,
+) -> None:
+    """INFO: one model call — profile, model, tokens, latency (never the key)."""
+    if not _log.isEnabledFor(20):  # logging.INFO
+        return
+    extra: dict[str, Any] = {
+        "act": request.act,
+        "profile": request.profile,
+        "model": request.model,
+        "latency_ms": round((time.monotonic() - t0) * 1000, 1),
+    }
+    if response is not None:
+        extra["prompt_tokens"] = response.prompt_tokens
+        extra["completion_tokens"] = response.completion_tokens
+        extra["tokens"] = response.total_tokens
+    if error is not None:
+        extra["error"] = error
+    outcome = f"{extra.get('tokens')} tokens" if response is not None else "failed"
+    _log.info("model %s (%s): %s", request.profile, request.model, outcome, extra=extra)

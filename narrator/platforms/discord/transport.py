@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -33,7 +34,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from narrator import tracing
+from narrator import logs, tracing
 from narrator.clock import SystemClock
 from narrator.errors import (
     ConfigError,
@@ -52,6 +53,7 @@ CURRENT_ACT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 MAX_RATELIMIT_WAIT = 60.0  # seconds we wait on one 429 before giving up (RateLimited)
 _RETRIED_BY_DISCORD_PY = {500, 502, 504, 524}
+_log = logs.get("discord.http")  # DEBUG each request; INFO a failed one or a retry
 TRACE = "narrator.discord.request"  # one span per attempt: method, route, status
 
 PERMISSION_FLAGS: dict[str, int] = dict(discord.Permissions.VALID_FLAGS)
@@ -182,12 +184,17 @@ class Transport:
                 reraise=True,
             ):
                 with attempt, tracing.span(TRACE, method=method, route=path) as span:
+                    t0 = time.monotonic()
+                    number = attempt.retry_state.attempt_number
                     try:
                         found = await http.request(route, **kwargs)
                     except BaseException as exc:  # the HTTP status, else the exception's name
-                        span.set("status", str(getattr(exc, "status", type(exc).__name__)))
+                        status = getattr(exc, "status", type(exc).__name__)
+                        span.set("status", str(status))
+                        _log_request(method, path, status, t0, number, exc, retryable(exc))
                         raise
                     span.set("status", "ok")
+                    _log_request(method, path, "ok", t0, number)
                     return found
         except Exception as exc:
             raise self.translate(exc, what, permission) from None
@@ -255,3 +262,34 @@ class Transport:
         return PlatformError(
             f"cannot {what}: {type(exc).__name__}: {self.scrub(str(exc))}", act=act
         )
+
+
+def _log_request(
+    method: str,
+    route: str,
+    status: object,
+    t0: float,
+    attempt: int,
+    exc: BaseException | None = None,
+    retrying: bool = False,
+) -> None:
+    """One attempt of a request: method, route (its template, not the ids), status and
+    duration; a failed attempt (and why it is retried) at INFO, so ``-v`` shows the trail
+    of a failing act; a successful one at DEBUG (``-vv``)."""
+    level = logging.DEBUG if exc is None else logging.INFO
+    if not _log.isEnabledFor(level):
+        return
+    extra: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round((time.monotonic() - t0) * 1000, 1),
+        "attempt": attempt,
+    }
+    message = "%s %s -> %s"
+    if exc is not None:
+        extra["error"] = str(exc)[:300] or type(exc).__name__
+        if retrying:
+            extra["retry"] = f"{type(exc).__name__}: retried with backoff"
+            message += " (retrying)"
+    _log.log(level, message, method, route, status, extra=extra)
