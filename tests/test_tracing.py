@@ -20,11 +20,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from narrator import tracing
+from narrator.config import Config
 from narrator.executor import Executor, Services
 from narrator.guilds import GuildDefaults
 from narrator.parser import parse
 from narrator.platforms.discord import DiscordPlatform
 from narrator.platforms.emulator import Emulator, fresh_world
+from narrator.providers import ModelRouter
 from narrator.state.memory import MemoryRunJournal, MemoryStateRepository
 from narrator.testing import FakeClock, StaticPlatforms
 
@@ -215,3 +217,42 @@ def test_span_works_in_sync_code_and_drops_none_attributes(
     inner, outer_span = exporter.get_finished_spans()
     assert dict(outer_span.attributes or {}) == {"keep": "yes", "later": 3}
     assert inner.parent is not None and inner.parent.span_id == outer_span.context.span_id
+
+
+async def test_a_model_act_has_a_model_span_with_profile_model_and_tokens(
+    exporter: InMemorySpanExporter,
+) -> None:
+    router = ModelRouter(Config(), sandbox=True, clock=FakeClock())
+    services = Services(
+        state=MemoryStateRepository(),
+        journal=MemoryRunJournal(),
+        platforms=StaticPlatforms([]),
+        models=router,
+        clock=FakeClock(),
+    )
+    text = """
+[narrative]
+name = "drafts"
+[[act]]
+name = "draft"
+model = "default"
+[[act.input]]
+type = "text"
+content = "Write a welcome."
+"""
+    try:
+        outcome = await Executor(services).run(parse(text))
+    finally:
+        await router.aclose()
+    assert outcome.status == "done", outcome.error
+    spans = exporter.get_finished_spans()
+    (act,) = _named(spans, "narrator.act")
+    assert act.attributes is not None
+    assert act.attributes["model"] == "default"
+    assert "command" not in act.attributes
+    (model,) = _named(spans, "narrator.model")
+    assert model.parent is not None and model.parent.span_id == act.context.span_id
+    attrs = dict(model.attributes or {})
+    assert attrs["profile"] == "default"
+    assert attrs["model"] == "sandbox"
+    assert isinstance(attrs["tokens"], int) and attrs["tokens"] > 0

@@ -105,7 +105,8 @@ class Executor:
 
     async def plan(self, plan: Plan) -> RunOutcome:
         """What ``run`` would do under the current state; writes nothing."""
-        return await self._execute(RunState(plan, "plan", dry_run=True))
+        with tracing.span("narrator.plan", narrative=plan.name):
+            return await self._execute(RunState(plan, "plan", dry_run=True))
 
     # ------------------------------------------------------------------ the run
 
