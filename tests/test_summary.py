@@ -53,3 +53,15 @@ def test_render_summary_line() -> None:
         "0 created, 0 changed, 1 deleted, 0 unchanged, 0 skipped, 0 failed;"
         " 2 messages sent; 1 model call, 1 token"
     )
+
+
+def test_is_internal_names_only_fingerprint_keys() -> None:
+    from narrator.catalogue.keys import is_internal
+
+    assert is_internal("discord.1.spec.role.Mods")
+    assert is_internal("discord.1.spec.overwrite.2.3")
+    assert is_internal("discord.1.spec")
+    assert not is_internal("discord.1.role.spec")
+    assert not is_internal("discord.1.channel.welcome")
+    assert not is_internal("spec.discord.1")
+    assert not is_internal("")

@@ -24,6 +24,13 @@ def key_segment(name: str) -> str:
     return re.sub(r"[\s.]+", "_", cleaned) or "_"
 
 
+def is_internal(key: str) -> bool:
+    """A fingerprint key (``discord.{guild}.spec.…``): narrator's bookkeeping, not an id
+    a narrative reads; ``state list`` hides these unless ``--internal``."""
+    parts = key.split(".", 3)
+    return len(parts) >= 3 and parts[0] == "discord" and parts[2] == "spec"
+
+
 def capture_key(guild_id: str, what: str, name: str) -> str:
     """``discord.{guild_id}.{what}.{name}``: where a produced id is captured."""
     return f"discord.{guild_id}.{what}.{key_segment(name)}"

@@ -50,6 +50,21 @@ def parse_cli_value(text: str) -> Any:
         ) from None
 
 
+def _filter_entries(
+    entries: list[Any], prefix: str, narrative: str | None, internal: bool
+) -> tuple[list[Any], int]:
+    """Entries of ``narrative`` (when given), fingerprint keys left out unless ``internal``
+    or the prefix asks for them; and how many fingerprint keys were left out."""
+    from narrator.catalogue.keys import is_internal
+
+    if narrative is not None:
+        entries = [e for e in entries if e.metadata.get("narrative") == narrative]
+    if internal or is_internal(prefix):
+        return entries, 0
+    shown = [e for e in entries if not is_internal(e.key)]
+    return shown, len(entries) - len(shown)
+
+
 def _entry_json(entry: Any) -> dict[str, Any]:
     return {
         "key": entry.key,
@@ -73,18 +88,45 @@ def state() -> None:
 
 @state.command("list")
 @click.option("--prefix", default="", help="Only keys starting with this text.")
+@click.option(
+    "--narrative",
+    "narrative",
+    default=None,
+    metavar="NAME",
+    help="Only keys written by the narrative NAME (from each entry's metadata).",
+)
+@click.option(
+    "--internal",
+    is_flag=True,
+    help="Also show narrator's fingerprint keys (discord.GUILD.spec.*), hidden by default.",
+)
 @_json_option
 @_sandbox_option
 @handle_errors
-def list_(prefix: str, as_json: bool, sandbox: bool) -> None:
-    """List keys and values (sorted by key)."""
+def list_(prefix: str, narrative: str | None, internal: bool, as_json: bool, sandbox: bool) -> None:
+    """List keys and values (sorted by key).
+
+    \b
+    Examples:
+      narrator state list --prefix discord.
+      narrator state list --narrative community_setup
+      narrator state list --internal
+    """
     with _open(sandbox) as db:
         entries = db.state.list_prefix(prefix)
+    entries, hidden = _filter_entries(entries, prefix, narrative, internal)
+    if hidden:
+        click.echo(
+            f"{hidden} internal key{'s' if hidden != 1 else ''} hidden"
+            " (discord.GUILD.spec.*; --internal shows them)",
+            err=True,
+        )
     if as_json:
         emit_json([_entry_json(e) for e in entries])
         return
     if not entries:
         under = f" under prefix {prefix!r}" if prefix else ""
+        under += f" written by narrative {narrative!r}" if narrative else ""
         click.echo(f"no state{under} in {get_globals().where(sandbox=sandbox)}", err=True)
         return
     for entry in entries:
