@@ -314,6 +314,10 @@ class PlatformSource(Protocol):
     async def get(self, name: str) -> Platform: ...
 
 
+# why a run sleeps: a carousel's interval, its daily budget, a model's rate window
+WaitReason = Literal["interval", "budget", "rate_limit"]
+
+
 class Reporter(Protocol):
     """Progress for people: the CLI prints it, tests may record it."""
 
@@ -324,6 +328,12 @@ class Reporter(Protocol):
     def note(self, text: str) -> None: ...
 
     def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None: ...
+
+    def carousel_started(self, iterations: int, interval: float) -> None:
+        """A carousel of ``iterations`` begins, ``interval`` seconds between them (an ETA)."""
+
+    def waiting(self, seconds: float, reason: WaitReason) -> None:
+        """The run sleeps ``seconds`` now (a countdown); said after any ``note`` on why."""
 
 
 class StateReader(Protocol):

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from narrator.config import Config
     from narrator.outcome import ActOutcome
     from narrator.plan import Plan
-    from narrator.protocols import Clock
+    from narrator.protocols import Clock, WaitReason
     from narrator.state import Database
     from narrator.state.schedules import Claim, ScheduleRecord, ScheduleStore
 
@@ -81,6 +81,12 @@ class _LogReporter:
 
     def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
         self.log(f"{self.prefix} iteration {iteration}/{total} finished ({elapsed:.1f}s)")
+
+    def carousel_started(self, iterations: int, interval: float) -> None:
+        pass
+
+    def waiting(self, seconds: float, reason: WaitReason) -> None:
+        pass  # the note before it already said why and how long
 
 
 def _scheduled_plan(record: ScheduleRecord, config: Config, log: Callable[[str], None]) -> Plan:

@@ -13,10 +13,22 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${NARRATOR_TES
     echo "== installing postgresql and faketime (Debian) for the database and scheduler tests"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq postgresql faketime >/dev/null
+    apt-get install -y -qq postgresql faketime tmux >/dev/null
   else
     echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql," >&2
     echo "or set NARRATOR_TEST_POSTGRES_URL to a database the tests may use." >&2
+    exit 2
+  fi
+fi
+# The terminal-UI tests draw in a real terminal: tmux (they fail, never skip, without it).
+if ! command -v tmux >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing tmux (Debian) for the terminal-UI tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq tmux >/dev/null
+  else
+    echo "tmux is missing: sudo apt-get install tmux" >&2
     exit 2
   fi
 fi

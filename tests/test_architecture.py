@@ -27,6 +27,8 @@ BOUNDARIES: dict[str, tuple[str, ...]] = {
     "aiohttp": ("platforms/emulator/", "platforms/discord/transport.py"),
     # optional extra (narrator-workflows[otel]): spans behind one door, no-op without it
     "opentelemetry": ("tracing.py",),
+    # the terminal UI, imported lazily so --help and validate never load it
+    "rich": ("cli/console.py", "cli/progress.py"),
 }
 
 

@@ -406,6 +406,12 @@ def test_a_worker_slot_waits_for_a_manual_run_of_its_narrative_then_says_who_hel
         def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
             pass
 
+        def carousel_started(self, iterations: int, interval: float) -> None:
+            pass
+
+        def waiting(self, seconds: float, reason: str) -> None:
+            pass
+
     def slot(run_id: str) -> tuple[str, str | None]:
         return asyncio.run(
             run_slot(

@@ -7,13 +7,20 @@ command line; :func:`render_plan` and :func:`plan_pending` read a planned
 
 from __future__ import annotations
 
+import atexit
+import re
 import sys
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING
 
 import click
 
+from narrator.cli.console import fancy
+from narrator.cli.progress import LiveDisplay, Tracker
+
 if TYPE_CHECKING:
     from narrator.outcome import ActOutcome, RunOutcome, RunSummary
+    from narrator.protocols import WaitReason
 
 __all__ = ["ConsoleReporter", "plan_pending", "render_plan", "render_summary", "with_sandbox"]
 
@@ -41,59 +48,98 @@ def with_sandbox(text: str, sandbox: bool) -> str:
 
 
 class ConsoleReporter:
-    """One line per act on stderr: what ran, what was skipped, what failed."""
+    """One line per act on stderr: what ran, what was skipped, what failed.
+
+    On a fancy terminal (:func:`~narrator.cli.console.fancy`) a live display keeps
+    the carousel's bar, the act running and the countdown of a wait on the last
+    lines; anywhere else every line is plain text (one line per iteration).
+    """
 
     def __init__(self, *, quiet: bool = False, sandbox: bool = False) -> None:
         self.quiet = quiet
         self.sandbox = sandbox
-        self.tty = sys.stderr.isatty()
-        self._bar = False  # a progress bar is on the last line of the terminal
+        self.tty = fancy(sys.stderr)
+        self.tracker = Tracker(started=time.monotonic())
+        self._live: LiveDisplay | None = None
 
-    def _echo(self, text: str, **style: Any) -> None:
+    def _display(self) -> LiveDisplay | None:
+        """The live display, started on first use (a terminal that is not quiet)."""
+        if self.quiet or not self.tty:
+            return None
+        if self._live is None:
+            self._live = LiveDisplay(sys.stderr, self.tracker)
+            atexit.register(self.close)
+        self._live.start()
+        return self._live
+
+    def close(self) -> None:
+        """Take the live display off the terminal (before the run's last words)."""
+        if self._live is not None:
+            self._live.stop()
+
+    def _echo(self, text: str, color: str | None = None) -> None:
         if self.quiet:
             return
-        if self._bar:
-            click.echo("\r\033[K", nl=False, err=True)
-            self._bar = False
         text = with_sandbox(text, self.sandbox)
-        click.echo(click.style(text, **style) if self.tty else text, err=True)
+        live = self._display()
+        if live is not None:
+            live.print(text, color)
+        else:
+            click.echo(text, err=True)
+
+    def carousel_started(self, iterations: int, interval: float) -> None:
+        self.tracker.total, self.tracker.interval = iterations, interval
+        self.tracker.started = self.tracker.mark = time.monotonic()
 
     def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
-        """A progress bar with ETA on a terminal; one plain line per iteration otherwise."""
+        """The live bar on a terminal; one plain line per iteration otherwise."""
+        self.tracker.finished(iteration, total, time.monotonic())
         if self.quiet:
             return
-        eta = elapsed / iteration * (total - iteration)
         if not self.tty:
+            eta = self.tracker.eta_at_finish()
             click.echo(
                 f"iteration {iteration}/{total} done, elapsed {elapsed:.1f} s, ETA {eta:.1f} s",
                 err=True,
             )
             return
-        width = 24
-        filled = round(width * iteration / total)
-        bar = "█" * filled + "·" * (width - filled)
-        click.echo(
-            f"\r\033[K{bar} {iteration}/{total}  {elapsed:.1f} s  ETA {eta:.1f} s",
-            nl=False,
-            err=True,
-        )
-        self._bar = True
+        self._display()
+
+    def waiting(self, seconds: float, reason: WaitReason) -> None:
+        """A countdown on a terminal; elsewhere the note before it said how long."""
+        self.tracker.wait(seconds, reason, time.monotonic())
+        if self.tty and seconds >= 1:
+            self._display()
 
     def act_started(self, act: str, iteration: int | None) -> None:
-        pass
+        self.tracker.end_wait(time.monotonic())
+        if self._live is not None or (self.tty and not self.quiet):
+            live = self._display()
+            if live is not None:
+                live.act = f"{act} [{iteration}]" if iteration else act
+                live.act_start = time.monotonic()
 
     def act_finished(self, outcome: ActOutcome) -> None:
+        if self._live is not None:
+            self._live.act = None
         where = f" [{outcome.iteration}]" if outcome.iteration else ""
         took = f"  {outcome.duration_ms:.0f} ms"
         if outcome.status == "done":
-            self._echo(f"✓ {outcome.name}{where}{took}", fg="green")
+            self._echo(f"✓ {outcome.name}{where}{took}", "green")
         elif outcome.status == "skipped":
-            self._echo(f"- {outcome.name}{where}  skipped", fg="yellow")
+            self._echo(f"- {outcome.name}{where}  skipped", "yellow")
         else:
-            self._echo(f"✗ {outcome.name}{where}  {outcome.error}", fg="red")
+            self._echo(f"✗ {outcome.name}{where}  {outcome.error}", "red")
 
     def note(self, text: str) -> None:
-        self._echo(text, fg="cyan")
+        self._echo(text, "cyan")
+        # a model's rate window says "…, waiting 12.5 s" before it sleeps
+        found = _RATE_WAIT.search(text)
+        if found is not None:
+            self.waiting(float(found.group(1)), "rate_limit")
+
+
+_RATE_WAIT = re.compile(r"window full, waiting ([0-9.]+) s$")
 
 
 def plan_pending(outcome: RunOutcome) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors, render_value
+from narrator.cli.console import print_table
 from narrator.errors import RunNotFound, UsageError
 from narrator.protocols import ActRecord, RunRecord
 
@@ -76,9 +77,16 @@ def list_(limit: int, as_json: bool, sandbox: bool) -> None:
         where = get_globals().where(sandbox=sandbox)
         click.echo(f"no runs in {where} yet — `narrator run FILE` starts one")
         return
-    for r in records:
-        started = r.started_at.strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"{r.run_id}  {started}  {run_status(r):<11} {r.narrative}")
+    rows = [
+        (r.run_id, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), run_status(r), r.narrative)
+        for r in records
+    ]
+    print_table(
+        ("run id", "started", "status", "narrative"),
+        rows,
+        [f"{run_id}  {started}  {status:<11} {name}" for run_id, started, status, name in rows],
+        styles=("cyan", None, "bold"),
+    )
     if any(run_status(r) == "abandoned" for r in records):
         hint = "abandoned: its process is gone; `narrator resume RUN_ID` continues it"
         click.echo(hint + (" (add --sandbox)" if sandbox else ""), err=True)

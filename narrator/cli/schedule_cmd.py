@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors, parse_vars
+from narrator.cli.console import print_table
 from narrator.clock import SystemClock
 from narrator.errors import UsageError
 
@@ -225,16 +226,21 @@ def list_(sandbox: bool, as_json: bool) -> None:
     if not records:
         click.echo("no schedules — add one with `narrator schedule add FILE --every 1h`")
         return
+    rows: list[tuple[str, ...]] = []
+    plain: list[str] = []
     for r in records:
         tz = r.recurrence.tz
         state = "paused" if r.paused else f"next {_when(r.next_due_at, tz)}"
         if r.running_slot is not None:
             state += f" (running slot {_when(r.running_slot, tz)})"
         last = f"last {_when(r.last_run_at, tz)} {r.last_status}" if r.last_run_at else "never run"
-        click.echo(f"{r.name}  {r.recurrence.describe()}  {state}  {last}  {r.file}")
         note = _drift_note(r, _on_disk(r))
+        rows.append((r.name, r.recurrence.describe(), state, last, r.file, note or ""))
+        plain.append(f"{r.name}  {r.recurrence.describe()}  {state}  {last}  {r.file}")
         if note:
-            click.echo(f"  ! {note}")
+            plain.append(f"  ! {note}")
+    headers = ("name", "every", "state", "last run", "file", "drift")
+    print_table(headers, rows, plain, styles=("cyan",))
 
 
 @schedule.command("refresh")

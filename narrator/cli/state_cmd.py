@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from narrator.cli.common import emit_json, get_globals, handle_errors, render_value
+from narrator.cli.console import print_table
 from narrator.errors import StateError, UsageError
 
 if TYPE_CHECKING:
@@ -129,8 +130,8 @@ def list_(prefix: str, narrative: str | None, internal: bool, as_json: bool, san
         under += f" written by narrative {narrative!r}" if narrative else ""
         click.echo(f"no state{under} in {get_globals().where(sandbox=sandbox)}", err=True)
         return
-    for entry in entries:
-        click.echo(f"{entry.key} = {render_value(entry.value)}")
+    rows = [(e.key, render_value(e.value)) for e in entries]
+    print_table(("key", "value"), rows, [f"{k} = {v}" for k, v in rows], styles=("cyan",))
 
 
 @state.command("get")

@@ -9,6 +9,7 @@ import click
 
 from narrator.budget import Budget, UsageRow, day_of
 from narrator.cli.common import emit_json, get_globals, handle_errors
+from narrator.cli.console import print_table
 from narrator.clock import SystemClock
 from narrator.config import Config
 
@@ -118,8 +119,9 @@ def usage(model: str | None, since: str | None, as_json: bool, sandbox: bool) ->
         where = f" for profile '{model}'" if model else ""
         click.echo(f"no model usage recorded{where}" + (" in the sandbox" if sandbox else ""))
     else:
-        for line in render_table(data):
-            click.echo(line)
+        numbers = ("requests", "prompt_tokens", "completion_tokens", "total_tokens")
+        cells = [(d["day"], d["profile"], *(str(d[n]) for n in numbers)) for d in data]
+        print_table(HEADERS, cells, render_table(data), right=(2, 3, 4, 5))
         click.echo(
             f"total: {totals['requests']} requests, {totals['prompt_tokens']} prompt + "
             f"{totals['completion_tokens']} completion tokens"

@@ -21,7 +21,7 @@ from narrator.outcome import CarouselOutcome, StopReason
 if TYPE_CHECKING:
     from narrator.outcome import ActOutcome
     from narrator.plan import CarouselSpec
-    from narrator.protocols import BudgetLeft
+    from narrator.protocols import BudgetLeft, WaitReason
 
 __all__ = [
     "BudgetView",
@@ -53,6 +53,7 @@ class Sleep:
 
     seconds: float
     note: str | None = None
+    reason: WaitReason = "interval"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ def next_step(
 
         reset = next_reset(now)
         note = f"{short}; waiting until {reset:%Y-%m-%d %H:%M} UTC"
-        return Sleep((reset - now).total_seconds(), note)
+        return Sleep((reset - now).total_seconds(), note, "budget")
     return Stop("budget_exhausted", note=f"carousel stopped before iteration {iteration}: {short}")
 
 

@@ -162,11 +162,13 @@ class Executor:
         clock, reporter = self.services.clock, self.services.reporter
         run.progress = Progress(iterations=1 if run.dry_run else spec.iterations)
         started = clock.monotonic()
+        reporter.carousel_started(run.progress.iterations, spec.interval or 0.0)
         while True:
             step = next_step(spec, run.progress, self._budget_view(run.plan), clock.now())
             if isinstance(step, Sleep):
                 if step.note:
                     reporter.note(step.note)
+                reporter.waiting(step.seconds, step.reason)
                 await clock.sleep(step.seconds)
                 run.progress = replace(run.progress, rested=True)
                 continue

@@ -18,6 +18,7 @@ from narrator.protocols import (
     Reporter,
     RunJournal,
     StateRepository,
+    WaitReason,
 )
 
 if TYPE_CHECKING:
@@ -39,6 +40,12 @@ class SilentReporter:
         pass
 
     def iteration_finished(self, iteration: int, total: int, elapsed: float) -> None:
+        pass
+
+    def carousel_started(self, iterations: int, interval: float) -> None:
+        pass
+
+    def waiting(self, seconds: float, reason: WaitReason) -> None:
         pass
 
 
