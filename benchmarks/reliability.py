@@ -33,7 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.kill_trials import Figures, emulator_process, run_trials
+from tests.e2e.emulator import emulator_process
+from tests.e2e.kill_trials import Figures, run_trials
 
 
 def main(argv: list[str] | None = None) -> int:

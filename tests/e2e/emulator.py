@@ -13,8 +13,10 @@ import os
 import selectors
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,35 +72,41 @@ class EmulatorProcess:
         return [(e["method"], e["path"]) for e in self.log() if e["method"] != "GET"]
 
 
-@pytest.fixture
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    """A fresh emulator process on 127.0.0.1 with a random port; stopped (SIGTERM) after."""
-    stderr = (tmp_path_factory.mktemp("emulator") / "stderr.txt").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "narrator.platforms.emulator", "--port", "0"],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            ready = selector.select(timeout=60)
-        line = proc.stdout.readline().strip() if ready else ""
-        assert line.startswith("http://127.0.0.1:"), f"emulator did not start: {line!r}"
-        yield EmulatorProcess(proc, line)
-    finally:
-        proc.terminate()
+@contextmanager
+def emulator_process(*extra: str) -> Iterator[EmulatorProcess]:
+    """``python -m narrator.platforms.emulator --port 0`` in its own process; stopped after."""
+    with tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "narrator.platforms.emulator", "--port", "0", *extra],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        stderr.close()
+            assert proc.stdout is not None
+            with selectors.DefaultSelector() as selector:
+                selector.register(proc.stdout, selectors.EVENT_READ)
+                ready = selector.select(timeout=60)
+            line = proc.stdout.readline().strip() if ready else ""
+            assert line.startswith("http://127.0.0.1:"), f"emulator did not start: {line!r}"
+            yield EmulatorProcess(proc, line)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorProcess]:
+    """A fresh emulator process on 127.0.0.1 with a random port; stopped (SIGTERM) after."""
+    with emulator_process() as process:
+        yield process
 
 
 @pytest.fixture

@@ -22,54 +22,18 @@ Shared by ``benchmarks/reliability.py`` (full counts, figures) and
 from __future__ import annotations
 
 import json
-import os
 import random
-import selectors
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.cli import Cli
-from tests.e2e.emulator import GUILD, ROOT, TOKEN, EmulatorProcess
-
-
-@contextmanager
-def emulator_process(*extra: str) -> Iterator[EmulatorProcess]:
-    """``python -m narrator.platforms.emulator --port 0`` in its own process; stopped after."""
-    with tempfile.TemporaryFile("w+") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "narrator.platforms.emulator", "--port", "0", *extra],
-            cwd=ROOT,
-            env={k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None
-            with selectors.DefaultSelector() as selector:
-                selector.register(proc.stdout, selectors.EVENT_READ)
-                ready = selector.select(timeout=60)
-            line = proc.stdout.readline().strip() if ready else ""
-            assert line.startswith("http://127.0.0.1:"), f"emulator did not start: {line!r}"
-            yield EmulatorProcess(proc, line)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
-
+from tests.e2e.emulator import GUILD, TOKEN, EmulatorProcess
 
 # --------------------------------------------------------------------------- narratives
 

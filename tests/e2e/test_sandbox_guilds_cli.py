@@ -8,14 +8,11 @@ sandbox world, which the next rehearsal finds again.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from tests.e2e.cli import Cli
+from tests.e2e.emulator import emulator_process
 
 REAL_GUILD = "987654321098765432"  # a guild id the sandbox has never seen
 OTHER_GUILD = "876543210987654321"
@@ -119,35 +116,21 @@ make_channel = ["bots.make_channel"]
     assert second.json()["acts"][0]["output"]["id"] == first.json()["acts"][0]["output"]["id"]
 
 
-def _guild_channels_status(flags: list[str], tmp: Path) -> int:
+def _guild_channels_status(flags: list[str]) -> int:
     """Start ``python -m narrator.platforms.emulator`` and GET an unseen guild's channels."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "narrator.platforms.emulator", "--port", "0", *flags],
-        cwd=tmp,
-        env={k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        api = proc.stdout.readline().strip()
-        assert api.startswith("http://127.0.0.1:"), api
+    with emulator_process(*flags) as process:
         request = urllib.request.Request(
-            f"{api}/guilds/{REAL_GUILD}/channels", headers={"Authorization": "Bot t"}
+            f"{process.api_base}/guilds/{REAL_GUILD}/channels", headers={"Authorization": "Bot t"}
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
                 return int(answer.status)
         except urllib.error.HTTPError as exc:
             return int(exc.code)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
-def test_the_emulator_process_knows_only_its_guild_unless_told_otherwise(tmp_path: Path) -> None:
+def test_the_emulator_process_knows_only_its_guild_unless_told_otherwise() -> None:
     """The emulator process (the non-sandbox tests' Discord) answers Unknown Guild (404)
     for an unseen id, as Discord does; with --every-guild it emulates it, as --sandbox does."""
-    assert _guild_channels_status([], tmp_path) == 404
-    assert _guild_channels_status(["--every-guild"], tmp_path) == 200
+    assert _guild_channels_status([]) == 404
+    assert _guild_channels_status(["--every-guild"]) == 200
