@@ -51,12 +51,21 @@ _PATTERNS = [
     re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}"),  # OpenAI / Anthropic keys
     re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"),  # Google keys
 ]
+# one search over the text first: most texts (ids, ordinary prose) hold none of the shapes,
+# and a text none of the patterns matches is returned as it is
+_ANY_PATTERN = re.compile(
+    "|".join(
+        f"(?i:{p.pattern.removeprefix('(?i)')})" if p.pattern.startswith("(?i)") else p.pattern
+        for p in _PATTERNS
+    )
+)
 _SECRET_KEYS = re.compile(
     r"(?i)^(authorization|token|bot_token|api[-_]?key|x-api-key|password|secret)$"
 )
 
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
+_longest_first: tuple[str, ...] = ()  # _secrets, longest first (a secret inside another)
 _configured = False
 
 # the environment variables that hold secrets whatever the config says (narrator.config)
@@ -66,11 +75,12 @@ DEFAULT_SECRET_ENV = ("DISCORD_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "G
 def add_secrets(values: Iterable[str]) -> None:
     """Remember secret values so they are never logged or journalled (short ones are ignored:
     redacting ``"1"`` everywhere would say nothing and hide everything)."""
-    global _secrets
+    global _secrets, _longest_first
     fresh = {v for v in values if isinstance(v, str) and len(v) >= 6}
     if fresh - _secrets:
         with _lock:
             _secrets = _secrets | fresh
+            _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def add_secret_env(names: Iterable[str], environ: Mapping[str, str] | None = None) -> None:
@@ -81,9 +91,11 @@ def add_secret_env(names: Iterable[str], environ: Mapping[str, str] | None = Non
 
 def redact_text(text: str) -> str:
     """``text`` with every known secret value and secret-looking token replaced."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    if _ANY_PATTERN.search(text) is None:
+        return text
     for index, pattern in enumerate(_PATTERNS):
         if index == 1:
             text = pattern.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
