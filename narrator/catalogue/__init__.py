@@ -7,7 +7,8 @@ Botticelli spellings of commands and arguments here (:func:`lookup`,
 receives only the catalogue's names; platforms implement what it lists.
 
 * :mod:`~narrator.catalogue.spec` — ``Arg``, ``CommandSpec``;
-* :mod:`~narrator.catalogue.discord` — the Discord table and its Botticelli aliases;
+* :mod:`~narrator.catalogue.discord` — the Discord table (joined from ``discord_*`` per noun)
+  and its Botticelli aliases;
 * :mod:`~narrator.catalogue.keys` — the state keys Discord commands write.
 
 The tables are read-only mappings assembled here; nothing registers into them.
