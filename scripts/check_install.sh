@@ -22,6 +22,8 @@ step "building the wheel"
 WHEEL=$(ls "$WORK"/dist/*.whl)
 unzip -l "$WHEEL" | grep -q "narrator/migrations/versions/0001_initial.py" \
   || fail "the wheel lacks narrator/migrations"
+unzip -l "$WHEEL" | grep -q "narrator/content/templates/discord_guilds.json" \
+  || fail "the wheel lacks the content templates (narrator/content/templates/*.json)"
 
 step "installing $(basename "$WHEEL") into a fresh venv"
 "$PYTHON" -m venv "$WORK/venv"
@@ -63,6 +65,10 @@ n state get greeting --json | "$WORK/venv/bin/python" -c \
   "import json,sys; v=json.load(sys.stdin); v=v.get('value', v); assert v == {'text': 'hi', 'n': 1}, v"
 listing=$(n state list)
 grep -q greeting <<<"$listing" || fail "state list does not show greeting"
+step "a content template loads from the installed package"
+env -u PYTHONPATH "$WORK/venv/bin/python" -c \
+  "from narrator.content import templates; assert 'discord_posts' in templates.names(); assert templates.load('discord_guilds')['required']" \
+  || fail "the installed narrator cannot load its content templates"
 step "runs list"
 listing=$(n runs list --sandbox)
 [ "$(grep -c done <<<"$listing")" -ge 4 ] || fail "runs list --sandbox lacks the four runs: $listing"
