@@ -129,6 +129,20 @@ def test_no_import_circle_even_through_imports_inside_functions() -> None:
     assert sorted(cycles) == []
 
 
+def test_the_content_package_is_pure_data() -> None:
+    """narrator/content/ imports only errors and protocols (docs/architecture.md)."""
+    allowed = ("narrator.content", "narrator.errors", "narrator.protocols")
+    wrong = [
+        f"{name} imports {imported}"
+        for name, path in MODULES.items()
+        if name.startswith("narrator.content")
+        for imported, _typing in _imports(path)
+        if imported.startswith("narrator") and not imported.startswith(allowed)
+    ]
+    assert MODULES.get("narrator.content") is not None
+    assert wrong == []
+
+
 def test_the_shipped_package_has_no_test_switch() -> None:
     """Tests control time and platforms from outside (faketime, plugins), not via env switches."""
     offenders = [

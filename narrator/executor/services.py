@@ -22,6 +22,7 @@ from narrator.protocols import (
 )
 
 if TYPE_CHECKING:
+    from narrator.content.model import ContentStore
     from narrator.outcome import ActOutcome
 
 __all__ = ["Services", "SilentReporter", "new_run_id"]
@@ -66,6 +67,8 @@ class Services:
     unit_of_work: Callable[[], AbstractContextManager[None]] = nullcontext
     # asked before each act; True ends the run as "interrupted" (a worker's SIGTERM)
     should_stop: Callable[[], bool] | None = None
+    # content tables (issue 11): Database.content of the run's database
+    content: ContentStore | None = None
 
 
 def new_run_id(clock: Clock | None = None) -> str:

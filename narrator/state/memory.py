@@ -38,6 +38,7 @@ from narrator.state.keys import dump_metadata, dump_value, load_value, prefix_en
 
 if TYPE_CHECKING:
     from narrator.budget import MemoryLedger
+    from narrator.state.content_memory import MemoryContent
 
 EvictionCallback = Callable[[str, JSON], None]
 
@@ -570,6 +571,13 @@ class MemoryDatabase:
         self.state = MemoryStateRepository(max_entries=max_entries)
         self.journal = MemoryRunJournal()
         self.blobs = MemoryBlobs()
+
+    @cached_property
+    def content(self) -> MemoryContent:
+        """Content tables, for this process only."""
+        from narrator.state.content_memory import MemoryContent
+
+        return MemoryContent()
 
     @cached_property
     def ledger(self) -> MemoryLedger:
