@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SlotResult", "Worker", "WorkerOptions", "default_worker_id"]
 
+_MIN_WAIT = 0.001  # seconds: a slot due "now" is claimed on the next tick, not busy-looped
+
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -46,7 +48,7 @@ def default_worker_id() -> str:
 @dataclass
 class WorkerOptions:
     once: bool = False
-    poll: float = 5.0  # seconds between idle ticks
+    poll: float = 5.0  # longest idle sleep; an idle worker wakes when the next slot is due
     lease: float = 60.0  # seconds a claim holds without renewal
     sandbox: bool = False
     worker_id: str = field(default_factory=default_worker_id)
@@ -130,6 +132,7 @@ class Worker:
         self.options = options or WorkerOptions()
         self.log = log
         self._stop = threading.Event()
+        self._next_wake: datetime | None = None
         self.results: list[SlotResult] = []
 
     # ------------------------------------------------------------------ control
@@ -150,13 +153,24 @@ class Worker:
                 continue
             if self.options.once:
                 break
-            self._stop.wait(min(self.options.poll, 0.1) if found else self.options.poll)
+            self._stop.wait(min(self.options.poll, 0.1) if found else self._idle_wait())
         return 1 if any(r.status == "failed" for r in self.results) else 0
+
+    def _idle_wait(self) -> float:
+        """Seconds to sleep when nothing is due: until the earliest next slot or lease
+        expiry the last tick saw, but never longer than ``poll`` (a schedule added by
+        another process is seen within ``poll``)."""
+        wake = self._next_wake
+        if wake is None:
+            return self.options.poll
+        seconds = (wake - self.clock.now()).total_seconds()
+        return min(self.options.poll, max(seconds, _MIN_WAIT))
 
     def tick(self) -> tuple[int, bool]:
         """One pass over due work: (slots run, whether any due work was seen)."""
         opts = self.options
         work = self.store.due_work(self.clock.now())
+        self._next_wake = work.next_wake
         ran = 0
         for schedule_id, slot in work.expired:
             if self._stop.is_set():

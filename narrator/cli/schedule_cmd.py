@@ -335,7 +335,8 @@ def resume(name: str, sandbox: bool) -> None:
     default=5.0,
     show_default=True,
     metavar="SECONDS",
-    help="Seconds between checks for due slots when idle.",
+    help="Longest idle sleep. An idle worker sleeps until the earliest next slot (or an "
+    "expiring lease) and checks at least this often for schedules added meanwhile.",
 )
 @click.option(
     "--lease",

@@ -135,6 +135,9 @@ class DueWork:
 
     schedules: list[ScheduleRecord] = field(default_factory=list)
     expired: list[tuple[int, datetime]] = field(default_factory=list)
+    # when the next thing can become due: the earliest future slot of an idle, unpaused
+    # schedule, or the earliest lease of a running slot (None: nothing scheduled)
+    next_wake: datetime | None = None
 
     def __bool__(self) -> bool:
         return bool(self.schedules or self.expired)
@@ -337,23 +340,31 @@ class ScheduleStore:
     # ------------------------------------------------------------------ worker
 
     def due_work(self, now: datetime, limit: int = 20) -> DueWork:
-        """One idle tick: two indexed SELECTs, independent of the number of schedules."""
-        due = (
-            sa.select(schedules)
-            .where(_s.next_due_at <= now, _s.paused == sa.false(), _s.running_slot.is_(None))
-            .order_by(_s.next_due_at)
-            .limit(limit)
-        )
+        """One idle tick: three indexed SELECTs, independent of the number of schedules —
+        what is due, which leases expired, and when the next of either falls due (so an
+        idle worker sleeps until then instead of polling)."""
+        idle = (_s.paused == sa.false(), _s.running_slot.is_(None))
+        due = sa.select(schedules).where(_s.next_due_at <= now, *idle).order_by(_s.next_due_at)
         expired = (
             sa.select(_c.schedule_id, _c.scheduled_for)
             .where(_c.lease_expires_at < now, _c.status == "running")
             .order_by(_c.lease_expires_at)
             .limit(limit)
         )
+        wake = sa.select(
+            sa.select(sa.func.min(_s.next_due_at))
+            .where(_s.next_due_at > now, *idle)
+            .scalar_subquery(),
+            sa.select(sa.func.min(_c.lease_expires_at))
+            .where(_c.lease_expires_at >= now, _c.status == "running")
+            .scalar_subquery(),
+        )
 
         def read(conn: Connection) -> DueWork:
-            work = DueWork([_record(r) for r in conn.execute(due).fetchall()])
+            work = DueWork([_record(r) for r in conn.execute(due.limit(limit)).fetchall()])
             work.expired = [(int(r[0]), r[1]) for r in conn.execute(expired).fetchall()]
+            times = [t for t in conn.execute(wake).one() if t is not None]
+            work.next_wake = min(times) if times else None
             return work
 
         return self._gw.read(read)

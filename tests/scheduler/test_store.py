@@ -109,7 +109,7 @@ def test_remove_deletes_the_schedule_and_suggests_names_when_unknown(store: Sche
 
 
 @pytest.mark.parametrize("count", [10, 250])
-def test_an_idle_tick_costs_two_queries_whatever_the_number_of_schedules(
+def test_an_idle_tick_costs_three_queries_whatever_the_number_of_schedules(
     store: ScheduleStore, db: Database, count: int
 ) -> None:
     for i in range(count):
@@ -120,4 +120,56 @@ def test_an_idle_tick_costs_two_queries_whatever_the_number_of_schedules(
     with count_queries(db.engine) as seen:
         work = store.due_work(T0 + timedelta(minutes=30))
     assert not work
-    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert work.next_wake == T0 + timedelta(hours=1)
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 3
+
+
+def test_the_next_wake_is_the_earliest_future_slot_or_lease_expiry(store: ScheduleStore) -> None:
+    before = T0 - timedelta(seconds=10)
+    assert store.due_work(before).next_wake is None  # nothing scheduled: sleep for --poll
+    late = store.add(
+        "late",
+        "/x.toml",
+        Recurrence(anchor=T0 + timedelta(seconds=90), every=600),
+        catch_up="latest",
+    )
+    assert store.due_work(before).next_wake == T0 + timedelta(seconds=90)
+    early = store.add("early", "/x.toml", every(60), catch_up="latest")
+    assert store.due_work(before).next_wake == T0
+    claim = store.claim(early.id, T0, "w", lease=30)
+    assert claim is not None  # running: its lease expiry is the earlier wake-up now
+    assert store.due_work(T0).next_wake == T0 + timedelta(seconds=30)
+    store.complete(claim, "done", T0 + timedelta(seconds=5))
+    assert store.due_work(T0 + timedelta(seconds=5)).next_wake == T0 + timedelta(seconds=60)
+    store.set_paused("early", True, T0 + timedelta(seconds=5))
+    assert store.due_work(T0 + timedelta(seconds=5)).next_wake == late.next_due_at
+
+
+def test_an_idle_worker_sleeps_until_the_next_slot_bounded_by_poll(
+    store: ScheduleStore, db: Database
+) -> None:
+    from narrator.config import load_config
+    from narrator.testing import FakeClock
+    from narrator.worker import Worker, WorkerOptions
+
+    clock = FakeClock(T0 - timedelta(seconds=2))
+    worker = Worker(
+        store,
+        config=load_config(None),
+        run_database=db,
+        clock=clock,
+        options=WorkerOptions(poll=5.0),
+    )
+    assert worker.tick() == (0, False)
+    assert worker._idle_wait() == 5.0  # nothing scheduled: --poll
+    store.add("soon", "/x.toml", every(3600), catch_up="latest")
+    worker.tick()
+    assert worker._idle_wait() == pytest.approx(2.0)  # wakes when the slot falls due
+    clock.advance(1.5)
+    assert worker._idle_wait() == pytest.approx(0.5)
+    store.add(
+        "far", "/x.toml", Recurrence(anchor=T0 + timedelta(hours=2), every=60), catch_up="latest"
+    )
+    store.set_paused("soon", True, clock.now())
+    worker.tick()
+    assert worker._idle_wait() == 5.0  # the next slot is hours away: bounded by --poll
