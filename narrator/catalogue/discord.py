@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from narrator.catalogue import discord_community, discord_guild, discord_messages
+from narrator.catalogue import discord_community, discord_guild, discord_messages, discord_setup
 from narrator.catalogue.discord_common import KINDS
 from narrator.catalogue.spec import CommandSpec
 
@@ -25,6 +25,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     *discord_guild.COMMANDS,
     *discord_messages.COMMANDS,
     *discord_community.COMMANDS,
+    *discord_setup.COMMANDS,
 )
 
 # Botticelli spells some commands differently; these resolve to the same spec.

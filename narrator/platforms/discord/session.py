@@ -112,8 +112,9 @@ def nonce(key: str, index: int) -> str:
 
 @dataclass
 class GuildCache:
-    """What one run has read of a guild: channels and roles by id."""
+    """What one run has read of a guild: the guild object (settings), channels and roles by id."""
 
+    guild: dict[str, Any] | None = None
     channels: dict[str, dict[str, Any]] | None = None
     roles: dict[str, dict[str, Any]] | None = None
 
@@ -154,16 +155,27 @@ class Session:
             cache.channels = {channel["id"]: channel for channel in found}
         return cache.channels
 
+    async def guild(self, guild_id: str) -> dict[str, Any]:
+        """The guild object (its settings and its roles): one ``GET /guilds/{id}`` per run."""
+        cache = self._cache(guild_id)
+        if cache.guild is None:
+            cache.guild = await self.http.request(
+                "GET", "/guilds/{guild_id}", guild_id=guild_id, what=f"read guild {guild_id}"
+            )
+            if cache.roles is None:
+                cache.roles = {role["id"]: role for role in cache.guild.get("roles", [])}
+        return cache.guild
+
+    def remember_guild(self, guild: dict[str, Any]) -> None:
+        """The answer to a guild PATCH: the run's later reads see it."""
+        self._cache(str(guild["id"])).guild = guild
+
     async def roles(self, guild_id: str) -> dict[str, dict[str, Any]]:
+        """The guild's roles, from the run's one read of the guild (roles are part of it)."""
         cache = self._cache(guild_id)
         if cache.roles is None:
-            found = await self.http.request(
-                "GET",
-                "/guilds/{guild_id}/roles",
-                guild_id=guild_id,
-                what=f"list the roles of guild {guild_id}",
-            )
-            cache.roles = {role["id"]: role for role in found}
+            await self.guild(guild_id)
+        assert cache.roles is not None
         return cache.roles
 
     def remember_channel(self, channel: dict[str, Any]) -> None:

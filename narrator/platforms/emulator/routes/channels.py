@@ -7,6 +7,7 @@ from typing import Any
 
 from narrator.platforms.emulator.errors import invalid, required, unknown
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable, now_iso, public
+from narrator.platforms.emulator.routes.forums import apply_forum_fields
 from narrator.platforms.emulator.world import THREAD_TYPES, World
 
 ROUTES = RouteTable()
@@ -57,6 +58,7 @@ def apply_channel_fields(world: World, channel: dict[str, Any], body: dict[str, 
     for key in ("archived", "locked", "auto_archive_duration"):
         if key in body and channel["type"] in THREAD_TYPES:
             channel.setdefault("thread_metadata", {})[key] = body[key]
+    apply_forum_fields(world, channel, body)
 
 
 @ROUTES.route("POST", "/guilds/{guild_id}/channels", "manage_channels")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable
+from narrator.platforms.emulator.routes.guild_settings import apply_guild_settings
 
 ROUTES = RouteTable()
 
@@ -50,10 +51,7 @@ def get_guild(ctx: Ctx) -> Answer:
 @ROUTES.route("PATCH", "/guilds/{guild_id}", "manage_guild")
 def edit_guild(ctx: Ctx) -> Answer:
     guild = ctx.world.guild(ctx.params["guild_id"])
-    body = ctx.json()
-    for key in ("name", "description", "verification_level"):
-        if key in body:
-            guild[key] = body[key]
+    apply_guild_settings(ctx.world, guild, ctx.json())
     return 200, guild_json(guild, False)
 
 
