@@ -32,6 +32,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "usage": ("narrator.cli.usage_cmd", "usage", "Model spending by profile and day."),
     "schedule": ("narrator.cli.schedule_cmd", "schedule", "Recurring runs of a narrative."),
     "worker": ("narrator.cli.schedule_cmd", "worker", "Run due schedules."),
+    "convert": (
+        "narrator.cli.convert_cmd",
+        "convert",
+        "Convert a Botticelli-dialect file to the native format.",
+    ),
 }
 
 

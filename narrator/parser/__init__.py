@@ -174,7 +174,7 @@ def _parse(
     from narrator.parser.context import Context
     from narrator.parser.locate import Locator
 
-    ctx = Context(source, Locator(text))
+    ctx = Context(source, Locator(text), base_dir=base_dir, stack=stack)
     too_deep = _deeper_than(data, MAX_DEPTH)
     if too_deep is not None:
         raise NarrativeInvalid([Problem(ctx.at_key(too_deep), _nesting_message())])

@@ -3,18 +3,18 @@ nested narratives (``narratives.*``, ``narrative:NAME``, ``narrative = "stem"``)
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from narrator import catalogue
-from narrator.errors import NarrativeInvalid, Problem, did_you_mean
+from narrator.errors import did_you_mean
 from narrator.parser.checks import check_command
 from narrator.parser.context import Context
 from narrator.parser.fields import IGNORED_INPUT_KEYS, TABLE_KEYS, Field, as_str, take
 from narrator.parser.locate import Path
 from narrator.parser.native import native_input
+from narrator.parser.nested import load_nested
 from narrator.parser.references import StringSite, strings_in
 from narrator.plan import BotCommandInput, Input, Plan, TextInput
 
@@ -212,49 +212,7 @@ def _table_input(
 
 
 def add_nested(state: BotticelliFile, stem: str, path: Path, act: ActInputs) -> None:
-    """Load ``stem.toml`` beside this file as the act's subplan."""
-    ctx = state.ctx
-    filename = stem if stem.endswith(".toml") else f"{stem}.toml"
-    if state.base_dir is None:
-        ctx.value_problem(
-            path,
-            f"cannot load nested narrative '{filename}': no base directory; "
-            "parse the file with parse_file() or pass base_dir",
-        )
-        return
-    full = os.path.abspath(os.path.join(state.base_dir, filename))
-    if full in state.stack:
-        ctx.value_problem(path, f"nested narrative '{filename}' includes itself; break the cycle")
-        return
-    from narrator.parser.stored import read_nested  # disk, or a schedule's stored copies
-
-    try:
-        text = read_nested(full)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        ctx.value_problem(
-            path,
-            f"cannot read nested narrative '{filename}' in {state.base_dir}: {reason}; "
-            "check the name (without .toml) and that the file is beside this one",
-        )
-        return
-    if ctx.source.startswith("<"):
-        source = full
-    else:
-        source = os.path.join(os.path.dirname(ctx.source), filename)
-    from narrator.parser import _parse
-
-    try:
-        plan = _parse(
-            text,
-            source,
-            base_dir=os.path.dirname(full),
-            stack=(*state.stack, full),
-            secrets=ctx.secrets,
-        )
-    except NarrativeInvalid as exc:
-        ctx.problems.extend(exc.problems)
-        if not exc.problems:  # pragma: no cover - NarrativeInvalid always carries some
-            ctx.problems.append(Problem(ctx.at_value(path), "invalid nested narrative"))
-        return
-    act.subplans.append((plan, path))
+    """Load ``stem.toml`` beside this file as the act's subplan (:mod:`narrator.parser.nested`)."""
+    plan = load_nested(state.ctx, stem, path)
+    if plan is not None:
+        act.subplans.append((plan, path))

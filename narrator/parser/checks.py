@@ -160,6 +160,7 @@ def plan_of(
         allow_destructive=meta.get("allow_destructive", False),
         concurrency=meta.get("concurrency", 1),
         budget_multiplier=meta.get("budget_multiplier", 1.0),
+        capture_result_ids=meta.get("capture_result_ids", False),
         carousel=carousel_spec,
         acts=tuple(acts),
         location=Location(ctx.source, *at),

@@ -24,6 +24,9 @@ class Context:
     problems: list[Problem] = field(default_factory=list)
     # environment variables a narrative may not read (narrator.config.secret_env_names)
     secrets: frozenset[str] = DEFAULT_SECRET_ENV
+    # nested narrative files are read from base_dir; stack: the files being read (cycles)
+    base_dir: str | None = None
+    stack: tuple[str, ...] = ()
 
     def at_key(self, path: Path) -> Location:
         line, col = self.locator.key(path)

@@ -202,6 +202,9 @@ NARRATIVE_FIELDS: dict[str, Field] = {
     "budget_multiplier": Field(
         as_number(0.0, strict=True), "a number > 0", "budget_multiplier = 1.0"
     ),
+    # Botticelli's automatic id capture (executor/perform.result_id_captures), written out
+    # by `narrator convert`
+    "capture_result_ids": Field(as_bool, "true or false", "capture_result_ids = true"),
 }
 
 ACT_FIELDS: dict[str, Field] = {
@@ -215,6 +218,9 @@ ACT_FIELDS: dict[str, Field] = {
     "output": Field(as_choice("text", "json"), '"text" or "json"', 'output = "json"'),
     "mentions": Field(as_str_list, "an array of strings", 'mentions = ["users"]'),
     "allow_destructive": Field(as_bool, "true or false", "allow_destructive = true"),
+    "narrative": Field(
+        as_str, "a string (a narrative file beside this one)", 'narrative = "welcome_drafts"'
+    ),
 }
 # handled separately (structure, not a plain typed value)
 ACT_SPECIAL = frozenset({"output_var", "schema", "carousel", "input"})

@@ -24,6 +24,7 @@ from narrator.parser.fields import (
 )
 from narrator.parser.fields import NATIVE_TOP_KEYS as TOP_KEYS
 from narrator.parser.locate import Path
+from narrator.parser.nested import nested_act
 from narrator.parser.references import StringSite, check_references, strings_in
 from narrator.plan import Act, BotCommandInput, CarouselSpec, Input, Plan, TextInput
 
@@ -146,7 +147,8 @@ def _act(
                     StringSite(spec.until, (*path, "carousel", "until"), bare_condition=True)
                 )
     inputs = _inputs(ctx, table.get("input"), path, label, sites)
-    if not inputs and "input" not in table:
+    subplan = nested_act(ctx, table, path)  # narrative = "stem"
+    if not inputs and "input" not in table and "narrative" not in table:
         ctx.key_problem(
             path,
             f'{label} has no inputs; add an [[act.input]] of type "text" or "bot_command"',
@@ -155,7 +157,10 @@ def _act(
         check_references(ctx, site, act_index=index, act_positions=positions, act_label=label)
     if name is None:
         return None
-    return Act(name=name, inputs=tuple(inputs), location=ctx.at_key(path), **values)
+    values.pop("narrative", None)
+    return Act(
+        name=name, inputs=tuple(inputs), subplan=subplan, location=ctx.at_key(path), **values
+    )
 
 
 def _inputs(

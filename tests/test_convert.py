@@ -1,0 +1,183 @@
+"""narrator convert: a Botticelli file becomes a native file that plans exactly like it.
+
+Every test compares Plans (``plan_shape``: the plan without locations, source and
+dialect), not text: the converted file must mean what the original meant.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from narrator.convert import convert, differences, plan_shape
+from narrator.errors import NarrativeInvalid, UsageError
+from narrator.parser import parse, parse_file
+
+FIXTURES = Path(__file__).parent / "fixtures" / "convert"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "botticelli"
+SHAPES = ["references.toml", "structured.toml", "nested.toml", "child_digest.toml"]
+
+
+def _converted(path: Path, target: Path | None = None) -> tuple[str, list[str]]:
+    result = convert(
+        path.read_text(encoding="utf-8"),
+        str(path),
+        base_dir=str(path.parent),
+        target_dir=str(target or path.parent),
+    )
+    return result.text, [str(w) for w in result.warnings]
+
+
+def _assert_same_plan(original: Path, native_text: str, where: Path) -> None:
+    before = parse_file(original)
+    after = parse(native_text, str(where / "converted.toml"), base_dir=str(where))
+    assert after.dialect == "native"
+    assert differences(before, after) == []
+    assert plan_shape(after) == plan_shape(before)
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_each_fixture_converts_to_a_native_file_with_the_same_plan(name: str) -> None:
+    path = FIXTURES / name
+    text, warnings = _converted(path)
+    _assert_same_plan(path, text, FIXTURES)
+    assert not [w for w in warnings if "please report" in w], warnings
+
+
+def _corpus() -> list[Path]:
+    return sorted(CORPUS.glob("*.toml")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.name)
+def test_each_shared_corpus_file_converts_and_plans_identically(path: Path) -> None:
+    text, warnings = _converted(path)
+    _assert_same_plan(path, text, path.parent)
+    assert not [w for w in warnings if "please report" in w], warnings
+
+
+def test_the_corpus_is_read_from_shared_when_present() -> None:
+    if CORPUS.parent.parent.is_dir():
+        assert len(_corpus()) == 6
+    assert not list(FIXTURES.glob("*.native.toml"))
+
+
+def test_references_are_rewritten_into_their_native_forms() -> None:
+    text, _ = _converted(FIXTURES / "references.toml")
+    assert "{act.outline.output}" in text  # {{previous}} and {{outline}}
+    assert "{act.make_channel.output.id}" in text  # ${make_channel.id}
+    assert "{act.post.output.id}" in text  # {{post.id}}
+    assert "{state.last_digest}" in text  # ${state:last_digest}
+    assert "${TOPIC}" in text and "${env:" not in text  # ${env:TOPIC}
+    assert "${AUDIENCE}" in text  # an environment variable stays one
+    assert "{{ 100 + 50 }}" in text  # jinja stays jinja
+    assert "{{write}}" not in text and "${state:" not in text
+
+
+def test_implicit_behaviours_are_written_out() -> None:
+    """[narrative] temperature/max_tokens land on each model act; id capture is a key;
+    Botticelli's channel_type is the catalogue's kind; the name is kept."""
+    text, _ = _converted(FIXTURES / "references.toml")
+    plan = parse(text)
+    assert plan.capture_result_ids is True
+    assert plan.name == "weekly_digest"
+    assert [(a.name, a.temperature, a.max_tokens) for a in plan.acts if a.is_model_act] == [
+        ("outline", 0.4, 250),
+        ("write", 0.4, 250),
+        ("remember", 0.4, 250),
+    ]
+    assert plan.act("make_channel").commands[0].args["kind"] == "text"
+    assert "channel_type" not in text
+    assert "[toc]" not in text and "[bots." not in text and "[acts" not in text
+
+
+def test_toc_order_and_structured_acts_survive() -> None:
+    text, _ = _converted(FIXTURES / "structured.toml")
+    plan = parse(text)
+    assert plan.act_names == ("setup", "greet", "classify", "announce")
+    assert plan.carousel is not None and plan.carousel.iterations == 3
+    assert plan.carousel.continue_on_error is True
+    greet = plan.act("greet")
+    assert greet.carousel is not None and greet.carousel.iterations == 2
+    assert greet.skip_if == "{state.greeted_today}"
+    assert plan.act("classify").output == "json"
+    assert plan.act("setup").output_var == "greeter_setup"
+
+
+def test_comments_follow_their_act_and_table() -> None:
+    text, _ = _converted(FIXTURES / "references.toml")
+    lines = text.splitlines()
+    assert lines[0] == "# Post the weekly digest."
+    act2 = lines.index("# Act 2: an outline of the week")
+    assert lines[act2 + 1] == "[[act]]" and lines[act2 + 2] == 'name = "outline"'
+    assert "[[act]]  # Act 4" in lines
+    bot = lines.index("# Find or make the channel the digest goes to")
+    assert lines[bot + 1] == "[[act.input]]"
+    assert 'channel_id = "{act.make_channel.output.id}"  # the channel the first act made' in lines
+
+
+def test_comments_with_no_counterpart_are_kept_at_the_end() -> None:
+    source = '[toc]\norder = [\n  "a",  # the only act\n]\n\n[acts]\na = "Say hi."\n'
+    text = convert(source).text
+    assert text.rstrip().endswith("# the only act")
+    assert parse(text).act_names == ("a",)
+
+
+def test_warnings_name_what_has_no_native_equivalent_at_its_line() -> None:
+    _, warnings = _converted(FIXTURES / "references.toml")
+    path = str(FIXTURES / "references.toml")
+    assert f"{path}:7:1: [narrative] skip_content_generation has no native equivalent" in (
+        "\n".join(warnings)
+    )
+    assert any(w.startswith(f"{path}:51:1: act 'drafts' is not in [toc] order") for w in warnings)
+    assert any(w.startswith(f"{path}:30:1: [bots.unused] is used by no act") for w in warnings)
+    _, more = _converted(FIXTURES / "structured.toml")
+    structured = str(FIXTURES / "structured.toml")
+    assert any(w.startswith(f"{structured}:24:1: act 'setup': extract_output") for w in more)
+    assert any(w.startswith(f"{structured}:33:1: act 'setup': required = false") for w in more)
+    assert any(w.startswith(f"{structured}:34:1: act 'setup': input cache_duration") for w in more)
+
+
+def test_table_inputs_warn_and_keep_narrators_reading() -> None:
+    text, warnings = _converted(FIXTURES / "nested.toml")
+    plan = parse(text, str(FIXTURES / "x.toml"), base_dir=str(FIXTURES))
+    assert plan.act("pick").text_inputs[0].content == "{act.generate.output}"
+    nested = str(FIXTURES / "nested.toml")
+    assert any(w.startswith(f"{nested}:25:9: act 'pick': [tables.digest_ideas]") for w in warnings)
+
+
+def test_nested_narratives_name_the_same_file_from_where_the_copy_is_written(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    text, _ = _converted(FIXTURES / "nested.toml", target)
+    relative = os.path.relpath(FIXTURES / "child_digest", target).replace(os.sep, "/")
+    assert f'narrative = "{relative}"' in text
+    plan = parse(text, str(target / "digest.toml"), base_dir=str(target))
+    generate = plan.act("generate")
+    assert generate.subplan is not None and generate.subplan.name == "digest_ideas"
+    _assert_same_plan(FIXTURES / "nested.toml", text, target)
+
+
+def test_a_native_file_is_refused() -> None:
+    with pytest.raises(UsageError, match="already in the native format"):
+        convert('[[act]]\nname = "a"\n[[act.input]]\ncontent = "hi"\n', "n.toml")
+
+
+def test_a_file_narrator_cannot_load_is_refused_with_its_problems() -> None:
+    with pytest.raises(NarrativeInvalid, match="order names act 'missing'"):
+        convert('[toc]\norder = ["missing"]\n[acts]\na = "hi"\n', "b.toml")
+
+
+def test_strings_that_need_escapes_read_back_identically() -> None:
+    source = (
+        "[acts]\n"
+        "a = '''Quotes \" and \"\"\" and a backslash \\ and a tab\t'''\n"
+        'b = "line one\\nline two \\"quoted\\" \\\\ end\\n"\n'
+        'c = """\n\n  starts with a blank line\\\n   joined"""\n'
+    )
+    before = parse(source)
+    after = parse(convert(source).text)
+    assert differences(before, after) == []
