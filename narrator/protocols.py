@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     # not import this module, and start-up counts), the outcomes in outcome.py
     from pydantic import BaseModel  # only for typing: get_model's bound
 
+    from narrator.content.model import ContentStore
     from narrator.interpolate import StateHit
     from narrator.outcome import ActOutcome
     from narrator.state.base import ScopedRepository  # typing only: the view scope() returns
@@ -507,6 +508,9 @@ class Database(Protocol):
 
     @property
     def ledger(self) -> Ledger: ...
+
+    @property
+    def content(self) -> ContentStore: ...
 
     def unit_of_work(self) -> AbstractContextManager[None]:
         """Commit every state and journal write inside the block together."""

@@ -173,6 +173,7 @@ async def open_runtime(
             allow_destructive=options.allow_destructive,
             guilds=guild_defaults(options, config),
             unit_of_work=database.unit_of_work,
+            content=database.content,
         )
         if reporter is not None:
             services.reporter = reporter

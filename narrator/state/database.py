@@ -27,13 +27,15 @@ from narrator.state.migrate import migrate as run_migrations
 from narrator.state.sql import SqlStateRepository
 
 if TYPE_CHECKING:
+    from narrator.state.content import SqlContent
     from narrator.state.schedules import ScheduleStore
 
 __all__ = ["Database", "open_database", "sqlite_path"]
 
 
 class Database:  # satisfies narrator.protocols.Database (tests/state/test_protocols.py)
-    """An open database: ``state``, ``journal``, ``blobs``, ``ledger``, ``schedules``, ``locks``."""
+    """An open database: ``state``, ``journal``, ``blobs``, ``ledger``, ``schedules``, ``locks``,
+    ``content``."""
 
     def __init__(
         self,
@@ -59,6 +61,13 @@ class Database:  # satisfies narrator.protocols.Database (tests/state/test_proto
         from narrator.state.schedules import ScheduleStore
 
         return ScheduleStore(self.gateway)
+
+    @cached_property
+    def content(self) -> SqlContent:
+        """Content tables (``content_rows``), in the same transactions as state."""
+        from narrator.state.content import SqlContent
+
+        return SqlContent(self.gateway)
 
     def unit_of_work(self) -> AbstractContextManager[None]:
         """Commit every state and journal write inside the block together."""

@@ -1,7 +1,8 @@
 """Every database table (SQLAlchemy Core), on one ``metadata``: what the migrations create.
 
 Migration 0001 creates ``state`` … ``blobs``, 0002 ``usage_ledger``, 0003
-``schedules`` and ``schedule_slots``, 0004 ``locks`` and the ownership columns.
+``schedules`` and ``schedule_slots``, 0004 ``locks`` and the ownership columns,
+0006 ``content_rows``.
 No other module defines a table, so importing this one registers them all
 (``narrator/migrations/env.py`` needs nothing else). Two column types keep both
 engines exact and fast:
@@ -269,4 +270,37 @@ schedule_slots = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"),
     sa.Column("claimed_at", Timestamp(), nullable=False),
     sa.Column("finished_at", Timestamp(), nullable=True),
+)
+
+
+def _text_c(length: int) -> TypeEngine[str]:
+    """Text compared by code point on both engines ("C" collation on PostgreSQL)."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+# Content tables (migration 0006): narrator.state.content. One table for every content
+# table; the reasons for each index are in docs/content.md § Storage.
+content_rows = sa.Table(
+    "content_rows",
+    metadata,
+    sa.Column("id", sa.Integer().with_variant(sa.BigInteger(), "postgresql"), primary_key=True),
+    sa.Column("table_name", _text_c(200), nullable=False),
+    sa.Column("fields", JsonText(), nullable=False),
+    sa.Column("status", _text_c(64), nullable=False),
+    sa.Column("narrative", _text_c(200), nullable=True),
+    sa.Column("run_id", _text_c(64), nullable=True),
+    sa.Column("act", _text_c(200), nullable=True),
+    sa.Column("model", _text_c(200), nullable=True),
+    sa.Column("content_hash", _text_c(64), nullable=True),
+    sa.Column("message_id", _text_c(64), nullable=True),
+    sa.Column("claimed_by", _text_c(300), nullable=True),
+    sa.Column("claimed_at", Timestamp(), nullable=True),
+    sa.Column("claimed_status", _text_c(64), nullable=True),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("updated_at", Timestamp(), nullable=False),
+    sa.Index("ix_content_rows_table_status", "table_name", "status", "created_at", "id"),
+    sa.Index("ix_content_rows_table_id", "table_name", "id"),
+    sa.Index("ix_content_rows_table_hash", "table_name", "content_hash"),
+    sa.Index("ix_content_rows_claimed_by", "claimed_by"),
+    sqlite_autoincrement=True,  # ids are never reused: a deleted row's id stays dead
 )
