@@ -248,6 +248,8 @@ class _Parser:
                     f"LIKE needs a text column or field, not {field.name}", start.offset
                 )
             pattern = self.expect("string", "a 'pattern' string after LIKE")
+            if re.search(r"(?<!\\)(\\\\)*\\$", str(pattern.value)):
+                raise WhereError("a LIKE pattern cannot end with a lone '\\'", pattern.offset)
             return Like(field, str(pattern.value), negated)
         if self.word("IS"):
             self.take()
@@ -512,8 +514,8 @@ def _order_value(row: ContentRow, field: Field) -> tuple[int, Any]:
 
 
 def sort_rows(rows: Iterable[ContentRow], order: tuple[OrderKey, ...]) -> list[ContentRow]:
-    """Rows in ``order``, ties by id ascending (what the SQL store does too)."""
-    out = sorted(rows, key=lambda r: r.id)
+    """Rows in ``order``, ties by ``created_at`` then id (what the SQL store does too)."""
+    out = sorted(rows, key=lambda r: (r.created_at, r.id))
     for key in reversed(order):
         field = key.field
 
