@@ -45,8 +45,8 @@ def apply_guild_settings(world: World, guild: dict[str, Any], body: dict[str, An
         changes["name"] = name.strip()
     if "description" in body:
         description = body["description"]
-        if description is not None and (not isinstance(description, str) or len(description) > 120):
-            raise invalid("description", "Must be 120 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
+        if description is not None and (not isinstance(description, str) or len(description) > 300):
+            raise invalid("description", "Must be 300 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
         changes["description"] = description or None
     if "icon" in body:
         changes["icon"] = None if body["icon"] is None else icon_hash(str(body["icon"]))
