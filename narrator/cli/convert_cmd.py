@@ -68,7 +68,12 @@ def convert(file: str, out: str | None, force: bool) -> None:
 
 
 def _write(path: str, text: str, *, force: bool) -> None:
-    """Write ``text`` at ``path``: a new file only, unless ``force`` (then atomically)."""
+    """Write ``text`` at ``path``: a new file only, unless ``force``.
+
+    With ``force`` a regular file is replaced atomically (through a symlink, the file
+    it points to); anything else that exists (a device, a FIFO) is written into, never
+    replaced, so ``-o /dev/stderr --force`` cannot turn a device into a file.
+    """
     from narrator.errors import UsageError
 
     try:
@@ -76,10 +81,15 @@ def _write(path: str, text: str, *, force: bool) -> None:
             with open(path, "x", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
             return
-        temporary = f"{path}.tmp-{os.getpid()}"
+        if os.path.exists(path) and not os.path.isfile(path):
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            return
+        target = os.path.realpath(path)
+        temporary = f"{target}.tmp-{os.getpid()}"
         with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except FileExistsError:
         raise UsageError(
             f"{path} exists; not overwriting it", hint="pass --force, or choose another -o path"

@@ -34,12 +34,14 @@ def test_convert_prints_the_native_file_and_warns_on_stderr_at_line_and_column(c
 
 def test_converted_file_validates_and_plans_like_the_original(cli: Cli) -> None:
     _copy_fixtures(cli)
-    for name in ("references", "structured", "nested"):
+    names = ("references", "structured", "nested")
+    for name in names:
         made = cli("convert", f"{name}.toml", "-o", f"{name}_native.toml")
         assert made.code == 0, made.err
         assert f"wrote {name}_native.toml:" in made.err
-        checked = cli("validate", f"{name}_native.toml")
-        assert checked.code == 0, checked.out + checked.err
+    checked = cli("validate", *(f"{name}_native.toml" for name in names))
+    assert checked.code == 0, checked.out + checked.err
+    for name in ("references", "nested"):
         before = cli("plan", "--sandbox", "--json", f"{name}.toml", *VARS)
         after = cli("plan", "--sandbox", "--json", f"{name}_native.toml", *VARS)
         assert before.code == after.code == 0, before.err + after.err
@@ -57,6 +59,23 @@ def test_an_existing_output_is_not_overwritten_without_force(cli: Cli) -> None:
     forced = cli("convert", "structured.toml", "-o", "taken.toml", "--force")
     assert forced.code == 0, forced.err
     assert 'name = "greeter"' in (cli.cwd / "taken.toml").read_text()
+
+
+def test_force_writes_through_a_symlink_and_into_a_device_instead_of_replacing_them(
+    cli: Cli,
+) -> None:
+    _copy_fixtures(cli)
+    cli.write("real.toml", "# old\n")
+    (cli.cwd / "link.toml").symlink_to("real.toml")
+    made = cli("convert", "structured.toml", "-o", "link.toml", "--force")
+    assert made.code == 0, made.err
+    assert (cli.cwd / "link.toml").is_symlink()
+    assert 'name = "greeter"' in (cli.cwd / "real.toml").read_text()
+    device = cli("convert", "structured.toml", "-o", "/dev/stdout", "--force")
+    assert device.code == 0, device.err
+    assert 'name = "greeter"' in device.out
+    assert Path("/dev/stdout").exists() and not Path("/dev/stdout").resolve().is_file()
+    assert sorted(p.name for p in cli.cwd.iterdir() if "tmp" in p.name or "pipe" in p.name) == []
 
 
 def test_dash_means_stdout_and_a_native_or_broken_file_is_refused(cli: Cli) -> None:
@@ -88,16 +107,17 @@ def test_every_shared_corpus_file_converts_to_a_file_that_plans_the_same(cli: Cl
     assert (CORPUS / "publish_welcome.toml").is_file(), f"missing {CORPUS}"
     for path in sorted(CORPUS.glob("*.toml")):
         shutil.copy(path, cli.cwd / path.name)
+    natives = []
     for path in sorted(CORPUS.glob("*.toml")):
-        native = f"{path.stem}_native.toml"
-        made = cli("convert", path.name, "-o", native)
+        natives.append(f"{path.stem}_native.toml")
+        made = cli("convert", path.name, "-o", natives[-1])
         assert made.code == 0, made.err
         assert "please report" not in made.err
-        before = cli(
-            "plan", "--sandbox", "--json", path.name, "--var", "TEST_GUILD_ID=100000000000000001"
-        )
-        after = cli(
-            "plan", "--sandbox", "--json", native, "--var", "TEST_GUILD_ID=100000000000000001"
-        )
+    checked = cli("validate", *natives)
+    assert checked.code == 0, checked.out + checked.err
+    guild = ("--var", "TEST_GUILD_ID=100000000000000001")
+    for stem in ("publish_welcome", "state_test_use"):
+        before = cli("plan", "--sandbox", "--json", f"{stem}.toml", *guild)
+        after = cli("plan", "--sandbox", "--json", f"{stem}_native.toml", *guild)
         assert after.code == before.code, after.err
-        assert after.out == before.out, path.name
+        assert after.out == before.out, stem
