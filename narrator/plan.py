@@ -8,9 +8,12 @@ written at, so errors at run time can still point into the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from narrator.errors import Location
+
+if TYPE_CHECKING:
+    from narrator.content import Query
 
 # Frozen dataclasses rather than pydantic models: the parser validates every
 # key itself (with locations pydantic cannot give), and building pydantic
@@ -38,7 +41,47 @@ class BotCommandInput:
     location: Location | None = None
 
 
-Input = TextInput | BotCommandInput
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableInput:
+    """Rows of a content table (issue 11): rendered into a model act's prompt, or the
+    output of an act whose only inputs are tables.
+
+    ``query`` was parsed and checked at load; a reference written inside ``where``
+    is a *slot* of it (:mod:`narrator.parser.where_slots`), bound to the
+    reference's value when the act runs, never spliced into text.
+    """
+
+    table: str
+    query: Query
+    type: Literal["table"] = "table"
+    format: Literal["json", "markdown", "csv"] = "json"
+    take: int | None = None  # claim up to N rows, each exactly once (limit = N)
+    pull_and_delete: bool = False  # claim, and delete the claimed rows when the run is done
+    alias: str | None = None
+    where: str | None = None  # as written (with its references), for plan and messages
+    references: tuple[str, ...] = ()  # the where's slots, in order: reference texts
+    location: Location | None = None
+
+    @property
+    def claims(self) -> bool:
+        return self.take is not None or self.pull_and_delete
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSpec:
+    """Where a model act's JSON items go: rows of content table ``table``."""
+
+    table: str
+    dedupe: str | None = None  # None, "hash", or a field name
+    # Botticelli's content generation: the JSON in the answer is stored when there is
+    # some (none: nothing stored, the act still succeeds) and the act's output stays
+    # the answer; natively the answer must be JSON and the output is the stored rows
+    botticelli: bool = False
+    template: str | None = None  # Botticelli template the schema came from
+    location: Location | None = None
+
+
+Input = TextInput | BotCommandInput | TableInput
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +113,7 @@ class Act:
     system: str | None = None
     output: Literal["text", "json"] = "text"
     schema: dict[str, Any] | None = None
+    store: StoreSpec | None = None  # insert the JSON answer's items into a content table
     # platform acts
     mentions: tuple[str, ...] | None = None
     allow_destructive: bool | None = None
@@ -92,9 +136,19 @@ class Act:
         return tuple(i for i in self.inputs if isinstance(i, BotCommandInput))
 
     @property
+    def table_inputs(self) -> tuple[TableInput, ...]:
+        return tuple(i for i in self.inputs if isinstance(i, TableInput))
+
+    @property
     def is_model_act(self) -> bool:
-        """An act with text inputs and no commands asks a model."""
+        """An act with text inputs and no commands asks a model (table inputs are
+        rendered into its prompt)."""
         return bool(self.text_inputs) and not self.commands
+
+    @property
+    def is_table_read(self) -> bool:
+        """An act whose only inputs are tables: its output is the rows, as data."""
+        return bool(self.inputs) and all(isinstance(i, TableInput) for i in self.inputs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,7 @@ from narrator.parser.fields import (
     TEXT_FIELDS,
     Field,
 )
+from narrator.parser.tables import TABLE_FIELDS
 
 SCHEMA_ID = "https://narrator.invalid/schema/narrative.json"
 DEFAULT_PLATFORM = "discord"  # an input without ``platform`` (narrator.parser.native)
@@ -59,7 +60,11 @@ def _act() -> dict[str, Any]:
             "type": "array",
             "minItems": 1,
             "items": {
-                "oneOf": [{"$ref": "#/$defs/text_input"}, {"$ref": "#/$defs/bot_command_input"}]
+                "oneOf": [
+                    {"$ref": "#/$defs/text_input"},
+                    {"$ref": "#/$defs/bot_command_input"},
+                    {"$ref": "#/$defs/table_input"},
+                ]
             },
         },
     }
@@ -75,6 +80,14 @@ def _text_input() -> dict[str, Any]:
     text["properties"]["type"] = {"const": "text"}
     text["required"] = ["content"]
     return text
+
+
+def _table_input() -> dict[str, Any]:
+    """Rows of a content table (narrator.parser.tables)."""
+    table = _object(TABLE_FIELDS)
+    table["properties"]["type"] = {"const": "table"}
+    table["required"] = ["type", "table"]
+    return table
 
 
 def _arguments(spec: catalogue.CommandSpec) -> dict[str, Any]:
@@ -154,5 +167,6 @@ def narrative_json_schema() -> dict[str, Any]:
             "act": _act(),
             "text_input": _text_input(),
             "bot_command_input": _command_input(),
+            "table_input": _table_input(),
         },
     }

@@ -348,32 +348,37 @@ def placeholder(schema: Schema = None, label: str = "sandbox") -> Any:
     return _placeholder(schema, label, "value")
 
 
-def _placeholder(schema: Mapping[str, Any], label: str, name: str) -> Any:
+def _placeholder(schema: Mapping[str, Any], label: str, name: str, index: int = 0) -> Any:
+    """``index``: the item's position in an array, so items differ (distinct rows when
+    a sandbox rehearsal stores them; numbers spread over their range)."""
     if "const" in schema:
         return schema["const"]
     if schema.get("enum"):
-        return schema["enum"][0]
+        options = schema["enum"]
+        return options[index % len(options)]
     for keyword in ("anyOf", "oneOf", "allOf"):
         if schema.get(keyword):
-            return _placeholder(schema[keyword][0], label, name)
+            return _placeholder(schema[keyword][0], label, name, index)
     declared = schema.get("type", "object" if "properties" in schema else "string")
     kind = declared if isinstance(declared, str) else declared[0]
     if kind == "object":
         properties: Mapping[str, Any] = schema.get("properties", {})
         names = list(dict.fromkeys([*properties, *schema.get("required", ())]))
-        return {n: _placeholder(properties.get(n, {}), label, n) for n in names}
+        return {n: _placeholder(properties.get(n, {}), label, n, index) for n in names}
     if kind == "array":
         items = schema.get("items", {})
         count = max(1, int(schema.get("minItems", 1)))
-        return [_placeholder(items, label, name) for _ in range(count)]
+        return [_placeholder(items, label, name, i) for i in range(count)]
     if kind in ("integer", "number"):
         low = schema.get("minimum", 0)
-        return int(low) if kind == "integer" else float(low)
+        high = schema.get("maximum")
+        step = index * 3 % (int(high - low) + 1) if high is not None and high > low else index
+        return int(low) + step if kind == "integer" else float(low + step)
     if kind == "boolean":
         return False
     if kind == "null":
         return None
-    text = f"[{label}] {name}"
+    text = f"[{label}] {name}" + (f" {index + 1}" if index else "")
     if "minLength" in schema and len(text) < schema["minLength"]:
         text = text.ljust(int(schema["minLength"]), ".")
     if "maxLength" in schema:

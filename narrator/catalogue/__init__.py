@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from narrator.catalogue import content as _content
 from narrator.catalogue import discord as _discord
 from narrator.catalogue.keys import capture_key, key_segment
 from narrator.catalogue.spec import Arg, ArgType, CommandSpec
@@ -41,7 +42,12 @@ __all__ = [
 ]
 
 CATALOGUE: Mapping[str, Mapping[str, CommandSpec]] = MappingProxyType(
-    {"discord": MappingProxyType({spec.name: spec for spec in _discord.COMMANDS})}
+    {
+        "discord": MappingProxyType({spec.name: spec for spec in _discord.COMMANDS}),
+        # content tables (issue 11): performed against the content store, not a platform
+        "content": MappingProxyType({spec.name: spec for spec in _content.COMMANDS}),
+        "database": MappingProxyType({spec.name: spec for spec in _content.DATABASE_COMMANDS}),
+    }
 )
 # Botticelli spells some commands differently; these resolve to the same spec.
 ALIASES: Mapping[str, Mapping[str, str]] = MappingProxyType(

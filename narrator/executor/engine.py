@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from narrator import interpolate, logs, tracing
 from narrator.errors import ActFailed, BudgetExhausted, NarratorError
+from narrator.executor import content_act
 from narrator.executor.carousel import (
     BudgetView,
     IterationResult,
@@ -143,6 +144,7 @@ class Executor:
                 progress = run.progress or Progress(iterations=spec.iterations)
                 carousel = progress.outcome(spec.iterations, stopped, run.tokens_used)
             if not run.dry_run:
+                content_act.finish_claims(self.services, run.plan, run.run_id, status)
                 summary = run.summary
                 if carousel is not None:
                     summary = {**summary, "carousel": carousel.to_json()}
@@ -273,11 +275,16 @@ class Executor:
             elif act.subplan is not None:  # do
                 outcome = await self._nested(run, act, pending)
             elif act.commands:
-                outcome = await self.performer.commands(
-                    run, act, iteration, scope, pending, inputs
+                outcome = await self.performer.commands(run, act, iteration, scope, pending, inputs)
+            elif act.is_table_read:  # rows of content tables, as data
+                meta = metadata(run, act, "content")
+                outcome = content_act.read_act(
+                    services, run, act, iteration, scope, pending, meta, inputs
                 )
             else:
-                outcome = await self.performer.model(run, act, scope, pending, inputs)
+                outcome = await self.performer.model(
+                    run, act, scope, pending, inputs, iteration=iteration
+                )
         except asyncio.CancelledError:
             if not run.dry_run:
                 self._interrupted(run, act, iteration, seq, started)
@@ -287,13 +294,22 @@ class Executor:
             outcome.budget_stop = True
         except NarratorError as exc:
             outcome = ActOutcome(act.name, "failed", error=_act_message(act, exc))
+        stored: list[dict[str, Any]] | None = None
+        if act.store is not None and outcome.status == "done" and not run.dry_run:
+            items = content_act.items_to_store(act, outcome.output)
+            if isinstance(items, str):  # not storable: the act fails, nothing is kept
+                failed = ActOutcome(act.name, "failed", error=_act_message(act, ActFailed(items)))
+                failed.model_calls, failed.tokens = outcome.model_calls, outcome.tokens
+                outcome = failed
+            else:
+                stored = items
         outcome.iteration = iteration
         outcome.duration_ms = (services.clock.monotonic() - t0) * 1000
         run.outcomes.append(outcome)
         rendered = logs.redact(_input(inputs))
         _log_act(run, act, outcome, rendered)
         if not run.dry_run:  # record
-            self._record(run, act, outcome, seq, started, pending, rendered)
+            self._record(run, act, outcome, seq, started, pending, rendered, stored)
         services.reporter.act_finished(outcome)
         return outcome
 
@@ -339,9 +355,27 @@ class Executor:
         started: datetime,
         pending: Pending,
         rendered: Any = None,
+        items: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Captures, ``output_var`` and the journal row (with the act's redacted input),
-        committed together."""
+        """Stored items (``store``), captures, ``output_var`` and the journal row (with the
+        act's redacted input), committed together."""
+        services = self.services
+        with services.unit_of_work():
+            if items is not None:  # rows first: the act's output is the stored rows
+                meta = metadata(run, act, "model")
+                content_act.store_items(services, run, act, outcome, pending, items, meta)
+            self._commit(run, act, outcome, seq, started, pending, rendered)
+
+    def _commit(
+        self,
+        run: RunState,
+        act: Act,
+        outcome: ActOutcome,
+        seq: int,
+        started: datetime,
+        pending: Pending,
+        rendered: Any,
+    ) -> None:
         services = self.services
         record = ActRecord(
             run.run_id,
@@ -355,13 +389,12 @@ class Executor:
             finished_at=services.clock.now(),
             input=rendered,
         )
-        with services.unit_of_work():
-            for state_key, (value, meta) in pending.items():
-                if value is DELETE:
-                    services.state.delete(state_key)
-                else:
-                    services.state.set(state_key, value, metadata=meta)
-            services.journal.record_act(record)
+        for state_key, (value, meta) in pending.items():
+            if value is DELETE:
+                services.state.delete(state_key)
+            else:
+                services.state.set(state_key, value, metadata=meta)
+        services.journal.record_act(record)
 
     def _interrupted(
         self, run: RunState, act: Act, iteration: int | None, seq: int, started: datetime

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from narrator import interpolate
 from narrator.errors import ProviderError, ReferenceFailed
-from narrator.plan import Act, Plan
+from narrator.executor.content_act import item_schema_instruction, parse_items
+from narrator.plan import Act, Plan, TextInput
 from narrator.protocols import Message, ModelProvider, ModelRequest
 from narrator.structured import instruction, parse_structured, retry_prompt
 
@@ -31,10 +33,18 @@ class ModelActResult:
     calls: int
 
 
-def render_prompt(act: Act, scope: interpolate.Scope) -> str:
-    """The act's text inputs, rendered once and joined in order."""
+def render_prompt(
+    act: Act, scope: interpolate.Scope, tables: Mapping[int, str] | None = None
+) -> str:
+    """The act's text inputs, rendered once, and its table inputs' rows (``tables``, by
+    input position), joined in order."""
     parts = []
-    for text in act.text_inputs:
+    for position, text in enumerate(act.inputs):
+        if tables and position in tables:  # a table input's rows (content_act.table_text)
+            parts.append(tables[position])
+            continue
+        if not isinstance(text, TextInput):
+            continue
         try:
             parts.append(interpolate.to_text(interpolate.render(text.content, scope).value))
         except interpolate.ResolveError as exc:
@@ -50,11 +60,12 @@ async def perform_model_act(
     conversation: Conversation,
     *,
     inputs: list[Any] | None = None,
+    tables: Mapping[int, str] | None = None,
 ) -> ModelActResult:
     """Ask the model; for ``output = "json"``, extract and validate, asking once more on failure."""
-    prompt = render_prompt(act, scope)
+    prompt = render_prompt(act, scope, tables)
     if act.output == "json":
-        prompt = f"{prompt}\n\n{instruction(act.schema)}"
+        prompt = f"{prompt}\n\n{instruction(_asked(act))}"
     history = list(conversation.messages) if act.context == "full" else []
     system = act.system if act.system is not None else plan.system
     if system and "{" in system:
@@ -76,7 +87,7 @@ async def perform_model_act(
     calls = 1
     output: Any = response.text
     if act.output == "json":
-        value, problem = parse_structured(response.text, act.schema)
+        value, problem = _parse(act, response.text)
         if problem is not None:
             retry = ModelRequest(
                 profile=request.profile,
@@ -84,7 +95,7 @@ async def perform_model_act(
                 messages=(
                     *request.messages,
                     Message("assistant", response.text),
-                    Message("user", retry_prompt(problem, act.schema)),
+                    Message("user", retry_prompt(problem, _asked(act))),
                 ),
                 system=request.system,
                 temperature=request.temperature,
@@ -95,7 +106,7 @@ async def perform_model_act(
             response = await models.complete(retry)
             tokens += response.total_tokens
             calls += 1
-            value, problem = parse_structured(response.text, act.schema)
+            value, problem = _parse(act, response.text)
             if problem is not None:
                 raise ProviderError(
                     f"the model's answer is not the JSON asked for, twice: {problem}",
@@ -105,3 +116,15 @@ async def perform_model_act(
         output = value
     conversation.extend(prompt, response.text)
     return ModelActResult(output=output, text=response.text, tokens=tokens, calls=calls)
+
+
+def _asked(act: Act) -> Any:
+    """The schema the prompt asks for: a storing act's item schema asks for an array."""
+    return item_schema_instruction(act.schema) if act.store is not None else act.schema
+
+
+def _parse(act: Act, text: str) -> tuple[Any, str | None]:
+    """The answer's JSON, checked; a storing act's schema checks each item."""
+    if act.store is not None:
+        return parse_items(text, act.schema)
+    return parse_structured(text, act.schema)

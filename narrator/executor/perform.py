@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from narrator import catalogue, guilds, interpolate
 from narrator.errors import DestructiveRefused, GuildMissing, NotConfigured, ReferenceFailed
+from narrator.executor import content_act
 from narrator.executor.model_act import Conversation, perform_model_act
 from narrator.outcome import ActOutcome
 from narrator.protocols import Change, CommandCall, StateRepository
@@ -103,8 +104,10 @@ class Performer:
         scope: interpolate.Scope,
         pending: Pending,
         inputs: list[Any] | None = None,
+        iteration: int | None = None,
     ) -> ActOutcome:
-        """Ask the model (``plan``: say which model would be asked)."""
+        """Ask the model (``plan``: say which model would be asked); its table inputs'
+        rows go into the prompt (:mod:`narrator.executor.content_act`)."""
         if run.dry_run:
             run.acts[act.name] = interpolate.ActValue(
                 has_output=False, why_missing="is a model act; its output is known after run"
@@ -119,15 +122,21 @@ class Performer:
                 act=act.name,
                 hint="add a [models.default] profile to narrator.toml, or rehearse with --sandbox",
             )
+        tables, changes = content_act.prompt_tables(self.services, run, act, iteration, scope)
         result = await perform_model_act(
-            act, run.plan, scope, models, run.conversation, inputs=inputs
+            act, run.plan, scope, models, run.conversation, inputs=inputs, tables=tables
         )
         run.tokens_used += result.tokens
         run.acts[act.name] = interpolate.ActValue(result.output, tainted=True)
         if act.output_var:
             pending[act.output_var] = (result.output, metadata(run, act, "model"))
         return ActOutcome(
-            act.name, "done", result.output, model_calls=result.calls, tokens=result.tokens
+            act.name,
+            "done",
+            result.output,
+            model_calls=result.calls,
+            tokens=result.tokens,
+            changes=changes,
         )
 
     async def commands(
@@ -160,6 +169,13 @@ class Performer:
             spec, name, args = admit(
                 command.platform, command.command, args, allow=allow, act=act.name
             )
+            if command.platform in content_act.PLATFORMS:  # the content store, not a platform
+                result_, done = content_act.run_command(
+                    services, run, act, name, command.args, args, scope
+                )
+                outputs.append(result_)
+                changes.extend(done)
+                continue
             guild = self._guild(run, act, name, spec, args)
             platform = await services.platforms.get(command.platform)
             mentions = act.mentions
@@ -231,7 +247,10 @@ class Performer:
         rendered: list[tuple[dict[str, Any], frozenset[str]] | None] = []
         for command in act.commands:
             try:
-                rendered.append(interpolate.render_value(command.args, scope))
+                if command.platform in content_act.PLATFORMS:  # a where is bound, not rendered
+                    rendered.append(content_act.render_command_args(command.args, scope, act.name))
+                else:
+                    rendered.append(interpolate.render_value(command.args, scope))
             except interpolate.ResolveError as exc:
                 # plan: an output of an act that has not run is known after run, but an
                 # unset ${VAR} is an error now (an act that cannot be planned)

@@ -14,7 +14,7 @@ from typing import Any
 from narrator.interpolate import CONTEXT_NAMES
 from narrator.parser.context import Context
 from narrator.parser.references import StringSite
-from narrator.plan import Input, TextInput
+from narrator.plan import BotCommandInput, Input, TextInput
 
 _BOTT_TEMPLATE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}|\$\{([^{}]*)\}")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)*\Z")
@@ -122,4 +122,6 @@ def _translate_value(value: Any, acts: dict[str, int], previous: str | None) -> 
 def translated_input(item: Input, acts: dict[str, int], previous: str | None) -> Input:
     if isinstance(item, TextInput):
         return dataclasses.replace(item, content=translate(item.content, acts, previous)[0])
+    if not isinstance(item, BotCommandInput):  # media: no references inside
+        return item
     return dataclasses.replace(item, args=_translate_value(item.args, acts, previous))

@@ -218,6 +218,9 @@ ACT_FIELDS: dict[str, Field] = {
     "output": Field(as_choice("text", "json"), '"text" or "json"', 'output = "json"'),
     "mentions": Field(as_str_list, "an array of strings", 'mentions = ["users"]'),
     "allow_destructive": Field(as_bool, "true or false", "allow_destructive = true"),
+    # content tables (issue 11): store the JSON answer's items as rows of a table
+    "store": Field(as_str, "a string (a content table)", 'store = "posts"'),
+    "dedupe": Field(as_str, '"hash" or a field name', 'dedupe = "hash"'),
     "narrative": Field(
         as_str, "a string (a narrative file beside this one)", 'narrative = "welcome_drafts"'
     ),
@@ -225,7 +228,7 @@ ACT_FIELDS: dict[str, Field] = {
 # handled separately (structure, not a plain typed value)
 ACT_SPECIAL = frozenset({"output_var", "schema", "carousel", "input"})
 
-INPUT_TYPES = ("text", "bot_command")
+INPUT_TYPES = ("text", "bot_command", "table")
 TEXT_FIELDS: dict[str, Field] = {
     "type": Field(as_str, '"text"', 'type = "text"'),
     "content": Field(as_str, "a string", 'content = "Write a welcome."'),
@@ -245,7 +248,8 @@ BOTT_NARRATIVE_FIELDS: dict[str, Field] = {
     "temperature": Field(as_number(0.0), "a number >= 0", "temperature = 0.7"),
     "max_tokens": Field(as_int(1), "an integer >= 1", "max_tokens = 300"),
 }
-BOTT_ACT_FIELDS = {k: v for k, v in ACT_FIELDS.items() if k != "name"}
+# store/dedupe are native: a Botticelli narrative stores through target/template
+BOTT_ACT_FIELDS = {k: v for k, v in ACT_FIELDS.items() if k not in ("name", "store", "dedupe")}
 BOTT_ACT_SPECIAL = frozenset(
     {"input", "narrative", "narrative_ref", "carousel", "output_var", "schema"}
 )

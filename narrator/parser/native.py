@@ -26,6 +26,12 @@ from narrator.parser.fields import NATIVE_TOP_KEYS as TOP_KEYS
 from narrator.parser.locate import Path
 from narrator.parser.nested import nested_act
 from narrator.parser.references import StringSite, check_references, strings_in
+from narrator.parser.tables import (
+    CONTENT_PLATFORMS,
+    check_content_command,
+    native_store,
+    table_input,
+)
 from narrator.plan import Act, BotCommandInput, CarouselSpec, Input, Plan, TextInput
 
 
@@ -147,6 +153,7 @@ def _act(
                     StringSite(spec.until, (*path, "carousel", "until"), bare_condition=True)
                 )
     inputs = _inputs(ctx, table.get("input"), path, label, sites)
+    native_store(ctx, values, inputs, path, label)  # store = "TABLE", table inputs
     subplan = nested_act(ctx, table, path)  # narrative = "stem"
     if not inputs and "input" not in table and "narrative" not in table:
         ctx.key_problem(
@@ -206,6 +213,8 @@ def native_input(
         )
         return None
     location = ctx.at_key(path)
+    if kind == "table":  # rows of a content table (narrator.parser.tables)
+        return table_input(ctx, table, path, label, sites, ignored=ignored)
     if kind == "text":
         values = take(
             ctx, table, path, TEXT_FIELDS, what=f"a text input of {label}", ignored=ignored
@@ -249,6 +258,8 @@ def native_input(
         platform_path=(*path, "platform"),
         args_path=(*path, "args"),
     )
+    if platform in CONTENT_PLATFORMS:
+        check_content_command(ctx, platform, values["command"], args, (*path, "args"), label)
     sites.extend(strings_in(args, (*path, "args")))
     return BotCommandInput(
         platform=platform, command=values["command"], args=dict(args), location=location

@@ -45,7 +45,8 @@ def test_every_object_in_the_schema_forbids_unknown_keys_like_the_parser() -> No
 
 def test_schema_commands_are_the_catalogue_with_its_aliases() -> None:
     command = narrative_json_schema()["$defs"]["bot_command_input"]
-    names = set(catalogue.command_names("discord")) | set(catalogue.ALIASES["discord"])
+    names = {n for p in catalogue.platforms() for n in catalogue.command_names(p)}
+    names |= set(catalogue.ALIASES["discord"])
     assert set(command["properties"]["command"]["enum"]) == names
     assert command["properties"]["platform"]["enum"] == list(catalogue.platforms())
 
