@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from narrator.errors import DestructiveRefused
+from narrator.errors import DestructiveRefused, PlatformError
 from narrator.platforms.emulator.server import Emulator
 from tests.platforms.conftest import GUILD, Harness
 
@@ -87,6 +87,19 @@ async def test_guild_ensure_sets_converges_and_repairs_one_field(h: Harness) -> 
     assert writes(h.emu) == [("PATCH", f"/guilds/{GUILD}")]
     assert guild["verification_level"] == 2
 
+    raised = {**SETTINGS, "verification_level": "high"}  # the declaration changes: an update
+    update = await h.run("guild.ensure", act="server", **raised)
+    assert update.changes[0].action == "update"
+    assert update.changes[0].fields == {"verification_level": ("medium", "high")}
+
+
+async def test_guild_ensure_names_a_channel_still_to_be_created_in_plan_only(h: Harness) -> None:
+    plan = await h.run("guild.ensure", act="server", dry_run=True, rules_channel="rules")
+    assert plan.changes[0].fields == {"rules_channel_id": (None, "(new text channel rules)")}
+    with pytest.raises(PlatformError, match="no text channel 'rules' for rules_channel"):
+        await h.run("guild.ensure", act="server", rules_channel="rules")
+    assert writes(h.emu) == []
+
 
 async def test_guild_ensure_refuses_to_weaken_the_server_without_permission(h: Harness) -> None:
     await h.run("guild.ensure", act="server", verification_level="high")
@@ -139,8 +152,12 @@ async def test_everyone_permissions_converge_and_drift(h: Harness) -> None:
     assert fixed.changes[0].action == "drift"
     assert fixed.changes[0].fields == {"permissions": (["view_channel"], perms)}
     assert writes(h.emu) == [("PATCH", f"/guilds/{GUILD}/roles/{GUILD}")]
-    with pytest.raises(Exception, match="no color"):
-        await h.run("roles.ensure", name="@everyone", color="#ff0000")
+    with pytest.raises(PlatformError, match="no color"):
+        await h.run("roles.ensure", name="@everyone", color="#ff0000", permissions=perms)
+    with pytest.raises(PlatformError, match="needs permissions"):
+        await h.run("roles.ensure", name="@everyone")
+    narrower = await h.run("roles.ensure", act="everyone", name="@everyone", permissions=[])
+    assert narrower.changes[0].action == "update", "a changed declaration is an update"
 
 
 async def _member_setup(h: Harness) -> dict[str, str]:
@@ -189,6 +206,14 @@ async def test_member_roles_add_and_remove_only_the_managed_ones(h: Harness) -> 
     h.emu.clear_log()
     await h.run("members.roles_ensure", act="alice", **args)
     assert writes(h.emu) == [("PUT", f"{member_roles}/{ids['Members']}")]
+
+    # the declaration changes: Artists is now governed and not wanted — an update, one DELETE
+    h.emu.clear_log()
+    changed = {**args, "managed": ["Trial", "Artists"]}
+    update = await h.run("members.roles_ensure", act="alice", **changed)
+    assert update.changes[0].action == "update"
+    assert update.changes[0].fields == {"Artists": (True, False)}
+    assert writes(h.emu) == [("DELETE", f"{member_roles}/{ids['Artists']}")]
 
 
 async def test_member_roles_exactly_removes_every_other_assignable_role(h: Harness) -> None:

@@ -232,9 +232,15 @@ async def _prepare_everyone(session: Session, call: Call) -> EveryoneTarget:
             act=call.act,
             hint='give roles.ensure name = "@everyone" only permissions',
         )
+    if call.args.get("permissions") is None:  # an empty list is a choice; a missing one is not
+        raise PlatformError(
+            'roles.ensure name = "@everyone" needs permissions',
+            act=call.act,
+            hint='list what every member may do, e.g. permissions = ["view_channel"]',
+        )
     roles = await session.roles(guild_id)
     spec_key = keys.spec_key(guild_id, "role", "@everyone")
-    desired = {"permissions": str(permission_bits(list(call.args.get("permissions") or [])))}
+    desired = {"permissions": str(permission_bits(list(call.args["permissions"])))}
     return EveryoneTarget(
         resource="role @everyone",
         desired=desired,
