@@ -306,21 +306,39 @@ def restore(snapshot_id: int, sandbox: bool) -> None:
 @state.command("export")
 @click.option("--prefix", default="", help="Only keys starting with this text.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["toml", "jsonl"]),
+    default="toml",
+    show_default=True,
+    help="TOML to read and edit; JSON lines for very large stores (import reads both).",
+)
 @_sandbox_option
 @handle_errors
-def export(prefix: str, output: str | None, sandbox: bool) -> None:
-    """Write the state (under --prefix) as TOML to stdout or -o FILE."""
-    from narrator.state.export import export_toml
+def export(prefix: str, output: str | None, fmt: str, sandbox: bool) -> None:
+    """Write the state (under --prefix) to stdout or -o FILE.
 
+    \b
+    narrator state export -o backup.toml
+    narrator state export --prefix discord. --format jsonl -o discord.jsonl
+    """
+    from narrator.state.export import write_jsonl, write_toml
+
+    write = write_jsonl if fmt == "jsonl" else write_toml
     with _open(sandbox) as db:
         entries = db.state.list_prefix(prefix)
-    text = export_toml(entries, prefix=prefix)
     if output is None:
-        click.echo(text, nl=False)
+        write(entries, sys.stdout, count=len(entries), prefix=prefix)
         return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
+    target = Path(output)
+    partial = target.with_name(f".{target.name}.partial")
+    try:  # written beside the target, then renamed: a crash never leaves half an export
+        with partial.open("w", encoding="utf-8") as out:
+            write(entries, out, count=len(entries), prefix=prefix)
+        partial.replace(target)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     click.echo(f"exported {len(entries)} key(s) to {output}", err=True)
 
@@ -330,7 +348,7 @@ def export(prefix: str, output: str | None, sandbox: bool) -> None:
 @_sandbox_option
 @handle_errors
 def import_(file: str, sandbox: bool) -> None:
-    """Read a TOML export back (keys in it are overwritten, others kept)."""
+    """Read an export (TOML or JSON lines) back; keys in it are overwritten, others kept."""
     from narrator.state.export import import_toml
 
     try:

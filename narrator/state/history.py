@@ -187,6 +187,9 @@ class SqlHistory:
         plain = upsert(self._gw, state, ["key"])
 
         def write(conn: Connection) -> int:
+            if self._gw.is_sqlite:  # the same steps on the driver (2 executemany)
+                self._rows.import_rows_sqlite(conn, prepared, now)
+                return len(prepared)
             old = self._rows.live_values(conn, [e.key for e, _, _ in prepared], now, lock=True)
             conn.execute(
                 plain,

@@ -56,6 +56,18 @@ _SQLITE_UPSERT = (
     "ELSE state.version + 1 END"
 )
 
+# import_entries' upsert on the driver: the exported row as it was, its version bumped
+# past a live row's (the portable path reads the live versions first)
+_SQLITE_IMPORT = (
+    "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+    "value = excluded.value, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at, expires_at = excluded.expires_at, "
+    "metadata = excluded.metadata, "
+    "version = CASE WHEN state.expires_at IS NOT NULL AND state.expires_at <= ? "
+    "THEN excluded.version ELSE max(excluded.version, state.version + 1) END"
+)
+
 
 # Hot bulk reads on SQLite go straight to the driver: SQLAlchemy's per-row result
 # processing was half of get_many / list_prefix on 100,000 keys. Same SQL as the
@@ -293,6 +305,27 @@ class StateRows:
         # history first: each row reads its key's live value inside SQLite, before the upsert
         raw.executemany(_SQLITE_HISTORY, [(t, run_id, act, at, k, at) for k, t in rows])
         raw.executemany(_SQLITE_UPSERT, [(k, t, at, at, until, meta_text) for k, t in rows])
+
+    def import_rows_sqlite(
+        self,
+        conn: Connection,
+        prepared: Sequence[tuple[StateEntry, str, str | None]],
+        now: datetime,
+    ) -> None:
+        """``import_entries`` on SQLite: history rows (reading each key's live value inside
+        SQLite), then the upserts, as two ``executemany`` on the driver."""
+        raw = driver_connection(conn)
+        at = to_micros(now)
+        history = []
+        rows = []
+        for entry, text, meta in prepared:
+            run_id, act = run_and_act(entry.metadata)
+            history.append((text, _trim(run_id, 64), _trim(act, 200), at, entry.key, at))
+            until = None if entry.expires_at is None else to_micros(entry.expires_at)
+            created, updated = to_micros(entry.created_at), to_micros(entry.updated_at)
+            rows.append((entry.key, text, created, updated, until, meta, entry.version, at))
+        raw.executemany(_SQLITE_HISTORY, history)
+        raw.executemany(_SQLITE_IMPORT, rows)
 
     def delete_keys(self, conn: Connection, keys: Sequence[str], now: datetime) -> int:
         old = self.live_values(conn, keys, now, lock=True)

@@ -139,7 +139,8 @@ def _mixed(i: int) -> Any:
     return kinds[i % len(kinds)]
 
 
-def test_export_clear_import_gives_byte_identical_state_get_json(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["toml", "jsonl"])
+def test_export_clear_import_gives_byte_identical_state_get_json(tmp_path: Path, fmt: str) -> None:
     """Acceptance: 1,000 mixed keys; export, clear, import run as separate CLI processes."""
     url = f"sqlite:///{tmp_path}/round.db"
     with open_database(url) as db:
@@ -167,7 +168,9 @@ def test_export_clear_import_gives_byte_identical_state_get_json(tmp_path: Path)
             check=True,
         )
 
-    narrator("state", "export", "-o", str(export))
+    narrator("state", "export", "--format", fmt, "-o", str(export))
+    assert not list(tmp_path.glob(".*.partial"))  # written aside, then renamed
+    assert export.read_text(encoding="utf-8").startswith("{" if fmt == "jsonl" else "#")
     assert "removed 1001 key(s)" in narrator("state", "clear", "--prefix", "", "--yes").stdout
     assert runner.invoke(cli, ["--database", url, "state", "get", "mix.0001"]).exit_code == 1
     assert "imported 1001 key(s)" in narrator("state", "import", str(export)).stdout

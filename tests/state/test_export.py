@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from narrator.errors import UsageError
 from narrator.protocols import StateEntry
-from narrator.state.export import export_toml, import_toml
+from narrator.state.export import export_toml, import_toml, write_jsonl
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -41,6 +41,42 @@ def _entry(key: str, value: Any, **extra: Any) -> StateEntry:
 def test_any_json_value_round_trips_byte_for_byte(value: Any) -> None:
     (back,) = import_toml(export_toml([_entry("k", value)]))
     assert json.dumps(back.value) == json.dumps(value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_values, json_values)
+def test_any_json_value_round_trips_through_json_lines(value: Any, meta: Any) -> None:
+    import io
+
+    entry = _entry("k", value, metadata={"m": meta}, expires_at=NOW)
+    out = io.StringIO()
+    assert write_jsonl([entry], out, count=1, now=NOW) == 1
+    (back,) = import_toml(out.getvalue())
+    assert json.dumps(back.value) == json.dumps(value)
+    assert json.dumps(back.metadata) == json.dumps(entry.metadata)
+    assert (back.key, back.version, back.expires_at) == ("k", 1, NOW)
+    assert (back.created_at, back.updated_at) == (NOW, NOW)
+
+
+def test_control_characters_and_del_are_escaped_as_toml_requires() -> None:
+    text = export_toml([_entry("k", "a\x7fb\x00c\u2028d\n")])
+    assert "\x7f" not in text and "\\u007F" in text
+    (back,) = import_toml(text)
+    assert back.value == "a\x7fb\x00c\u2028d\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"other": 1}\n', "not a narrator state export"),
+        ('{"narrator_state_export": 1}\n[1]\n', ":2: each line must be a JSON object"),
+        ('{"narrator_state_export": 1}\n{"key": "a"\n', ":2: not valid JSON"),
+        ('{"narrator_state_export": 1}\n{"key": "a", "value": 1, "created_at": "x"}', "date-time"),
+    ],
+)
+def test_malformed_json_lines_are_usage_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        import_toml(text, "f.jsonl")
 
 
 def test_values_without_null_are_plain_toml_and_null_uses_value_json() -> None:

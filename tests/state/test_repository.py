@@ -343,3 +343,17 @@ def test_import_entries_restores_timestamps_metadata_and_version(store: Any, clo
     clock.advance(100)
     assert store.import_entries(saved) == 1
     assert store.list_prefix("") == saved
+
+
+def test_import_over_a_live_key_bumps_its_version_and_keeps_history(store: Any, clock: Any) -> None:
+    store.set("j", "old")
+    [exported] = store.list_prefix("j")
+    for _ in range(3):
+        store.set("j", "newer")  # live at version 4 now
+    clock.advance(10)
+    assert store.import_entries([exported]) == 1
+    [back] = store.list_prefix("j")
+    assert (back.value, back.version, back.created_at) == ("old", 5, exported.created_at)
+    if hasattr(store, "history"):
+        last = store.history("j", limit=1)[0]
+        assert (last.op, last.before, last.after) == ("update", "newer", "old")
