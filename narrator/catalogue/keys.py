@@ -2,10 +2,14 @@
 
 * ``discord.{guild}.{what}.{name}`` — a captured id (``what``: channel, category,
   role, webhook); ``discord.{guild}.message.{key}`` — a sent or ensured message;
+  ``discord.{guild}.invite.{key}`` — an ensured invite's code;
 * ``discord.{guild}.spec.{what}.{name}`` — the fingerprint of what a convergent
   ``*.ensure`` last applied (tells drift from a changed declaration);
 * ``discord.{guild}.spec.overwrite.{channel}.{target}`` — the same for a
-  permission overwrite.
+  permission overwrite; ``spec.guild.settings``, ``spec.role.@everyone`` and
+  ``spec.member_roles.{user}`` for the server settings, ``@everyone``'s permissions and a
+  member's roles (nothing to capture: their ids are the guild's and the user's), and
+  ``spec.guild.icon`` — ``"{fingerprint}:{hash}"`` of the icon narrator uploaded.
 """
 
 from __future__ import annotations
