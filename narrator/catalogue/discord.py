@@ -39,4 +39,8 @@ ALIASES: Mapping[str, str] = {
 # Botticelli spells some arguments differently: alias -> the catalogue's name.
 ARGUMENT_ALIASES: Mapping[str, str] = {
     "channel_type": "kind",
+    "role_id": "role",
+    "nickname": "nick",
+    "deafen": "deaf",
+    "duration_seconds": "duration",
 }

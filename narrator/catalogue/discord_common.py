@@ -45,6 +45,7 @@ CHANNEL = {"channel_id": Arg("id", required=True, doc="channel id")}
 MESSAGE = {**CHANNEL, "message_id": Arg("id", required=True, doc="message id")}
 MEMBER = {**GUILD, "user_id": Arg("id", required=True, doc="member (user) id")}
 REASON = {"reason": Arg("str", doc="audit-log reason")}
+ROLE_ID = {"role_id": Arg("id", doc="Botticelli spelling of role (an id)")}
 LIMIT = {"limit": Arg("int", doc="how many to return (default 50, at most 100)")}
 CHANNEL_FIELDS = {
     **GUILD,

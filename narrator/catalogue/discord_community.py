@@ -79,6 +79,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             **CONTENT,
             "content": Arg("str", required=True),
             "tags": Arg("list", doc="applied tag ids"),
+            "auto_archive_duration": Arg("int", doc="minutes: 60, 1440, 4320 or 10080"),
         },
         result=R_THREAD + " + {message_id}",
     ),
@@ -156,4 +157,18 @@ COMMANDS: tuple[CommandSpec, ...] = (
         result="[{code, channel_id, uses, max_uses}]",
     ),
     spec("bans.list", "Bans.", {**GUILD, **LIMIT}, writes=False, result="[{user_id, reason}]"),
+    spec(
+        "integrations.list",
+        "The guild's integrations (bots, Twitch, YouTube ...).",
+        GUILD,
+        writes=False,
+        result="[{id, name, type, enabled, account}]",
+    ),
+    spec(
+        "voice_regions.list",
+        "The voice regions the guild may use.",
+        GUILD,
+        writes=False,
+        result="[{id, name, optimal, deprecated, custom}]",
+    ),
 )

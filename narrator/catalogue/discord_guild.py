@@ -13,6 +13,7 @@ from narrator.catalogue.discord_common import (
     R_ROLE,
     REASON,
     ROLE_FIELDS,
+    ROLE_ID,
     spec,
 )
 from narrator.catalogue.spec import Arg, CommandSpec
@@ -98,6 +99,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         result="{code, url, channel_id, max_age, max_uses}",
     ),
     spec(
+        "channels.typing",
+        "Show the bot as typing in a channel (for about ten seconds, or until it sends).",
+        CHANNEL,
+        result="{channel_id, typing}",
+    ),
+    spec(
         "categories.ensure",
         "Make sure a category exists.",
         {**GUILD, "name": Arg("str", required=True), "position": Arg("int")},
@@ -109,7 +116,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     spec(
         "roles.get",
         "One role, by id or name.",
-        {**GUILD, "role": Arg("str", required=True, doc="role name or id")},
+        {**GUILD, "role": Arg("str", required=True, doc="role name or id"), **ROLE_ID},
         writes=False,
         result=R_ROLE,
     ),
@@ -127,6 +134,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {
             **ROLE_FIELDS,
             "role": Arg("str", required=True, doc="role name or id"),
+            **ROLE_ID,
             "name": Arg("str", doc="new name"),
             **REASON,
         },
@@ -135,20 +143,20 @@ COMMANDS: tuple[CommandSpec, ...] = (
     spec(
         "roles.delete",
         "Delete a role.",
-        {**GUILD, "role": Arg("str", required=True, doc="role name or id"), **REASON},
+        {**GUILD, "role": Arg("str", required=True, doc="role name or id"), **ROLE_ID, **REASON},
         destructive=True,
         result="{id}",
     ),
     spec(
         "roles.assign",
         "Give a member a role.",
-        {**MEMBER, "role": Arg("str", required=True, doc="role name or id"), **REASON},
+        {**MEMBER, "role": Arg("str", required=True, doc="role name or id"), **ROLE_ID, **REASON},
         result="{user_id, role_id}",
     ),
     spec(
         "roles.remove",
         "Take a role from a member.",
-        {**MEMBER, "role": Arg("str", required=True, doc="role name or id"), **REASON},
+        {**MEMBER, "role": Arg("str", required=True, doc="role name or id"), **ROLE_ID, **REASON},
         result="{user_id, role_id}",
     ),
     # ---- members
@@ -166,9 +174,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {
             **MEMBER,
             "nick": Arg("str"),
+            "nickname": Arg("str", doc="Botticelli spelling of nick"),
             "roles": Arg("list", doc="role names or ids (replaces all)"),
             "mute": Arg("bool"),
             "deaf": Arg("bool"),
+            "deafen": Arg("bool", doc="Botticelli spelling of deaf"),
             **REASON,
         },
         result=R_MEMBER,
@@ -176,7 +186,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     spec(
         "members.ban",
         "Ban a member.",
-        {**MEMBER, "delete_message_seconds": Arg("int"), **REASON},
+        {
+            **MEMBER,
+            "delete_message_seconds": Arg(
+                "int", doc="delete the member's messages of this many seconds back (at most 604800)"
+            ),
+            "delete_message_days": Arg("int", doc="Botticelli: the same in days (0-7)"),
+            **REASON,
+        },
         destructive=True,
         result="{user_id}",
     ),
@@ -194,6 +211,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {
             **MEMBER,
             "duration": Arg("any", doc='seconds, or "10m", "1h", "1d" (at most 28 days)'),
+            "duration_seconds": Arg("int", doc="Botticelli spelling of duration (seconds)"),
             "until": Arg("str", doc="ISO 8601 end of the timeout (instead of duration)"),
             **REASON,
         },

@@ -19,7 +19,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     spec(
         "messages.send",
         "Send a message (split when over 2,000 characters).",
-        {**CHANNEL, **CONTENT, "content": Arg("str", required=True), "reply_to": Arg("id")},
+        {
+            **CHANNEL,
+            **CONTENT,
+            "content": Arg("str", required=True),
+            "reply_to": Arg("id"),
+            "tts": Arg("bool", doc="read aloud (text-to-speech) to members viewing the channel"),
+        },
         result=R_MESSAGE,
     ),
     spec(
@@ -90,6 +96,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "reactions.clear",
         "Remove every reaction (or every reaction of one emoji) from a message.",
         {**MESSAGE, "emoji": Arg("str")},
+        destructive=True,
+        result="{message_id}",
+    ),
+    spec(
+        "reactions.clear_emoji",
+        "Botticelli: remove every reaction of one emoji (reactions.clear with an emoji).",
+        {**MESSAGE, "emoji": Arg("str", required=True, doc="unicode emoji or name:id")},
         destructive=True,
         result="{message_id}",
     ),

@@ -65,8 +65,9 @@ def check_command(
             hint = suggest(name, spec.args)
             fix = hint or f"; {command} takes: {', '.join(spec.args)}"
             ctx.key_problem((*args_path, name), f"unknown argument '{name}' for {command}{fix}")
+    given = catalogue.canonical_args(platform, args)  # a Botticelli spelling counts
     for name in spec.required_args:
-        if name == "guild_id" or name in args:
+        if name == "guild_id" or name in given:
             continue
         ctx.key_problem(
             args_path,

@@ -311,6 +311,8 @@ class Session:
             }
             if index == 0 and call.get("embeds"):
                 payload["embeds"] = call.get("embeds")
+            if index == 0 and call.get("tts") is not None:
+                payload["tts"] = bool(call.get("tts"))
             if index == 0 and call.get("reply_to"):
                 payload["message_reference"] = {
                     "message_id": str(call.get("reply_to")),

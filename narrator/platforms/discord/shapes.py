@@ -105,13 +105,28 @@ def event_out(e: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# Discord's execute URL of an incoming webhook; its API answers carry only id and token.
+WEBHOOK_URL = "https://discord.com/api/webhooks/{id}/{token}"
+
+
 def webhook_out(h: Mapping[str, Any]) -> dict[str, Any]:
+    """A webhook's output. ``url`` is built from ``id`` and ``token`` (Discord's bot
+    endpoints send no ``url``); None when Discord gave no token (another app's webhook)."""
+    token = h.get("token")
     return {
         "id": h["id"],
         "name": h.get("name"),
         "channel_id": h.get("channel_id"),
-        "url": h.get("url"),
+        "url": WEBHOOK_URL.format(id=h["id"], token=token) if token else None,
     }
+
+
+def webhook_parts(url: str) -> tuple[str, str] | None:
+    """``(id, token)`` of a webhook URL (``.../webhooks/{id}/{token}``), else None."""
+    parts = url.split("?", 1)[0].rstrip("/").split("/")
+    if len(parts) < 3 or parts[-3] != "webhooks" or not parts[-2].isdigit() or not parts[-1]:
+        return None
+    return parts[-2], parts[-1]
 
 
 # --------------------------------------------------------------------------- request bodies

@@ -70,6 +70,11 @@ def bad_json_body() -> dict[str, Any]:
     return {"message": "400: Bad Request", "code": 50109}
 
 
+def route_error_body(status: int, reason: str) -> dict[str, Any]:
+    """An unknown route (404) or a method the route does not take (405), as Discord answers."""
+    return {"message": f"{status}: {reason}", "code": 0}
+
+
 def rate_limited_body(retry_after: float) -> dict[str, Any]:
     """A 429's body: discord.py reads ``retry_after`` from it."""
     return {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}

@@ -32,6 +32,7 @@ from narrator.platforms.emulator.errors import (
     bad_json_body,
     injected_fault_body,
     rate_limited_body,
+    route_error_body,
     unauthorized_body,
 )
 from narrator.platforms.emulator.routes import ALL_ROUTES, Ctx, Route
@@ -204,7 +205,7 @@ class Emulator:
 
     # ------------------------------------------------------------------ pipeline
     def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app = web.Application(client_max_size=8 * 1024 * 1024, middlewares=[_json_errors])
         for spec in ALL_ROUTES:
             app.router.add_route(spec.method, API_PREFIX + spec.path, self._wrap(spec))
         app.router.add_get("/_emulator/log", self._admin_log)
@@ -247,13 +248,17 @@ class Emulator:
         major = params.get("channel_id") or params.get("guild_id") or params.get("webhook_id", "")
         bucket = self.buckets.setdefault(bucket_key, Bucket(limit, per))
 
+        wall = self.clock.now().timestamp()
         if spec.auth:
             auth = request.headers.get("Authorization", "")
             if not auth.startswith("Bot ") or len(auth) <= 4:
-                return 401, unauthorized_body(), {}
+                # as Discord: the bucket's headers on a 401 too (the request is not counted)
+                window = bucket.windows.get(major)
+                used = window.count if window else 0
+                headers = bucket.headers(bucket_key, max(0, limit - used), per, wall)
+                return 401, unauthorized_body(), headers
 
         fault = self._take_fault(f"{spec.method} {path}")
-        wall = self.clock.now().timestamp()
         if fault is not None and not fault.after:
             return _fault_answer(fault, bucket, bucket_key, wall)
 
@@ -327,6 +332,21 @@ class Emulator:
             self.rate_limits[key] = (int(limit), float(per))
             self.buckets.pop(key, None)
         return json_response(204, None, {})
+
+
+@web.middleware
+async def _json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """An unknown route or a wrong method answers as Discord does: JSON
+    ``{"message": "404: Not Found", "code": 0}`` (405: ``405: Method Not Allowed``),
+    not aiohttp's plain text."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status not in (404, 405):
+            raise
+        return json_response(exc.status, route_error_body(exc.status, exc.reason), {})
 
 
 def _fault_answer(fault: Fault, bucket: Bucket, key: str, now: float) -> Answer:

@@ -133,6 +133,18 @@ async def channels_invite(session: Session, call: Call) -> CommandResult:
     )
 
 
+async def channels_typing(session: Session, call: Call) -> CommandResult:
+    channel_id = call.id("channel_id")
+    await session.http.request(
+        "POST",
+        "/channels/{channel_id}/typing",
+        channel_id=channel_id,
+        what=f"show typing in channel {channel_id}",
+        permission="send_messages",
+    )
+    return ok({"channel_id": channel_id, "typing": True})
+
+
 COMMANDS = {
     "channels.list": channels_list,
     "channels.get": channels_get,
@@ -140,4 +152,5 @@ COMMANDS = {
     "channels.edit": channels_edit,
     "channels.delete": channels_delete,
     "channels.create_invite": channels_invite,
+    "channels.typing": channels_typing,
 }

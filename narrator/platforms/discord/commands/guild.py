@@ -94,6 +94,30 @@ async def bans_list(session: Session, call: Call) -> CommandResult:
     return read([{"user_id": b["user"]["id"], "reason": b.get("reason")} for b in found])
 
 
+async def integrations_list(session: Session, call: Call) -> CommandResult:
+    found = await _listing(
+        session, call, "/guilds/{guild_id}/integrations", "list integrations", "manage_guild"
+    )
+    return read(
+        [
+            {
+                "id": i.get("id"),
+                "name": i.get("name"),
+                "type": i.get("type"),
+                "enabled": i.get("enabled"),
+                "account": i.get("account"),
+            }
+            for i in found or []
+        ]
+    )
+
+
+async def voice_regions_list(session: Session, call: Call) -> CommandResult:
+    found = await _listing(session, call, "/guilds/{guild_id}/regions", "list voice regions")
+    keys = ("id", "name", "optimal", "deprecated", "custom")
+    return read([{k: r.get(k) for k in keys} for r in found or []])
+
+
 COMMANDS = {
     "server.get_stats": server_stats,
     "guild.edit": guild_edit,
@@ -101,4 +125,6 @@ COMMANDS = {
     "stickers.list": stickers_list,
     "invites.list": invites_list,
     "bans.list": bans_list,
+    "integrations.list": integrations_list,
+    "voice_regions.list": voice_regions_list,
 }

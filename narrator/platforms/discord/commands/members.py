@@ -101,7 +101,10 @@ async def members_kick(session: Session, call: Call) -> CommandResult:
 
 async def members_ban(session: Session, call: Call) -> CommandResult:
     guild_id, user_id = call.guild(), call.id("user_id")
-    body = {"delete_message_seconds": int(call.get("delete_message_seconds", 0))}
+    seconds = call.get("delete_message_seconds")
+    if seconds is None:  # Botticelli gives days (0-7)
+        seconds = min(7, max(0, int(call.get("delete_message_days", 0)))) * 86400
+    body = {"delete_message_seconds": min(604800, max(0, int(seconds)))}
     await session.http.request(
         "PUT",
         "/guilds/{guild_id}/bans/{user_id}",

@@ -19,9 +19,11 @@ async def messages_send(session: Session, call: Call) -> CommandResult:
     sent = await session.send_text(
         call, channel_id, content, what=f"send a message to channel {channel_id}"
     )
+    # Discord's message objects carry no guild_id: the channel says which guild the
+    # message key belongs to (read once per run, none when cached; a DM channel has none)
+    guild_id = (await session.channel(call, channel_id)).get("guild_id")
     out = {**message_out(sent[0]), "content": content, "ids": [m["id"] for m in sent]}
-    guild_id = sent[0].get("guild_id") or session.guild_of_channel(channel_id) or call.guild_id
-    captures = {message_key(guild_id, call.raw.act): sent[0]["id"]} if guild_id else {}
+    captures = {message_key(str(guild_id), call.raw.act): sent[0]["id"]} if guild_id else {}
     return ok(out, captures)
 
 

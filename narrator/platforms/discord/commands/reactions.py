@@ -104,5 +104,6 @@ COMMANDS = {
     "reactions.add": reactions_add,
     "reactions.remove": reactions_remove,
     "reactions.clear": reactions_clear,
+    "reactions.clear_emoji": reactions_clear,  # Botticelli's name for clear with an emoji
     "reactions.list": reactions_list,
 }

@@ -153,6 +153,8 @@ async def forum_create_post(session: Session, call: Call) -> CommandResult:
     body: dict[str, Any] = {"name": str(call.need("name")), "message": message}
     if call.get("tags"):
         body["applied_tags"] = [str(t) for t in call.get("tags")]
+    if call.get("auto_archive_duration") is not None:
+        body["auto_archive_duration"] = int(call.get("auto_archive_duration"))
     post = await session.http.request(
         "POST",
         "/channels/{channel_id}/threads",

@@ -11,6 +11,7 @@ from narrator.platforms.discord.session import Call, Session, forget_captures, o
 from narrator.platforms.discord.shapes import (
     message_out,
     webhook_out,
+    webhook_parts,
 )
 from narrator.protocols import CommandResult
 
@@ -85,8 +86,14 @@ async def webhooks_delete(session: Session, call: Call) -> CommandResult:
 
 async def webhooks_send(session: Session, call: Call) -> CommandResult:
     if call.get("url"):
-        parts = str(call.get("url")).rstrip("/").split("/")
-        webhook_id, token = parts[-2], parts[-1]
+        parts = webhook_parts(str(call.get("url")))
+        if parts is None:
+            raise PlatformError(
+                "webhooks.send: url is not a webhook URL (…/webhooks/ID/TOKEN)",
+                act=call.raw.act,
+                hint='use the url of webhooks.ensure\'s output: url = "{act.NAME.output.url}"',
+            )
+        webhook_id, token = parts
     else:
         webhook_id, token = call.id("webhook_id"), str(call.need("token"))
     content = str(call.need("content"))

@@ -6,8 +6,10 @@ import hashlib
 from typing import Any
 
 from narrator.platforms.emulator.errors import invalid, required, unknown
-from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable, now_iso, public
+from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable, now_iso
 from narrator.platforms.emulator.routes.forums import apply_forum_fields
+from narrator.platforms.emulator.shapes import channel_json
+from narrator.platforms.emulator.shapes import invite_json as invite_shape
 from narrator.platforms.emulator.world import THREAD_TYPES, World
 
 ROUTES = RouteTable()
@@ -18,7 +20,7 @@ CHANNEL_TYPES = (0, 2, 4, 5, 13, 15)
 def list_channels(ctx: Ctx) -> Answer:
     ctx.world.guild(ctx.params["guild_id"])
     found = ctx.world.guild_channels(ctx.params["guild_id"])
-    return 200, [public(c) for c in found if c["type"] not in THREAD_TYPES]
+    return 200, [channel_json(c) for c in found if c["type"] not in THREAD_TYPES]
 
 
 def apply_channel_fields(world: World, channel: dict[str, Any], body: dict[str, Any]) -> None:
@@ -87,19 +89,19 @@ def create_channel(ctx: Ctx) -> Answer:
         channel.update(bitrate=64000, user_limit=0, rtc_region=None)
     apply_channel_fields(ctx.world, channel, body)
     ctx.world.channels[channel["id"]] = channel
-    return 201, public(channel)
+    return 201, channel_json(channel)
 
 
 @ROUTES.route("GET", "/channels/{channel_id}")
 def get_channel(ctx: Ctx) -> Answer:
-    return 200, public(ctx.world.channel(ctx.params["channel_id"]))
+    return 200, channel_json(ctx.world.channel(ctx.params["channel_id"]))
 
 
 @ROUTES.route("PATCH", "/channels/{channel_id}", "manage_channels")
 def edit_channel(ctx: Ctx) -> Answer:
     channel = ctx.world.channel(ctx.params["channel_id"])
     apply_channel_fields(ctx.world, channel, ctx.json())
-    return 200, public(channel)
+    return 200, channel_json(channel)
 
 
 @ROUTES.route("DELETE", "/channels/{channel_id}", "manage_channels")
@@ -111,19 +113,21 @@ def delete_channel(ctx: Ctx) -> Answer:
     for other in ctx.world.channels.values():
         if other.get("parent_id") == channel["id"]:
             other["parent_id"] = None
-    return 200, public(channel)
+    return 200, channel_json(channel)
+
+
+@ROUTES.route("POST", "/channels/{channel_id}/typing", "send_messages")
+def trigger_typing(ctx: Ctx) -> Answer:
+    """The typing indicator: nothing to store (it fades after ~10 s); 204 as Discord."""
+    ctx.world.channel(ctx.params["channel_id"])
+    return 204, None
 
 
 # ---------------------------------------------------------------------- invites
 def invite_json(world: World, invite: dict[str, Any]) -> dict[str, Any]:
     channel = world.channels.get(invite["channel_id"], {})
     guild = world.guilds.get(invite["guild_id"], {})
-    return {
-        **invite,
-        "type": 0,
-        "channel": {"id": invite["channel_id"], "name": channel.get("name"), "type": 0},
-        "guild": {"id": invite["guild_id"], "name": guild.get("name")},
-    }
+    return invite_shape(invite, channel, guild)
 
 
 @ROUTES.route("POST", "/channels/{channel_id}/invites", "create_instant_invite")

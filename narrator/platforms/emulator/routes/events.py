@@ -6,6 +6,7 @@ from typing import Any
 
 from narrator.platforms.emulator.errors import invalid, required, unknown
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable
+from narrator.platforms.emulator.shapes import event_json
 
 ROUTES = RouteTable()
 EVENTS = "/guilds/{guild_id}/scheduled-events"
@@ -55,12 +56,12 @@ def create_event(ctx: Ctx) -> Answer:
     }
     apply_event(event, body)
     guild["events"][event["id"]] = event
-    return 200, event
+    return 200, event_json(event)
 
 
 @ROUTES.route("GET", EVENTS)
 def list_events(ctx: Ctx) -> Answer:
-    return 200, list(ctx.world.guild(ctx.params["guild_id"])["events"].values())
+    return 200, [event_json(e) for e in ctx.world.guild(ctx.params["guild_id"])["events"].values()]
 
 
 def event_of(ctx: Ctx) -> dict[str, Any]:
@@ -72,14 +73,14 @@ def event_of(ctx: Ctx) -> dict[str, Any]:
 
 @ROUTES.route("GET", EVENTS + "/{event_id}")
 def get_event(ctx: Ctx) -> Answer:
-    return 200, event_of(ctx)
+    return 200, event_json(event_of(ctx))
 
 
 @ROUTES.route("PATCH", EVENTS + "/{event_id}", "manage_events")
 def edit_event(ctx: Ctx) -> Answer:
     event = event_of(ctx)
     apply_event(event, ctx.json())
-    return 200, event
+    return 200, event_json(event)
 
 
 @ROUTES.route("DELETE", EVENTS + "/{event_id}", "manage_events")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from narrator.platforms.emulator.errors import unknown
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable, check_permission
+from narrator.platforms.emulator.shapes import ban_json, member_json
 
 ROUTES = RouteTable()
 
@@ -25,12 +26,12 @@ def list_members(ctx: Ctx) -> Answer:
     )
     after = int(ctx.q("after") or 0)
     limit = int(ctx.q("limit") or 1)
-    return 200, [m for m in members if int(m["user"]["id"]) > after][:limit]
+    return 200, [member_json(m) for m in members if int(m["user"]["id"]) > after][:limit]
 
 
 @ROUTES.route("GET", "/guilds/{guild_id}/members/{user_id}")
 def get_member(ctx: Ctx) -> Answer:
-    return 200, ctx.world.member(ctx.params["guild_id"], ctx.params["user_id"])
+    return 200, member_json(ctx.world.member(ctx.params["guild_id"], ctx.params["user_id"]))
 
 
 @ROUTES.route("PATCH", "/guilds/{guild_id}/members/{user_id}")
@@ -48,7 +49,7 @@ def edit_member(ctx: Ctx) -> Answer:
     for key in ("nick", "mute", "deaf", "communication_disabled_until"):
         if key in body:
             member[key] = body[key]
-    return 200, member
+    return 200, member_json(member)
 
 
 @ROUTES.route("DELETE", "/guilds/{guild_id}/members/{user_id}", "kick_members")
@@ -81,4 +82,4 @@ def unban_member(ctx: Ctx) -> Answer:
 
 @ROUTES.route("GET", "/guilds/{guild_id}/bans", "ban_members")
 def list_bans(ctx: Ctx) -> Answer:
-    return 200, list(ctx.world.guild(ctx.params["guild_id"])["bans"].values())
+    return 200, [ban_json(b) for b in ctx.world.guild(ctx.params["guild_id"])["bans"].values()]

@@ -13,8 +13,8 @@ from narrator.platforms.emulator.routes.base import (
     check_permission,
     now_iso,
     now_iso_ms,
-    public,
 )
+from narrator.platforms.emulator.shapes import message_json as message_shape
 from narrator.platforms.emulator.world import World, snowflake_time_ms
 
 ROUTES = RouteTable()
@@ -51,9 +51,9 @@ def new_message(
         "content": content,
         "timestamp": now_iso(world),
         "edited_timestamp": None,
-        "tts": False,
+        "tts": bool(body.get("tts", False)),
         "mention_everyone": everyone,
-        "mentions": [{"id": u, "username": u} for u in mention_users],
+        "mentions": [_mentioned(world, u) for u in mention_users],
         "mention_roles": mention_roles,
         "attachments": [],
         "embeds": list(body.get("embeds") or []),
@@ -68,6 +68,11 @@ def new_message(
     return message
 
 
+def _mentioned(world: World, user_id: str) -> dict[str, Any]:
+    known = {world.bot_id: world.data["bot"], **world.data["users"]}
+    return dict(known.get(user_id) or {"id": user_id, "username": user_id})
+
+
 def nonce_alive(world: World, message: dict[str, Any], ttl: float) -> bool:
     """Whether the message's nonce still dedupes (it is younger than ``ttl`` seconds)."""
     # fractional milliseconds, as before: a ttl of 0 honours a nonce for no time at all
@@ -76,9 +81,7 @@ def nonce_alive(world: World, message: dict[str, Any], ttl: float) -> bool:
 
 
 def message_json(ctx: Ctx, message: dict[str, Any]) -> dict[str, Any]:
-    out = public(message)
-    if not nonce_alive(ctx.world, message, ctx.nonce_ttl):
-        out.pop("nonce", None)
+    out = message_shape(message, keep_nonce=nonce_alive(ctx.world, message, ctx.nonce_ttl))
     bot_id = ctx.world.bot_id
     out["reactions"] = [
         {"emoji": {"id": None, "name": e}, "count": len(u), "me": bot_id in u}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable
+from narrator.platforms.emulator.shapes import user_json
 
 ROUTES = RouteTable()
 REACT = "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}"
@@ -41,7 +42,7 @@ def list_reactions(ctx: Ctx) -> Answer:
     message = ctx.world.message(ctx.params["channel_id"], ctx.params["message_id"])
     users = message["_reactions"].get(ctx.params["emoji"], [])
     known = {ctx.world.bot_id: ctx.world.data["bot"], **ctx.world.data["users"]}
-    return 200, [known.get(u, {"id": u, "username": u}) for u in users]
+    return 200, [user_json(known.get(u, {"id": u, "username": u})) for u in users]
 
 
 @ROUTES.route("DELETE", REACT, "manage_messages")

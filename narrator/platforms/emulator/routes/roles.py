@@ -6,6 +6,7 @@ from typing import Any
 
 from narrator.platforms.emulator.errors import invalid, unknown
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable
+from narrator.platforms.emulator.shapes import role_json
 
 ROUTES = RouteTable()
 MEMBER_ROLE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
@@ -13,12 +14,12 @@ MEMBER_ROLE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 
 @ROUTES.route("GET", "/guilds/{guild_id}/roles")
 def list_roles(ctx: Ctx) -> Answer:
-    return 200, list(ctx.world.guild(ctx.params["guild_id"])["roles"].values())
+    return 200, [role_json(r) for r in ctx.world.guild(ctx.params["guild_id"])["roles"].values()]
 
 
 @ROUTES.route("GET", "/guilds/{guild_id}/roles/{role_id}")
 def get_role(ctx: Ctx) -> Answer:
-    return 200, ctx.world.role(ctx.params["guild_id"], ctx.params["role_id"])
+    return 200, role_json(ctx.world.role(ctx.params["guild_id"], ctx.params["role_id"]))
 
 
 def apply_role_fields(role: dict[str, Any], body: dict[str, Any]) -> None:
@@ -51,14 +52,14 @@ def create_role(ctx: Ctx) -> Answer:
     }
     apply_role_fields(role, ctx.json())
     guild["roles"][role["id"]] = role
-    return 200, role
+    return 200, role_json(role)
 
 
 @ROUTES.route("PATCH", "/guilds/{guild_id}/roles/{role_id}", "manage_roles")
 def edit_role(ctx: Ctx) -> Answer:
     role = ctx.world.role(ctx.params["guild_id"], ctx.params["role_id"])
     apply_role_fields(role, ctx.json())
-    return 200, role
+    return 200, role_json(role)
 
 
 @ROUTES.route("DELETE", "/guilds/{guild_id}/roles/{role_id}", "manage_roles")

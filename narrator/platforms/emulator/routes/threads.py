@@ -7,6 +7,7 @@ from typing import Any
 from narrator.platforms.emulator.errors import ApiError, invalid, required
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable, now_iso, public
 from narrator.platforms.emulator.routes.messages import message_json, new_message
+from narrator.platforms.emulator.shapes import channel_json
 from narrator.platforms.emulator.world import THREAD_TYPES
 
 ROUTES = RouteTable()
@@ -52,7 +53,7 @@ def thread_from_message(ctx: Ctx) -> Answer:
     kind = 10 if parent["type"] == ANNOUNCEMENT else 11
     thread = new_thread(ctx, parent, body.get("name", ""), kind, body)
     message["thread"] = public(thread)
-    return 201, public(thread)
+    return 201, channel_json(thread)
 
 
 @ROUTES.route("POST", "/channels/{channel_id}/threads", "create_public_threads")
@@ -70,22 +71,22 @@ def create_thread(ctx: Ctx) -> Answer:
         message["id"] = thread["id"]
         ctx.world.messages[thread["id"]][thread["id"]] = message
         thread["message_count"] = 1
-        return 201, {**public(thread), "message": message_json(ctx, message)}
+        return 201, {**channel_json(thread), "message": message_json(ctx, message)}
     kind = int(body.get("type", 11))
     if kind not in THREAD_TYPES:
         raise invalid("type", "Value is not a valid enum value.")
-    return 201, public(new_thread(ctx, parent, body.get("name", ""), kind, body))
+    return 201, channel_json(new_thread(ctx, parent, body.get("name", ""), kind, body))
 
 
 @ROUTES.route("GET", "/guilds/{guild_id}/threads/active")
 def active_threads(ctx: Ctx) -> Answer:
     ctx.world.guild(ctx.params["guild_id"])
     threads = [
-        public(c)
+        channel_json(c)
         for c in ctx.world.guild_channels(ctx.params["guild_id"])
         if c["type"] in THREAD_TYPES and not c["thread_metadata"]["archived"]
     ]
-    return 200, {"threads": threads, "members": []}
+    return 200, {"threads": threads, "members": [], "has_more": False}
 
 
 def thread_of(ctx: Ctx) -> dict[str, Any]:

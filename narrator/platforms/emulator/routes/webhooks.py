@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from narrator.platforms.emulator.errors import required, unknown
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable
 from narrator.platforms.emulator.routes.messages import message_json, new_message
+from narrator.platforms.emulator.shapes import webhook_json
 
 ROUTES = RouteTable()
-
-
-def webhook_json(ctx: Ctx, hook: dict[str, Any]) -> dict[str, Any]:
-    return {**hook, "url": f"{ctx.api_url}/webhooks/{hook['id']}/{hook['token']}"}
 
 
 @ROUTES.route("POST", "/channels/{channel_id}/webhooks", "manage_webhooks")
@@ -35,21 +31,21 @@ def create_webhook(ctx: Ctx) -> Answer:
         "user": ctx.world.data["bot"],
     }
     ctx.world.webhooks[hook_id] = hook
-    return 200, webhook_json(ctx, hook)
+    return 200, webhook_json(hook)
 
 
 @ROUTES.route("GET", "/channels/{channel_id}/webhooks", "manage_webhooks")
 def channel_webhooks(ctx: Ctx) -> Answer:
     channel = ctx.world.channel(ctx.params["channel_id"])
     hooks = ctx.world.webhooks.values()
-    return 200, [webhook_json(ctx, h) for h in hooks if h["channel_id"] == channel["id"]]
+    return 200, [webhook_json(h) for h in hooks if h["channel_id"] == channel["id"]]
 
 
 @ROUTES.route("GET", "/guilds/{guild_id}/webhooks", "manage_webhooks")
 def guild_webhooks(ctx: Ctx) -> Answer:
     guild = ctx.world.guild(ctx.params["guild_id"])
     hooks = ctx.world.webhooks.values()
-    return 200, [webhook_json(ctx, h) for h in hooks if h["guild_id"] == guild["id"]]
+    return 200, [webhook_json(h) for h in hooks if h["guild_id"] == guild["id"]]
 
 
 @ROUTES.route("DELETE", "/webhooks/{webhook_id}", "manage_webhooks")
