@@ -31,6 +31,7 @@ def _converted(path: Path, target: Path | None = None) -> tuple[str, list[str]]:
 
 
 def _assert_same_plan(original: Path, native_text: str, where: Path) -> None:
+    """The core property: the native file plans exactly like the original."""
     before = parse_file(original)
     after = parse(native_text, str(where / "converted.toml"), base_dir=str(where))
     assert after.dialect == "native"
@@ -44,6 +45,20 @@ def test_each_fixture_converts_to_a_native_file_with_the_same_plan(name: str) ->
     text, warnings = _converted(path)
     _assert_same_plan(path, text, FIXTURES)
     assert not [w for w in warnings if "please report" in w], warnings
+
+
+def test_what_the_native_format_cannot_say_is_lowered_with_a_warning_each() -> None:
+    """lossy.toml holds what has no native form: the converted file plans like the original
+    lowered (lower()), and each lowering is a warning at its line."""
+    path = FIXTURES / "lossy.toml"
+    result = convert(path.read_text(encoding="utf-8"), str(path), base_dir=str(FIXTURES))
+    after = parse(result.text, str(FIXTURES / "converted.toml"), base_dir=str(FIXTURES))
+    assert differences(result.plan, after) == []
+    original = parse_file(path)
+    lost = differences(original, after, limit=50)
+    lowered = [w for w in result.warnings if "native" in w.message]
+    assert len(lowered) >= len({d.split(":")[0].rsplit(".", 1)[0] for d in lost})
+    assert not [w for w in result.warnings if "please report" in w.message]
 
 
 def _corpus() -> list[Path]:

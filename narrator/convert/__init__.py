@@ -25,8 +25,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from narrator.convert.compare import differences, plan_shape
-from narrator.convert.emit import emit
+from narrator.convert.emit import Unconvertible, emit
 from narrator.convert.losses import losses
+from narrator.convert.lower import lower
 from narrator.convert.origin import Gatherer, act_items, nested_stem
 from narrator.errors import Location, NarrativeInvalid, Problem, UsageError
 from narrator.parser import parse
@@ -77,13 +78,19 @@ def convert(
         if item.nested is not None
     }
     notes = Gatherer(text, data, locator).notes(plan, nested_names=nested)
-    native = emit(plan, notes)
-    warnings = sorted(
-        losses(data, locator, source, plan),
-        key=lambda p: (p.location.line, p.location.col),
-    )
-    warnings.extend(_check(plan, native, source, target, secrets))
-    return Conversion(native, tuple(warnings), plan)
+    lowered, lost = lower(plan, target_dir=target)
+    try:
+        native = emit(lowered, notes)
+    except Unconvertible as exc:
+        raise UsageError(
+            f"{source} cannot be converted: {exc}", hint="keep running it as it is"
+        ) from None
+    found = losses(data, locator, source, plan) + lost
+    seen = {w.location for w in found}
+    found += [w for w in getattr(plan, "warnings", ()) if w.location not in seen]
+    warnings = sorted(found, key=lambda p: (p.location.line, p.location.col))
+    warnings.extend(_check(lowered, native, source, target, secrets))
+    return Conversion(native, tuple(warnings), lowered)
 
 
 def _check(

@@ -13,11 +13,11 @@ from typing import Any
 
 from narrator.plan import Plan
 
-_WHERE = frozenset({"location", "source", "dialect"})
+_WHERE = frozenset({"location", "source", "dialect", "warnings"})
 
 
 def plan_shape(plan: Plan) -> dict[str, Any]:
-    """``plan`` as nested dicts and lists, without locations, source and dialect."""
+    """``plan`` as nested dicts and lists, without locations, source, dialect and load warnings."""
     shape = _shape(plan)
     assert isinstance(shape, dict)
     return shape

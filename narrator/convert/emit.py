@@ -13,13 +13,13 @@ a key's line. This module knows nothing about Botticelli.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import tomlkit
 
-from narrator.plan import Act, BotCommandInput, CarouselSpec, Input, Plan, TextInput
+from narrator.plan import Act, CarouselSpec, Input, Plan
 
 
 @dataclass
@@ -27,6 +27,7 @@ class InputNotes:
     above: list[str] = field(default_factory=list)  # whole-line comments above [[act.input]]
     after: str | None = None  # a comment at the end of the [[act.input]] line
     args: dict[str, str] = field(default_factory=dict)  # argument -> end-of-line comment
+    raw: dict[str, Any] = field(default_factory=dict)  # the table as written (order_by, ...)
 
 
 @dataclass
@@ -164,6 +165,11 @@ def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
     ):
         if value != default:
             out.pair(key, value, keys.get(key))
+    store = getattr(act, "store", None)
+    if store is not None:
+        out.pair("store", store.table, keys.get("target"))
+        if store.dedupe is not None:
+            out.pair("dedupe", store.dedupe)
     if act.subplan is not None:
         out.pair("narrative", notes.nested or act.subplan.name, keys.get("narrative"))
     if act.carousel is not None:
@@ -176,15 +182,78 @@ def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
 
 def _input(out: _Writer, item: Input, notes: InputNotes) -> None:
     out.header("[[act.input]]", notes.above, notes.after)
-    if isinstance(item, TextInput):
-        out.pair("type", "text")
+    kind = getattr(item, "type", None)
+    writer = _INPUTS.get(str(kind))
+    if writer is None:
+        raise Unconvertible(f"{kind} inputs have no native form in this version of convert")
+    writer(out, item, notes)
+
+
+class Unconvertible(ValueError):
+    """A part of the plan this emitter cannot write."""
+
+
+def _text(out: _Writer, item: Any, notes: InputNotes) -> None:
+    out.pair("type", "text")
+    file = getattr(item, "file", None)
+    if file is not None:
+        out.pair("file", file.path)
+    else:
         out.pair("content", item.content)
-        return
-    assert isinstance(item, BotCommandInput)
+    if getattr(item, "verbatim", False):
+        out.pair("verbatim", True)
+
+
+def _command(out: _Writer, item: Any, notes: InputNotes) -> None:
     out.pair("type", "bot_command")
     out.pair("platform", item.platform)
     out.pair("command", item.command)
+    if getattr(item, "required", True) is False:
+        out.pair("required", False)
     if item.args:
         out.lines.append("[act.input.args]")
         for key, value in item.args.items():
             out.pair(key, value, notes.args.get(key))
+
+
+def _media(out: _Writer, item: Any, notes: InputNotes) -> None:
+    out.pair("type", item.kind)
+    if item.url is not None:
+        out.pair("url", item.url)
+    elif item.file is not None:
+        out.pair("file", item.file.path)
+    else:
+        out.pair("base64", item.base64)
+    out.pair("mime", item.mime)
+    if item.filename is not None:
+        out.pair("filename", item.filename)
+
+
+def _table(out: _Writer, item: Any, notes: InputNotes) -> None:
+    query = item.query
+    out.pair("type", "table")
+    out.pair("table", item.table)
+    for key, value, default in (
+        ("columns", query.columns, None),
+        ("where", item.where, None),
+        ("order_by", notes.raw.get("order_by"), None),
+        ("sample", query.sample, None),
+        ("offset", query.offset, 0),
+        ("format", item.format, "json"),
+        ("pull_and_delete", item.pull_and_delete, False),
+        ("alias", item.alias, None),
+    ):
+        if value != default:
+            out.pair(key, value)
+    if item.take is not None:
+        out.pair("take", item.take)
+    else:
+        out.pair("limit", query.limit)
+
+
+_INPUTS: dict[str, Callable[[_Writer, Any, InputNotes], None]] = {
+    "text": _text,
+    "bot_command": _command,
+    "media": _media,
+    "table": _table,
+}

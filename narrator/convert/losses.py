@@ -63,10 +63,9 @@ def losses(data: dict[str, Any], locator: Locator, source: str, plan: Plan) -> l
         inputs = [i for i in items if i.kind not in ("nested", "narratives")]
         for index, item in enumerate(inputs):
             _input_keys(data, item, name, warn)
-            if item.kind == "tables" or _is_table(data, item):
-                text = made[index] if index < len(made) else None
-                content = text.content if isinstance(text, TextInput) else ""
-                warn(item.path, _table_message(name, item, content))
+            text = made[index] if index < len(made) else None
+            if isinstance(text, TextInput) and (item.kind == "tables" or _is_table(data, item)):
+                warn(item.path, _table_message(name, item, text.content))  # read as text
     for category in ("bots", "tables", "narratives", "media"):
         table = data.get(category)
         if not isinstance(table, dict):

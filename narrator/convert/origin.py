@@ -157,10 +157,14 @@ class Gatherer:
             notes.after = notes.after or self.after(item.definition)
             table = self.data.get(item.definition[0], {}).get(item.definition[1])
             notes.args = self._args(item.definition, table, table)
+            if item.kind == "tables" and isinstance(table, dict):
+                notes.raw = table
         else:
             raw = self._value(item.path)
             if isinstance(raw, dict) and isinstance(raw.get("args"), dict):
                 notes.args = self._args((*item.path, "args"), raw["args"], raw)
+            if isinstance(raw, dict) and raw.get("type") == "table":
+                notes.raw = raw
         return notes
 
     def _args(self, path: Path, args: Any, table: Any) -> dict[str, str]:
