@@ -295,3 +295,16 @@ async def test_invites_ensure_adopts_instead_of_making_another(h: Harness) -> No
 
     changed = await h.run("invites.ensure", act="join", channel_id=channel, max_age=3600)
     assert changed.changes[0].action == "create" and len(invites) == 2
+
+
+async def test_emulator_reuses_a_similar_invite_unless_unique(h: Harness) -> None:
+    """As Discord: unique = false answers the bot's invite with the same settings."""
+    channel = (await h.run("channels.ensure", act="ch", name="welcome")).output["id"]
+    one = await h.run("channels.create_invite", channel_id=channel, max_age=0)
+    again = await h.run("channels.create_invite", channel_id=channel, max_age=0)
+    other = await h.run("channels.create_invite", channel_id=channel, max_age=3600)
+    fresh = await h.run("channels.create_invite", channel_id=channel, max_age=0, unique=True)
+    assert one.output["code"] == again.output["code"]
+    assert len({one.output["code"], other.output["code"], fresh.output["code"]}) == 3
+    invite = h.emu.world.guilds[GUILD]["invites"][one.output["code"]]
+    assert invite["inviter"]["id"] == h.emu.world.bot_id

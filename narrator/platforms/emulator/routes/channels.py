@@ -8,7 +8,8 @@ from typing import Any
 from narrator.platforms.emulator.errors import invalid, required, unknown
 from narrator.platforms.emulator.routes.base import Answer, Ctx, RouteTable, now_iso
 from narrator.platforms.emulator.routes.forums import apply_forum_fields
-from narrator.platforms.emulator.shapes import channel_json
+from narrator.platforms.emulator.routes.invites import reusable_invite
+from narrator.platforms.emulator.shapes import channel_json, user_json
 from narrator.platforms.emulator.shapes import invite_json as invite_shape
 from narrator.platforms.emulator.world import THREAD_TYPES, World
 
@@ -134,18 +135,27 @@ def invite_json(world: World, invite: dict[str, Any]) -> dict[str, Any]:
 def create_invite(ctx: Ctx) -> Answer:
     channel = ctx.world.channel(ctx.params["channel_id"])
     body = ctx.json()
+    settings = {
+        "max_age": int(body.get("max_age", 86400)),
+        "max_uses": int(body.get("max_uses", 0)),
+        "temporary": bool(body.get("temporary", False)),
+    }
+    invites = ctx.world.guild(channel["guild_id"])["invites"]
+    if not body.get("unique"):  # Discord reuses the inviter's similar invite unless unique
+        similar = reusable_invite(invites.values(), channel["id"], ctx.world.bot_id, settings)
+        if similar is not None:
+            return 200, invite_json(ctx.world, similar)
     code = hashlib.sha1(ctx.world.snowflake().encode()).hexdigest()[:8]
     invite = {
         "code": code,
         "channel_id": channel["id"],
         "guild_id": channel["guild_id"],
-        "max_age": int(body.get("max_age", 86400)),
-        "max_uses": int(body.get("max_uses", 0)),
-        "temporary": bool(body.get("temporary", False)),
+        **settings,
         "uses": 0,
         "created_at": now_iso(ctx.world),
+        "inviter": user_json(ctx.world.data["bot"]),
     }
-    ctx.world.guild(channel["guild_id"])["invites"][code] = invite
+    invites[code] = invite
     return 200, invite_json(ctx.world, invite)
 
 
