@@ -35,6 +35,7 @@ __all__ = [
     "dedupe_key",
     "field_value",
     "parse_time",
+    "prepare_item",
     "read_record",
     "row_record",
     "split_values",
@@ -205,13 +206,35 @@ def validate_table(table: str) -> str:
     return table
 
 
+def prepare_item(table: str, item: object) -> tuple[dict[str, JSON], str]:
+    """An item checked (a JSON object) and its :func:`content_hash`, with one encoding."""
+    if not isinstance(item, Mapping):
+        raise _not_an_object(table, item)
+    try:
+        text = json.dumps(
+            item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError) as error:
+        validate_item(table, item)  # the encoder's own message when it has one
+        raise InvalidValue(
+            f"an item for content table {table!r} is not JSON: {error}",
+            hint="store objects with text keys and JSON values only",
+        ) from None
+    checked: dict[str, JSON] = dict(item)
+    return checked, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _not_an_object(table: str, item: object) -> InvalidValue:
+    return InvalidValue(
+        f"content table {table!r} stores JSON objects, not {type(item).__name__}",
+        hint="make the model answer an object or an array of objects",
+    )
+
+
 def validate_item(table: str, item: object) -> dict[str, JSON]:
     """An item is a JSON object whose text JSON can represent."""
     if not isinstance(item, Mapping):
-        raise InvalidValue(
-            f"content table {table!r} stores JSON objects, not {type(item).__name__}",
-            hint="make the model answer an object or an array of objects",
-        )
+        raise _not_an_object(table, item)
     try:
         json.dumps(item, allow_nan=False)
     except (TypeError, ValueError) as error:

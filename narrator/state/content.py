@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from narrator.content.condition import Condition
@@ -35,9 +35,9 @@ from narrator.content.model import (
     Provenance,
     Query,
     TableSummary,
-    content_hash,
     dedupe_key,
     field_value,
+    prepare_item,
     read_record,
     split_values,
     validate_item,
@@ -45,34 +45,26 @@ from narrator.content.model import (
 )
 from narrator.errors import StateError
 from narrator.protocols import JSON
+from narrator.state.content_sqlite import (
+    ROW_COLUMNS,
+    compiled,
+    row_from_tuple,
+    sqlite_insert,
+    sqlite_known_hashes,
+    sqlite_rows,
+)
 from narrator.state.content_where import condition_sql, json_path, order_sql
-from narrator.state.gateway import Gateway
+from narrator.state.gateway import Gateway, driver_connection
 from narrator.state.tables import content_rows
 
 __all__ = ["SqlContent"]
 
 _C = content_rows.c
-_ROW_COLUMNS = [c for c in content_rows.c if c.name not in ("claimed_at", "claimed_status")]
+_ROW_COLUMNS = ROW_COLUMNS
+_INSERT_NAMES: tuple[str, ...] = ("table_name", "fields", "status", "narrative", "run_id")
+_INSERT_NAMES += ("act", "model", "content_hash")
+_row = row_from_tuple
 _CHUNK = 500  # bound parameters per IN (…): far below SQLite's and PostgreSQL's limits
-
-
-def _row(row: Row[Any]) -> ContentRow:
-    fields = row.fields
-    return ContentRow(
-        table=row.table_name,
-        id=int(row.id),
-        fields=json.loads(fields) if isinstance(fields, str | bytes) else fields,
-        status=row.status,
-        narrative=row.narrative,
-        run_id=row.run_id,
-        act=row.act,
-        model=row.model,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        content_hash=row.content_hash,
-        message_id=row.message_id,
-        claimed_by=row.claimed_by,
-    )
 
 
 def _dump(item: Mapping[str, JSON]) -> str:
@@ -103,35 +95,42 @@ class SqlContent:
         status: str = DEFAULT_STATUS,
     ) -> list[ContentRow]:
         validate_table(table)
-        checked = [validate_item(table, item) for item in items]
+        prepared = [prepare_item(table, item) for item in items]
+        checked = [p[0] for p in prepared]
+        hashes = [p[1] for p in prepared]
         if dedupe not in (None, "hash"):
             json_path(dedupe.split("."))  # refuses a name SQL could not quote
         if not checked:
             return []
-        hashes = [content_hash(item) for item in checked]
 
         def tx(conn: Connection) -> list[ContentRow]:
             keep = self._fresh(conn, table, checked, hashes, dedupe)
             if not keep:
                 return []
             now = self._gw.clock()
-            params = [
-                {
-                    "table_name": table,
-                    "fields": _dump(checked[i]),
-                    "status": status,
-                    "narrative": provenance.narrative,
-                    "run_id": provenance.run_id,
-                    "act": provenance.act,
-                    "model": provenance.model,
-                    "content_hash": hashes[i],
-                    "created_at": now,
-                    "updated_at": now,
-                }
+            values = [
+                (
+                    table,
+                    _dump(checked[i]),
+                    status,
+                    provenance.narrative,
+                    provenance.run_id,
+                    provenance.act,
+                    provenance.model,
+                    hashes[i],
+                )
                 for i in keep
             ]
-            stmt = sa.insert(content_rows).returning(_C.id, sort_by_parameter_order=True)
-            ids = [int(r[0]) for r in conn.execute(stmt, params)]
+            if self._gw.is_sqlite:
+                ids = sqlite_insert(driver_connection(conn), values, now)
+            else:
+                names = _INSERT_NAMES
+                params = [
+                    {**dict(zip(names, v, strict=True)), "created_at": now, "updated_at": now}
+                    for v in values
+                ]
+                stmt = sa.insert(content_rows).returning(_C.id, sort_by_parameter_order=True)
+                ids = [int(r[0]) for r in conn.execute(stmt, params)]
             return [
                 ContentRow(
                     table=table,
@@ -164,7 +163,9 @@ class SqlContent:
             return list(range(len(items)))
         if dedupe == "hash":
             known: set[object] = set()
-            unique = sorted(set(hashes))
+            if self._gw.is_sqlite:
+                known.update(sqlite_known_hashes(driver_connection(conn), table, hashes))
+            unique = [] if self._gw.is_sqlite else sorted(set(hashes))
             for start in range(0, len(unique), _CHUNK):
                 stmt = sa.select(_C.content_hash).where(
                     _C.table_name == table, _C.content_hash.in_(unique[start : start + _CHUNK])
@@ -414,18 +415,26 @@ class SqlContent:
 
     # ------------------------------------------------------------------ reading
     def select(self, query: Query) -> list[ContentRow]:
+        if self._gw.is_sqlite:  # the hot path: compiled once per query, rows from tuples
+            sql, params = compiled(
+                repr(query), lambda: self._select(query), self._gw.engine.dialect
+            )
+            return self._gw.driver(lambda raw: sqlite_rows(raw, sql, params))
+        stmt = self._select(query)
+        return self._gw.read(lambda c: [_row(r) for r in c.execute(stmt)])
+
+    def _select(self, query: Query) -> sa.Select[Any]:
         where = sa.and_(_C.table_name == query.table, self._where(query.where))
         if query.sample is not None:
             drawn = sa.select(_C.id).where(where).order_by(sa.func.random()).limit(query.sample)
             where = _C.id.in_(drawn.scalar_subquery())
-        stmt = (
+        return (
             sa.select(*_ROW_COLUMNS)
             .where(where)
             .order_by(*order_sql(query.order, postgres=self._pg))
             .offset(query.offset or None)
             .limit(query.limit)
         )
-        return self._gw.read(lambda c: [_row(r) for r in c.execute(stmt)])
 
     def get(self, table: str, row_id: int) -> ContentRow | None:
         stmt = sa.select(*_ROW_COLUMNS).where(_C.table_name == table, _C.id == row_id)

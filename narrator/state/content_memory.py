@@ -22,9 +22,9 @@ from narrator.content.model import (
     Provenance,
     Query,
     TableSummary,
-    content_hash,
     dedupe_key,
     field_value,
+    prepare_item,
     read_record,
     split_values,
     validate_item,
@@ -70,13 +70,12 @@ class MemoryContent:
         status: str = DEFAULT_STATUS,
     ) -> list[ContentRow]:
         validate_table(table)
-        checked = [validate_item(table, item) for item in items]
+        prepared = [prepare_item(table, item) for item in items]
         with self._lock:
             seen = self._seen(table, dedupe)
             now = self._clock()
             stored: list[ContentRow] = []
-            for item in checked:
-                digest = content_hash(item)
+            for item, digest in prepared:
                 key = self._dedupe_value(item, digest, dedupe)
                 if key is not None and key in seen:
                     continue
