@@ -78,7 +78,7 @@ async def perform_model_act(
         temperature=act.temperature,
         max_tokens=act.max_tokens,
         act=act.name,
-        json_mode=act.output == "json",
+        json_mode=act.output == "json" or _asks_json(act, prompt),
     )
     if inputs is not None:  # what the journal keeps (the history is in earlier acts' rows)
         inputs.append({"profile": request.profile, "system": system, "prompt": prompt})
@@ -121,6 +121,12 @@ async def perform_model_act(
 def _asked(act: Act) -> Any:
     """The schema the prompt asks for: a storing act's item schema asks for an array."""
     return item_schema_instruction(act.schema) if act.store is not None else act.schema
+
+
+def _asks_json(act: Act, prompt: str) -> bool:
+    """A Botticelli act whose answer is stored and whose prompt asks for JSON: JSON mode
+    (providers that have one answer only JSON; the sandbox answers items)."""
+    return act.store is not None and act.store.botticelli and "json" in prompt.lower()
 
 
 def _parse(act: Act, text: str) -> tuple[Any, str | None]:

@@ -26,6 +26,7 @@ import dataclasses
 from typing import Any
 
 from narrator.errors import did_you_mean
+from narrator.parser.botticelli_content import content_generation
 from narrator.parser.botticelli_inputs import ActInputs, BotticelliFile, add_item, add_nested
 from narrator.parser.botticelli_refs import translate, translate_site, translated_input
 from narrator.parser.checks import carousel, check_name, check_output_var, plan_of, schema_from
@@ -74,6 +75,8 @@ def parse_botticelli(
             acts.append(act)
     at = ctx.locator.key(("narrative",)) if "narrative" in data else (1, 1)
     plan = plan_of(ctx, meta, dialect="botticelli", carousel_spec=plan_carousel, acts=acts, at=at)
+    # Botticelli's content generation: the last act's JSON goes to a content table
+    plan = content_generation(ctx, plan, data.get("narrative"), ("narrative",), acts_table)
     return dataclasses.replace(plan, capture_result_ids=True)  # Botticelli's automatic id capture
 
 

@@ -4,18 +4,21 @@ nested narratives (``narratives.*``, ``narrative:NAME``, ``narrative = "stem"``)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from narrator import catalogue
 from narrator.errors import did_you_mean
+from narrator.parser.botticelli_refs import translate
 from narrator.parser.checks import check_command
 from narrator.parser.context import Context
-from narrator.parser.fields import IGNORED_INPUT_KEYS, TABLE_KEYS, Field, as_str, take
+from narrator.parser.fields import IGNORED_INPUT_KEYS
 from narrator.parser.locate import Path
 from narrator.parser.native import native_input
 from narrator.parser.nested import load_nested
 from narrator.parser.references import StringSite, strings_in
+from narrator.parser.tables import CONTENT_PLATFORMS, check_content_command, table_input
 from narrator.plan import BotCommandInput, Input, Plan, TextInput
 
 _REFERENCE = re.compile(r"(bots|tables|media|narratives)\.([A-Za-z0-9_-]+)\Z|narrative:(\S+)\Z")
@@ -166,6 +169,8 @@ def _bot(
         platform_path=(*path, "platform"),
         args_path=path,
     )
+    if platform in CONTENT_PLATFORMS:  # database.update_table: its where_clause, at load
+        check_content_command(ctx, platform, command, args, path, label)
     args = catalogue.canonical_args(platform, args)  # the Plan holds the catalogue's names
     for key, value in args.items():
         act.sites.extend(strings_in(value, (*path, key)))
@@ -183,32 +188,30 @@ def _table_input(
     *,
     alias: str | None,
 ) -> None:
-    """A Botticelli table query. narrator has no content tables: see docs/format.md.
+    """A Botticelli table query: rows of a content table (:mod:`narrator.parser.tables`),
+    read when the act runs; references in its where are Botticelli's, rewritten."""
+    previous = state.order[index - 1] if index > 0 else None
+    label = f"act '{state.order[index]}'"
 
-    When an earlier act nested a narrative whose name is the table's name (Botticelli
-    stores a narrative's generated content in the table named after it), the input
-    becomes that act's output; otherwise a text input that says the table is absent.
-    """
-    ctx = state.ctx
-    fields = dict(TABLE_KEYS)
-    if alias is None:
-        fields["type"] = Field(as_str, '"table"', 'type = "table"')
-    values = take(ctx, definition, path, fields, what="a table input", ignored=IGNORED_INPUT_KEYS)
-    table_name = values.get("table_name")
-    if table_name is None:
-        if "table_name" not in definition:
-            ctx.key_problem(path, 'a table input needs table_name = "..."')
-        return
-    source = state.subplan_names.get(table_name)
-    location = ctx.at_key(path)
-    if source is not None and source[1] < index:
-        content = f"{{act.{source[0]}.output}}"
-    else:
-        content = (
-            f"[Botticelli table '{table_name}' is not available in narrator: "
-            "no earlier act nests a narrative of that name]"
-        )
-    act.inputs.append(TextInput(content=content, location=location))
+    def rewrite(text: str) -> tuple[str, Callable[[int], int]]:
+        new, back, problems = translate(text, state.positions, previous)
+        for offset, message in problems:
+            state.ctx.inside_problem((*path, "where"), offset, f"{label}: {message}")
+        return new, back
+
+    made = table_input(
+        state.ctx,
+        definition,
+        path,
+        label,
+        act.sites,
+        botticelli=True,
+        alias=alias,
+        ignored=IGNORED_INPUT_KEYS,
+        translate=rewrite,
+    )
+    if made is not None:
+        act.inputs.append(made)
 
 
 def add_nested(state: BotticelliFile, stem: str, path: Path, act: ActInputs) -> None:

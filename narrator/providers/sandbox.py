@@ -15,15 +15,50 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from narrator.budget import estimate_prompt_tokens
 from narrator.protocols import ModelRequest, ModelResponse
-from narrator.structured import placeholder, schema_from_instruction
+from narrator.structured import (
+    StructuredOutputError,
+    extract_json,
+    placeholder,
+    schema_from_instruction,
+)
 
 __all__ = ["SANDBOX_LABEL", "SandboxModel"]
 
 SANDBOX_LABEL = "[sandbox]"
 _MISSING = re.compile(r"missing (?:required )?field '([^']+)'")
+
+
+def _like_example(prompt: str) -> Any:
+    """A JSON act with no schema (Botticelli's "answer with a JSON array like [...]"):
+    items shaped like the prompt's JSON example — three of them, each different — so a
+    rehearsed content-generation act stores distinct rows."""
+    try:
+        example = extract_json(prompt)
+    except StructuredOutputError:
+        return placeholder(None, "sandbox")
+    if isinstance(example, list) and example:
+        return [_shaped(example[0], "item", i) for i in range(3)]
+    if isinstance(example, dict):
+        return _shaped(example, "item", 0)
+    return placeholder(None, "sandbox")
+
+
+def _shaped(example: Any, name: str, index: int) -> Any:
+    if isinstance(example, dict):
+        return {str(k): _shaped(v, str(k), index) for k, v in example.items()}
+    if isinstance(example, list):
+        return [_shaped(v, name, index) for v in example]
+    if isinstance(example, str):
+        return f"{SANDBOX_LABEL} {name}" + (f" {index + 1}" if index else "")
+    if isinstance(example, bool) or example is None:
+        return example
+    if isinstance(example, int | float):
+        return example + index
+    return example
 
 
 class SandboxModel:
@@ -42,7 +77,7 @@ class SandboxModel:
         if request.json_mode:
             everything = "\n".join(m.content for m in request.messages)
             schema = schema_from_instruction(everything + "\n" + (request.system or ""))
-            value = placeholder(schema, "sandbox")
+            value = placeholder(schema, "sandbox") if schema else _like_example(everything)
             if isinstance(value, dict):
                 # a retry quoting validation errors names the fields the schema wants
                 for name in _MISSING.findall(everything):

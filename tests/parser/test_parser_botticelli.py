@@ -235,15 +235,19 @@ def test_nested_narrative_is_parsed_into_the_act_subplan(tmp_path: Path) -> None
     assert make.subplan.name == "generated_posts"
     assert make.subplan.source == str(tmp_path / "inner.toml")
     assert make.inputs == ()
-    assert pick.text_inputs[0].content == "{act.make.output}"
+    (table,) = pick.table_inputs  # the rows the nested narrative stored (issue 11)
+    assert (table.table, table.format, table.query.limit) == ("generated_posts", "markdown", 10)
+    assert make.subplan.acts[-1].store is not None
+    assert make.subplan.acts[-1].store.table == "generated_posts"
     assert direct.subplan is not None
 
 
-def test_table_without_a_producing_narrative_degrades_to_an_explaining_text() -> None:
+def test_a_table_of_another_narrative_is_read_as_rows_when_the_act_runs() -> None:
     text = '[tables.t]\ntable_name = "elsewhere"\n[acts]\na = ["tables.t", "Use it."]\n'
     plan = parse(text)
-    content = plan.acts[0].text_inputs[0].content
-    assert "Botticelli table 'elsewhere' is not available in narrator" in content
+    (table,) = plan.acts[0].table_inputs
+    assert table.table == "elsewhere" and table.alias == "t"
+    assert plan.acts[0].text_inputs[0].content == "Use it."
 
 
 def test_missing_nested_file_is_a_problem_at_its_name(tmp_path: Path) -> None:
@@ -359,7 +363,8 @@ def test_real_publish_welcome_maps_bots_tables_and_nesting() -> None:
     assert generate.subplan is not None
     assert generate.subplan.name == "welcome_messages"
     assert generate.subplan.carousel is not None
-    assert plan.act("select_best").text_inputs[0].content == "{act.generate_content.output}"
+    assert plan.act("select_best").table_inputs[0].table == "welcome_messages"
+    assert generate.subplan.acts[-1].store is not None  # refine_best's JSON is stored
     assert plan.act("create_channel").commands[0].args["kind"] == "text"
     assert plan.act("pin_message").commands[0].args["message_id"] == (
         "{act.publish_message.output.id}"
