@@ -37,6 +37,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
         "convert",
         "Convert a Botticelli-dialect file to the native format.",
     ),
+    "content": (
+        "narrator.cli.content_cmd",
+        "content",
+        "Content tables: list, review, approve, edit, export rows.",
+    ),
 }
 
 
