@@ -17,7 +17,7 @@ resource is not written.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from narrator.platforms.discord.converge.decide import (
@@ -52,6 +52,7 @@ class Target:
     planned: Any = None  # the output of a creation in plan
     compare: bool = True  # False: take what exists as it is (channels.get_or_create)
     announce: Mapping[str, Any] | None = None  # what a creation shows, if not all of desired
+    remember: dict[str, Any] = field(default_factory=dict)  # more state a write taught (icon hash)
 
 
 T = TypeVar("T", bound=Target)
@@ -123,6 +124,7 @@ def _captures(target: Target, resource: Live) -> dict[str, Any]:
         captures[target.key] = resource["id"]
     if target.spec_key:
         captures[target.spec_key] = target.declared
+    captures.update(target.remember)
     return captures
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ class GuildTarget(Target):
     guild_id: str
     body: dict[str, Any]  # what a PATCH sends for each compared field (the icon as data)
     icon_fingerprint: str | None = None
-    icon_record: str | None = None  # "{fingerprint}:{hash}" after an upload
 
 
 def _icon_data(call: Call, value: Any) -> str:
@@ -172,7 +171,8 @@ async def _patch_guild(
     )
     session.remember_guild(answer)
     if "icon" in fields and t.icon_fingerprint and answer.get("icon"):
-        t.icon_record = f"{t.icon_fingerprint}:{answer['icon']}"
+        icon_key = keys.spec_key(t.guild_id, "guild", ICON)
+        t.remember[icon_key] = f"{t.icon_fingerprint}:{answer['icon']}"  # captured with the rest
         return {**_live_guild(call, answer), "icon": t.icon_fingerprint}
     return _live_guild(call, answer)
 
@@ -194,20 +194,8 @@ GUILD: Kind[GuildTarget] = Kind(
 
 
 async def guild_ensure(session: Session, call: Call) -> CommandResult:
-    """Converge the server settings; an uploaded icon's hash is remembered with it."""
-    target: list[GuildTarget] = []
-
-    async def prepare(s: Session, c: Call) -> GuildTarget:
-        target.append(await _prepare_guild(s, c))
-        return target[0]
-
-    result = await converge(replace(GUILD, prepare=prepare), session, call)
-    record = target[0].icon_record if target else None
-    if record is None:
-        return result
-    icon_key = keys.spec_key(target[0].guild_id, "guild", ICON)
-    captures = {**result.captures, icon_key: record}
-    return CommandResult(result.output, captures, result.changes, result.wrote)
+    """Converge the server settings; an uploaded icon's hash is remembered with them."""
+    return await converge(GUILD, session, call)
 
 
 # --------------------------------------------------------------------------- @everyone
