@@ -47,3 +47,35 @@ def test_every_discord_command_of_the_catalogue_has_a_command_and_back() -> None
     from narrator.platforms.discord import COMMANDS
 
     assert set(COMMANDS) == set(catalogue.command_names("discord"))
+
+
+def test_botticelli_argument_spellings_resolve_and_count_as_the_required_argument() -> None:
+    """role_id, nickname, deafen, duration_seconds are Botticelli's names (issue 12): they
+    resolve to the catalogue's, and a narrative giving role_id instead of role loads."""
+    import pytest as _pytest
+
+    from narrator.errors import NarrativeInvalid
+    from narrator.parser import parse
+
+    given = {"role_id": "5", "nickname": "Al", "deafen": True, "duration_seconds": 60}
+    assert catalogue.canonical_args("discord", given) == {
+        "role": "5",
+        "nick": "Al",
+        "deaf": True,
+        "duration": 60,
+    }
+    act = """
+[narrative]
+name = "aliases"
+[[act]]
+name = "get"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "roles.get"
+args = ARGS
+"""
+    parse(act.replace("ARGS", '{ role_id = "123" }'), "n.toml")
+    with _pytest.raises(NarrativeInvalid) as refused:
+        parse(act.replace("ARGS", '{ guild_id = "1" }'), "n.toml")
+    assert "needs argument 'role'" in str(refused.value.problems[0])
