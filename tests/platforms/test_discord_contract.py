@@ -389,8 +389,9 @@ async def test_error_answers_are_discords_json_with_rate_limit_headers(
     contract: Contract, spec: DiscordSpec
 ) -> None:
     """401 (no token), an unknown route (404), a wrong method (405), an unknown message
-    (10008), an invalid form body (50035): JSON ``{"message", "code"}`` with Discord's codes,
-    rate-limit headers on the route answers, and each conforms to the spec's error schema."""
+    (10008), an invalid form body (50035), missing permissions (403, 50013): JSON
+    ``{"message", "code"}`` with Discord's codes, rate-limit headers on the route answers,
+    and each conforms to the spec's error schema."""
     emu = contract.harness.emu
     channel = (await contract.run("channels.create", name="chat"))["id"]
     bot = {"Authorization": f"Bot {TOKEN}"}
@@ -413,8 +414,16 @@ async def test_error_answers_are_discords_json_with_rate_limit_headers(
                 if path != "/no/such/route" and status != 405:  # a route's answers only
                     assert all(h in r.headers for h in RATE_LIMIT_HEADERS), (path, r.headers)
     assert answer == {"message": "405: Method Not Allowed", "code": 0}
-    routed = [ex for ex in contract.recorder.exchanges if ex.status in (400, 401, 404)]
-    assert len(routed) == 4  # the unknown route has no operation in the spec
+    emu.world.set_bot_permissions(GUILD, ["view_channel"])  # no manage_roles: 403, 50013
+    async with aiohttp.ClientSession() as http:
+        url = f"{emu.url}/guilds/{GUILD}/roles"
+        async with http.post(url, headers=bot, json={"name": "r"}) as r:
+            assert r.status == 403 and await r.json() == {
+                "message": "Missing Permissions",
+                "code": 50013,
+            }
+    routed = [ex for ex in contract.recorder.exchanges if ex.status in (400, 401, 403, 404)]
+    assert len(routed) == 5  # the unknown route has no operation in the spec
     for ex in routed:
         op = spec.operation(ex.method, ex.path)
         if op is None:
