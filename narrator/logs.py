@@ -8,7 +8,8 @@
 * :func:`redact` removes secrets from any JSON-like value or text: the values
   of the secret environment variables (registered with :func:`add_secrets`),
   anything that looks like a Discord bot token, an API key or an
-  ``Authorization`` header, and the values of keys named like secrets. Every
+  ``Authorization`` header, and the values of keys named like secrets; base64
+  bodies (media) are shown by their length. Every
   log record passes through it, and so does what the journal keeps of an act.
 
 Stdlib only and imports nothing of narrator: every floor may use it.
@@ -89,8 +90,29 @@ def add_secret_env(names: Iterable[str], environ: Mapping[str, str] | None = Non
     add_secrets(env.get(name, "") for name in names)
 
 
+# media bodies (narrator.media): a data: URL's base64 and any long base64 run are shown by
+# their length, never their bytes
+_DATA_URL_BODY = re.compile(r"(data:[\w.+-]+/[\w.+-]+;base64,)[A-Za-z0-9+/=]{16,}")
+_LONG_BASE64 = re.compile(r"[A-Za-z0-9+/]{512,}={0,2}")
+LONG_BASE64 = 512
+
+
+def abbreviate_base64(text: str) -> str:
+    """``text`` with base64 bodies replaced by ``[base64, N characters]``."""
+    if "base64," in text:
+        text = _DATA_URL_BODY.sub(
+            lambda m: f"{m.group(1)}[{len(m.group(0)) - len(m.group(1))} characters]", text
+        )
+    if len(text) >= LONG_BASE64:
+        text = _LONG_BASE64.sub(lambda m: f"[base64, {len(m.group(0))} characters]", text)
+    return text
+
+
 def redact_text(text: str) -> str:
-    """``text`` with every known secret value and secret-looking token replaced."""
+    """``text`` with every known secret value and secret-looking token replaced, and
+    base64 bodies abbreviated (:func:`abbreviate_base64`)."""
+    if len(text) >= LONG_BASE64 or "base64," in text:
+        text = abbreviate_base64(text)
     for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, REDACTED)

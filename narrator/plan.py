@@ -22,11 +22,22 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FileRef:
+    """A file an input reads at run time (found by :mod:`narrator.media_files`)."""
+
+    path: str  # as written in the narrative
+    base_dir: str | None = None  # a relative path is relative to this (None: the working dir)
+    # Botticelli: a bare name, looked up in $BOTTICELLI_CONTEXT_PATH, then upward, then base_dir
+    search: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TextInput:
-    """A piece of a model act's prompt."""
+    """A piece of a model act's prompt (``file``: its text is read from there, verbatim)."""
 
     content: str
     type: Literal["text"] = "text"
+    file: FileRef | None = None
     location: Location | None = None
 
 
@@ -81,7 +92,23 @@ class StoreSpec:
     location: Location | None = None
 
 
-Input = TextInput | BotCommandInput | TableInput
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaInput:
+    """An image, audio clip, video or document sent with a model act's prompt.
+
+    Exactly one source: ``url``, ``file`` (read at run time) or ``base64``."""
+
+    kind: Literal["image", "audio", "video", "document"]
+    mime: str
+    url: str | None = None
+    file: FileRef | None = None
+    base64: str | None = field(default=None, repr=False)
+    filename: str | None = None  # a document's name, for providers that take one
+    type: Literal["media"] = "media"
+    location: Location | None = None
+
+
+Input = TextInput | BotCommandInput | TableInput | MediaInput
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,10 +167,14 @@ class Act:
         return tuple(i for i in self.inputs if isinstance(i, TableInput))
 
     @property
+    def media_inputs(self) -> tuple[MediaInput, ...]:
+        return tuple(i for i in self.inputs if isinstance(i, MediaInput))
+
+    @property
     def is_model_act(self) -> bool:
         """An act with text inputs and no commands asks a model (table inputs are
         rendered into its prompt)."""
-        return bool(self.text_inputs) and not self.commands
+        return bool(self.text_inputs or self.media_inputs) and not self.commands
 
     @property
     def is_table_read(self) -> bool:

@@ -236,9 +236,23 @@ class Platform(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class MediaPart:
+    """An image, audio clip, video or document sent with a message, before its text:
+    inline (``data``, base64, never logged) or by ``url``; ``size`` in bytes."""
+
+    kind: Literal["image", "audio", "video", "document"]
+    mime: str
+    data: str | None = field(default=None, repr=False)
+    url: str | None = None
+    size: int | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     role: Literal["user", "assistant"]
     content: str
+    parts: tuple[MediaPart, ...] = ()  # media of a user message (narrator.media)
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,8 +186,13 @@ async def execute(
     ``should_stop`` is asked before each act (a worker's SIGTERM); True ends the run
     ``interrupted`` between two acts."""
     from narrator.executor import Executor
+    from narrator.media_files import preflight, reads_media
     from narrator.runtime import open_runtime
 
+    if reads_media(plan):  # files readable, media taken by the act's provider (load time)
+        from narrator.providers import ModelRouter
+
+        preflight(plan, ModelRouter(config, sandbox=options.sandbox).provider_of)
     async with open_runtime(config, database, options, reporter) as services:
         services.should_stop = should_stop
         executor = Executor(services)

@@ -23,6 +23,7 @@ from narrator.parser.fields import (
     ACT_SPECIAL,
     CAROUSEL_FIELDS,
     COMMAND_FIELDS,
+    MEDIA_FIELDS,
     NARRATIVE_FIELDS,
     NATIVE_TOP_KEYS,
     TEXT_FIELDS,
@@ -64,6 +65,7 @@ def _act() -> dict[str, Any]:
                     {"$ref": "#/$defs/text_input"},
                     {"$ref": "#/$defs/bot_command_input"},
                     {"$ref": "#/$defs/table_input"},
+                    {"$ref": "#/$defs/media_input"},
                 ]
             },
         },
@@ -78,8 +80,17 @@ def _act() -> dict[str, Any]:
 def _text_input() -> dict[str, Any]:
     text = _object(TEXT_FIELDS)
     text["properties"]["type"] = {"const": "text"}
-    text["required"] = ["content"]
+    text["oneOf"] = [{"required": ["content"]}, {"required": ["file"]}]  # one, not both
     return text
+
+
+def _media_input() -> dict[str, Any]:
+    """An image, audio, video or document input: exactly one of url, file, base64."""
+    media = _object(MEDIA_FIELDS)
+    media["properties"]["type"] = {"enum": ["image", "audio", "video", "document"]}
+    media["required"] = ["type"]
+    media["oneOf"] = [{"required": [key]} for key in ("url", "file", "base64")]
+    return media
 
 
 def _table_input() -> dict[str, Any]:
@@ -168,5 +179,6 @@ def narrative_json_schema() -> dict[str, Any]:
             "text_input": _text_input(),
             "bot_command_input": _command_input(),
             "table_input": _table_input(),
+            "media_input": _media_input(),
         },
     }

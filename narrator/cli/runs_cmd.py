@@ -179,5 +179,8 @@ def _echo_full(act: ActRecord) -> None:
             if one.get("system"):
                 click.echo(f"         system: {one['system']}")
             click.echo(f"         prompt: {one['prompt']}")
+            for part in one.get("media") or ():  # kind, MIME type, size, source (narrator.media)
+                size = f", {part['bytes']} bytes" if "bytes" in part else ""
+                click.echo(f"         {part['kind']}: {part['mime']}{size} from {part['source']}")
         else:
             click.echo(f"         input: {render_value(one)}")

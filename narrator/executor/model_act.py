@@ -9,8 +9,10 @@ from typing import Any
 from narrator import interpolate
 from narrator.errors import ProviderError, ReferenceFailed
 from narrator.executor.content_act import item_schema_instruction, parse_items
+from narrator.media import HISTORY_INLINE_LIMIT, describe
+from narrator.media_files import load_part, load_text, source_of
 from narrator.plan import Act, Plan, TextInput
-from narrator.protocols import Message, ModelProvider, ModelRequest
+from narrator.protocols import MediaPart, Message, ModelProvider, ModelRequest
 from narrator.structured import instruction, parse_structured, retry_prompt
 
 
@@ -20,8 +22,14 @@ class Conversation:
 
     messages: list[Message] = field(default_factory=list)
 
-    def extend(self, prompt: str, answer: str) -> None:
-        self.messages.append(Message("user", prompt))
+    def extend(self, prompt: str, answer: str, parts: tuple[MediaPart, ...] = ()) -> None:
+        """Later acts see this act's media too, except large inline media, which they see
+        as ``[Image: image/png]`` (Botticelli's history retention, narrator.media)."""
+        kept = tuple(p for p in parts if p.url is not None or (p.size or 0) <= HISTORY_INLINE_LIMIT)
+        notes = [f"[{p.kind.capitalize()}: {p.mime}]" for p in parts if p not in kept]
+        if notes:
+            prompt = "\n\n".join([prompt, *notes]) if prompt else "\n\n".join(notes)
+        self.messages.append(Message("user", prompt, kept))
         self.messages.append(Message("assistant", answer))
 
 
@@ -45,6 +53,9 @@ def render_prompt(
             continue
         if not isinstance(text, TextInput):
             continue
+        if text.file is not None:  # a file's text, verbatim (narrator.media_files)
+            parts.append(load_text(text, act.name))
+            continue
         try:
             parts.append(interpolate.to_text(interpolate.render(text.content, scope).value))
         except interpolate.ResolveError as exc:
@@ -66,6 +77,7 @@ async def perform_model_act(
     prompt = render_prompt(act, scope, tables)
     if act.output == "json":
         prompt = f"{prompt}\n\n{instruction(_asked(act))}"
+    media = tuple(load_part(item, act.name) for item in act.media_inputs)
     history = list(conversation.messages) if act.context == "full" else []
     system = act.system if act.system is not None else plan.system
     if system and "{" in system:
@@ -73,7 +85,7 @@ async def perform_model_act(
     request = ModelRequest(
         profile=act.model or plan.model or "default",
         model="",
-        messages=(*history, Message("user", prompt)),
+        messages=(*history, Message("user", prompt, media)),
         system=system,
         temperature=act.temperature,
         max_tokens=act.max_tokens,
@@ -81,7 +93,13 @@ async def perform_model_act(
         json_mode=act.output == "json" or _asks_json(act, prompt),
     )
     if inputs is not None:  # what the journal keeps (the history is in earlier acts' rows)
-        inputs.append({"profile": request.profile, "system": system, "prompt": prompt})
+        entry: dict[str, Any] = {"profile": request.profile, "system": system, "prompt": prompt}
+        if media:  # kind, MIME type, size and source: never the bytes
+            entry["media"] = [
+                describe(p.kind, p.mime, p.size, source_of(item), p.filename)
+                for p, item in zip(media, act.media_inputs, strict=True)
+            ]
+        inputs.append(entry)
     response = await models.complete(request)
     tokens = response.total_tokens
     calls = 1
@@ -114,7 +132,7 @@ async def perform_model_act(
                     hint='tighten the prompt or the schema, or use output = "text"',
                 )
         output = value
-    conversation.extend(prompt, response.text)
+    conversation.extend(prompt, response.text, media)
     return ModelActResult(output=output, text=response.text, tokens=tokens, calls=calls)
 
 

@@ -15,6 +15,7 @@ from narrator.parser.checks import check_command
 from narrator.parser.context import Context
 from narrator.parser.fields import IGNORED_INPUT_KEYS
 from narrator.parser.locate import Path
+from narrator.parser.media import botticelli_media, botticelli_media_ref, botticelli_text_file
 from narrator.parser.native import native_input
 from narrator.parser.nested import load_nested
 from narrator.parser.references import StringSite, strings_in
@@ -77,18 +78,18 @@ def add_item(
     if kind == "table":
         _table_input(state, item, path, index, act, alias=None)
         return
-    if kind in ("image", "audio", "video", "document"):
-        ctx.value_problem(
-            (*path, "type"),
-            f"{kind} inputs are not supported by narrator; remove this input from {label}",
-        )
+    if kind in ("image", "audio", "video", "document"):  # narrator.parser.media
+        made_media = botticelli_media(ctx, item, path, label, IGNORED_INPUT_KEYS)
+        if made_media is not None:
+            act.inputs.append(made_media)
         return
     if kind in (None, "text") and "file" in item and "content" not in item:
-        ctx.key_problem(
-            (*path, "file"),
-            f'text from a file is not supported; paste the text as content = """...""" in {label}',
-        )
+        made_text = botticelli_text_file(ctx, item, path, label)
+        if made_text is not None:
+            act.inputs.append(made_text)
         return
+    if kind in (None, "text") and "file" in item:  # Botticelli: content wins over file
+        item = {k: v for k, v in item.items() if k != "file"}
     made = native_input(ctx, item, path, label, act.sites, ignored=IGNORED_INPUT_KEYS)
     if made is not None:
         act.inputs.append(made)
@@ -138,10 +139,10 @@ def _reference(
             ctx.value_problem((*def_path, "narrative"), 'narrative must name a file: "stem"')
             return
         add_nested(state, stem, (*def_path, "narrative"), act)
-    else:  # media
-        ctx.value_problem(
-            path, f"media inputs ({ref}) are not supported by narrator; remove it from {label}"
-        )
+    else:  # media (narrator.parser.media)
+        made = botticelli_media_ref(ctx, definition, def_path, name, label)
+        if made is not None:
+            act.inputs.append(made)
 
 
 def _bot(

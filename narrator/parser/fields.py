@@ -228,10 +228,20 @@ ACT_FIELDS: dict[str, Field] = {
 # handled separately (structure, not a plain typed value)
 ACT_SPECIAL = frozenset({"output_var", "schema", "carousel", "input"})
 
-INPUT_TYPES = ("text", "bot_command", "table")
+INPUT_TYPES = ("text", "bot_command", "table", "image", "audio", "video", "document")
 TEXT_FIELDS: dict[str, Field] = {
     "type": Field(as_str, '"text"', 'type = "text"'),
     "content": Field(as_str, "a string", 'content = "Write a welcome."'),
+    "file": Field(as_str, "a string (a path)", 'file = "CONTEXT.md"'),
+}
+# media inputs (narrator.parser.media): exactly one of url, file, base64
+MEDIA_FIELDS: dict[str, Field] = {
+    "type": Field(as_str, '"image", "audio", "video" or "document"', 'type = "image"'),
+    "url": Field(as_str, "a string (a URL)", 'url = "https://example.com/cat.png"'),
+    "file": Field(as_str, "a string (a path)", 'file = "cat.png"'),
+    "base64": Field(as_str, "a string (base64)", 'base64 = "iVBORw0KGgo..."'),
+    "mime": Field(as_str, "a string (a MIME type)", 'mime = "image/png"'),
+    "filename": Field(as_str, "a string", 'filename = "report.pdf"'),
 }
 COMMAND_FIELDS: dict[str, Field] = {
     "type": Field(as_str, '"bot_command"', 'type = "bot_command"'),

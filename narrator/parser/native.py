@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from narrator.media import MEDIA_KINDS
 from narrator.parser.checks import (
     carousel,
     check_command,
@@ -24,6 +25,7 @@ from narrator.parser.fields import (
 )
 from narrator.parser.fields import NATIVE_TOP_KEYS as TOP_KEYS
 from narrator.parser.locate import Path
+from narrator.parser.media import native_media, native_text_file
 from narrator.parser.nested import nested_act
 from narrator.parser.references import StringSite, check_references, strings_in
 from narrator.parser.tables import (
@@ -215,10 +217,17 @@ def native_input(
     location = ctx.at_key(path)
     if kind == "table":  # rows of a content table (narrator.parser.tables)
         return table_input(ctx, table, path, label, sites, ignored=ignored)
+    if kind in MEDIA_KINDS:
+        return native_media(ctx, table, path, label, kind, ignored=ignored)
     if kind == "text":
         values = take(
             ctx, table, path, TEXT_FIELDS, what=f"a text input of {label}", ignored=ignored
         )
+        if "file" in table:  # the text of a file beside the narrative (narrator.parser.media)
+            if "content" in table:
+                ctx.key_problem(path, f"a text input of {label} has content and file; keep one")
+                return None
+            return native_text_file(ctx, values["file"], path) if "file" in values else None
         if "content" not in table:
             ctx.key_problem(path, f'a text input of {label} has no content; add content = "..."')
             return None

@@ -27,6 +27,7 @@ from narrator.clock import SystemClock
 from narrator.config import ModelProfile, secret
 from narrator.errors import ProviderError
 from narrator.protocols import Clock, ModelRequest, ModelResponse
+from narrator.providers.parts import check_parts
 
 __all__ = ["RETRY_AFTER_CAP", "HttpProvider", "SystemClock", "parse_retry_after"]
 
@@ -143,6 +144,7 @@ class HttpProvider:
                 act=request.act or None,
                 hint=f'add model = "..." to [models.{self.name}] in narrator.toml',
             )
+        check_parts(request, self.name, self.kind)  # media this provider cannot take
         url = self.endpoint(request, model)
         payload = self.body(request, model)
         try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from narrator.protocols import ModelRequest, ModelResponse
 from narrator.providers._http import HttpProvider
+from narrator.providers.parts import anthropic_content
 
 __all__ = ["ANTHROPIC_BASE_URL", "ANTHROPIC_VERSION", "DEFAULT_MAX_TOKENS", "AnthropicProvider"]
 
@@ -36,7 +37,9 @@ class AnthropicProvider(HttpProvider):
         body: dict[str, Any] = {
             "model": model,
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [
+                {"role": m.role, "content": anthropic_content(m)} for m in request.messages
+            ],
         }
         if request.system:
             body["system"] = request.system

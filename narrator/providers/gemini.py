@@ -12,6 +12,7 @@ from typing import Any
 from narrator.errors import ProviderError
 from narrator.protocols import ModelRequest, ModelResponse
 from narrator.providers._http import HttpProvider
+from narrator.providers.parts import gemini_parts
 
 __all__ = ["GEMINI_BASE_URL", "GeminiProvider"]
 
@@ -33,7 +34,7 @@ class GeminiProvider(HttpProvider):
 
     def body(self, request: ModelRequest, model: str) -> dict[str, Any]:
         contents = [
-            {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
+            {"role": "model" if m.role == "assistant" else "user", "parts": gemini_parts(m)}
             for m in request.messages
         ]
         body: dict[str, Any] = {"contents": contents}

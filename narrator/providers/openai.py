@@ -12,6 +12,7 @@ from typing import Any
 
 from narrator.protocols import ModelRequest, ModelResponse
 from narrator.providers._http import HttpProvider
+from narrator.providers.parts import openai_content
 
 __all__ = ["OPENAI_BASE_URL", "OpenAIProvider"]
 
@@ -38,10 +39,10 @@ class OpenAIProvider(HttpProvider):
         return {"Authorization": f"Bearer {self._key}"}
 
     def body(self, request: ModelRequest, model: str) -> dict[str, Any]:
-        messages: list[dict[str, str]] = []
+        messages: list[dict[str, Any]] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
-        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        messages.extend({"role": m.role, "content": openai_content(m)} for m in request.messages)
         body: dict[str, Any] = {"model": model, "messages": messages}
         if request.temperature is not None:
             body["temperature"] = request.temperature

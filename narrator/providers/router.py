@@ -145,6 +145,17 @@ class ModelRouter:
             + "\n  or rehearse with --sandbox",
         )
 
+    def provider_of(self, name: str) -> tuple[str, str] | None:
+        """``(profile, provider)`` a request for ``name`` goes to (``sandbox`` under
+        --sandbox); None when nothing is configured for it (the act will say so)."""
+        try:
+            resolved = self.resolve(name)
+        except NotConfigured:
+            return None
+        if resolved.sandbox or resolved.profile is None:
+            return resolved.budget_key, "sandbox"
+        return resolved.budget_key, resolved.profile.provider
+
     def _provider(self, resolved: Resolved) -> ModelProvider:
         key = ("sandbox:" if resolved.sandbox else "") + resolved.budget_key
         provider = self._providers.get(key)

@@ -2,7 +2,8 @@
 
 Used for ``--sandbox`` rehearsals (every profile) and for profiles with
 ``provider = "sandbox"``; never otherwise. A text act gets
-``[sandbox] ACT: <first line of the last user message>``; a JSON act
+``[sandbox] ACT: <first line of the last user message>``, followed by
+``[received image/png, 1234 bytes]`` for each media part it carried; a JSON act
 (``json_mode``) gets a JSON object satisfying the schema the executor wrote
 into the prompt with :func:`narrator.structured.instruction` — placeholder
 values for a field list or a JSON Schema — so rehearsals of JSON acts work.
@@ -18,7 +19,8 @@ import re
 from typing import Any
 
 from narrator.budget import estimate_prompt_tokens
-from narrator.protocols import ModelRequest, ModelResponse
+from narrator.media import short_source
+from narrator.protocols import MediaPart, ModelRequest, ModelResponse
 from narrator.structured import (
     StructuredOutputError,
     extract_json,
@@ -61,6 +63,13 @@ def _shaped(example: Any, name: str, index: int) -> Any:
     return example
 
 
+def received(part: MediaPart) -> str:
+    """``[received image/png, 1234 bytes]`` or ``[received image/png from https://…]``."""
+    if part.url is not None:
+        return f"[received {part.mime} from {short_source(part.url)}]"
+    return f"[received {part.mime}, {part.size} bytes]"
+
+
 class SandboxModel:
     """A :class:`~narrator.protocols.ModelProvider` that never leaves the process."""
 
@@ -73,7 +82,8 @@ class SandboxModel:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         self.calls += 1
-        last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+        last = next((m for m in reversed(request.messages) if m.role == "user"), None)
+        last_user = last.content if last is not None else ""
         if request.json_mode:
             everything = "\n".join(m.content for m in request.messages)
             schema = schema_from_instruction(everything + "\n" + (request.system or ""))
@@ -87,6 +97,8 @@ class SandboxModel:
             first = next((ln.strip() for ln in last_user.splitlines() if ln.strip()), "")
             label = request.act or request.profile or "model"
             text = f"{SANDBOX_LABEL} {label}: {first}"
+            if last is not None and last.parts:  # show that the media arrived
+                text = " ".join([text, *(received(p) for p in last.parts)])
         prompt = estimate_prompt_tokens(request)
         return ModelResponse(
             text=text,

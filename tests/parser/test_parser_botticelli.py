@@ -314,10 +314,11 @@ def test_bot_arguments_are_checked_against_the_catalogue() -> None:
     ]
 
 
-def test_media_inputs_are_reported_as_unsupported() -> None:
-    with pytest.raises(NarrativeInvalid) as info:
-        parse('[media.m]\nurl = "http://x/y.png"\n[acts]\na = ["media.m"]\n', "m.toml")
-    assert "media inputs (media.m) are not supported" in str(info.value)
+def test_media_references_become_media_inputs() -> None:
+    """Issue 12: [media.NAME] is an image input now (tests/parser/test_media_parse.py)."""
+    plan = parse('[media.m]\nurl = "http://x/y.png"\n[acts]\na = ["media.m"]\n', "m.toml")
+    (image,) = plan.acts[0].media_inputs
+    assert (image.kind, image.mime, image.url) == ("image", "image/png", "http://x/y.png")
 
 
 def _problems_of(path: Path) -> list[str]:
