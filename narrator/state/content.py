@@ -53,7 +53,7 @@ from narrator.state.content_sqlite import (
     sqlite_known_hashes,
     sqlite_rows,
 )
-from narrator.state.content_where import condition_sql, json_path, order_sql
+from narrator.state.content_where import condition_sql, field_equals, json_path, order_sql
 from narrator.state.gateway import Gateway, driver_connection
 from narrator.state.tables import content_rows
 
@@ -174,8 +174,9 @@ class SqlContent:
             keys: list[object] = list(hashes)
         else:
             path = dedupe.split(".")
-            keys = [dedupe_key(field_value(item, path)) for item in items]
-            known = self._field_keys(conn, table, path)
+            values = [field_value(item, path) for item in items]
+            keys = [dedupe_key(v) for v in values]
+            known = self._field_keys(conn, table, path, values)
         out: list[int] = []
         for i, key in enumerate(keys):
             if key is not None and key in known:
@@ -185,8 +186,11 @@ class SqlContent:
             out.append(i)
         return out
 
-    def _field_keys(self, conn: Connection, table: str, path: list[str]) -> set[object]:
-        """The dedupe keys of one field over the whole table, in one indexed scan."""
+    def _field_keys(
+        self, conn: Connection, table: str, path: list[str], values: list[JSON]
+    ) -> set[object]:
+        """The dedupe keys the table already holds among ``values`` (one scan of the
+        table's rows; only the matches come back when there are up to 200 scalars)."""
         if self._pg:
             keys = [sa.bindparam(None, k, type_=sa.Text, unique=True) for k in path]
             text = sa.func.json_extract_path_text(_C.fields, *keys, type_=sa.Text)
@@ -196,6 +200,13 @@ class SqlContent:
             text = sa.func.json_extract(_C.fields, spelled)
             kind = sa.func.json_type(_C.fields, spelled)
         stmt = sa.select(kind, text).where(_C.table_name == table)
+        present = [v for v in values if v is not None]
+        if not present:
+            return set()
+        distinct = {repr(v): v for v in present}  # repr keeps 1, 1.0 and True apart
+        if len(distinct) <= 200 and all(isinstance(v, str | int | float | bool) for v in present):
+            matched = [field_equals(path, v, postgres=self._pg) for v in distinct.values()]
+            stmt = stmt.where(sa.or_(*matched))
         known: set[object] = set()
         for kind_name, value in conn.execute(stmt):
             key = _typed_key(kind_name, value)

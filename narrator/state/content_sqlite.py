@@ -110,8 +110,19 @@ def compiled(
 
 
 def sqlite_rows(raw: Any, sql: str, params: tuple[Any, ...]) -> list[ContentRow]:
-    """Rows of a compiled selection of :data:`ROW_COLUMNS`, built straight from the tuples."""
-    loads, when, make = json.loads, from_micros, ContentRow
+    """Rows of a compiled selection of :data:`ROW_COLUMNS`, built straight from the tuples.
+
+    Times are converted once per distinct value: the rows of one insert share
+    ``created_at``, and a row's ``updated_at`` is often its ``created_at``."""
+    loads, make = json.loads, ContentRow
+    times: dict[int, datetime] = {}
+
+    def when(micros: int) -> datetime:
+        found = times.get(micros)
+        if found is None:
+            found = times[micros] = from_micros(micros)
+        return found
+
     return [
         make(
             table, row_id, loads(fields), status, narr, run, act, model, when(c), when(u), h, m, cb

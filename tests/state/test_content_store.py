@@ -135,6 +135,15 @@ def test_dedupe_on_hash_and_on_a_field_skips_items_already_present(store: Any) -
     assert [r.fields for r in again] == [{"k": False}, {"other": 1}, {"k": None}]
     nested = store.insert("n2", [{"a": {"b": 1}}, {"a": {"b": 1}}], PROV, dedupe="a.b")
     assert len(nested) == 1
+    objects = store.insert("n3", [{"a": {"x": [1, "y"]}}], PROV, dedupe="a")
+    assert store.insert("n3", [{"a": {"x": [1, "y"]}}, {"a": {"x": [2]}}], PROV, dedupe="a") == [
+        *store.select(q("n3", "id > " + str(objects[0].id)))
+    ]
+    assert len(store.select(q("n3"))) == 2
+    # more distinct values than one probe holds: the whole table is compared
+    store.insert("many", [{"k": i} for i in range(250)], PROV, dedupe="k")
+    again = store.insert("many", [{"k": i} for i in range(125, 375)], PROV, dedupe="k")
+    assert [r.fields["k"] for r in again] == list(range(250, 375))
 
 
 def test_a_missing_table_reads_as_empty(store: Any) -> None:
