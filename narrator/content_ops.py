@@ -22,10 +22,11 @@ from narrator.content.model import (
     OrderKey,
     Query,
     TableSummary,
+    read_record,
     row_record,
 )
 from narrator.content.where import WhereError, parse_where
-from narrator.errors import UsageError, did_you_mean
+from narrator.errors import NarratorError, UsageError, did_you_mean
 from narrator.protocols import JSON
 
 __all__ = [
@@ -257,6 +258,10 @@ def parse_import(text: str, source: str) -> list[dict[str, JSON]]:
                 hint='each line needs "table" (a name) and "fields" (an object), '
                 "as `narrator content export` writes them",
             )
+        try:
+            read_record(record)  # the store's own checks (table name, times), located here
+        except NarratorError as error:
+            raise UsageError(f"{source}:{number}: {error.message}", hint=error.hint) from None
         records.append(record)
     return records
 

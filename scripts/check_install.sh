@@ -69,6 +69,15 @@ step "a content template loads from the installed package"
 env -u PYTHONPATH "$WORK/venv/bin/python" -c \
   "from narrator.content import templates; assert 'discord_posts' in templates.names(); assert templates.load('discord_guilds')['required']" \
   || fail "the installed narrator cannot load its content templates"
+step "content import / tables / list / review (piped)"
+printf '%s\n' '{"table": "posts", "fields": {"title": "hello"}}' \
+  '{"table": "posts", "fields": {"title": "again"}}' >posts.jsonl
+n content import posts.jsonl | grep -q "imported 2 rows" || fail "content import did not import 2 rows"
+n content tables | grep -q "posts  2 rows (2 pending)" || fail "content tables does not show posts"
+printf 'a\nr\n' | n content review posts | grep -q "1 approved, 1 rejected" \
+  || fail "a piped content review did not approve and reject"
+n content list posts --status approved --json | "$WORK/venv/bin/python" -c \
+  "import json,sys; rows=json.load(sys.stdin); assert [r['fields']['title'] for r in rows] == ['hello'], rows"
 step "runs list"
 listing=$(n runs list --sandbox)
 [ "$(grep -c done <<<"$listing")" -ge 4 ] || fail "runs list --sandbox lacks the four runs: $listing"

@@ -304,7 +304,20 @@ def test_export_then_import_into_another_database_round_trips(cli: Cli) -> None:
     cli.write("shape.jsonl", '{"table": "posts"}\n')
     shape = cli(*other, "content", "import", "shape.jsonl")
     assert shape.code == 2 and 'shape.jsonl:1: missing "fields"' in shape.err
+    cli.write("when.jsonl", lines[0] + '\n{"table": "bad name!", "fields": {}}\n')
+    name = cli(*other, "content", "import", "when.jsonl")
+    assert name.code == 2
+    assert name.err.startswith("error: when.jsonl:2: invalid content table name 'bad name!'")
     assert len(_rows(cli, "posts", *other)) == 4  # a bad file imports nothing
+    cli.write("by_hand.jsonl", '{"table": "ideas", "fields": {"title": "typed by hand"}}\n')
+    by_hand = cli(*other, "content", "import", "by_hand.jsonl")
+    assert by_hand.out.strip() == "imported 1 row", by_hand.err
+    idea = _rows(cli, "ideas", *other)[0]
+    assert (idea["status"], idea["fields"], idea["narrative"]) == (
+        "pending",
+        {"title": "typed by hand"},
+        None,
+    )
     unknown = cli("content", "export", "nope")
     assert unknown.code == 2 and "no table 'nope'" in unknown.err
 
