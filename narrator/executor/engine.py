@@ -263,14 +263,24 @@ class Executor:
         started = services.clock.now()
         t0 = services.clock.monotonic()
         services.reporter.act_started(act.name, iteration)
-        if not run.dry_run:
+        scope = self.performer.scope(run, iteration)
+        outcome: ActOutcome
+        undecided: NarratorError | None = None
+        try:
+            test = act.skip_if
+            skip = bool(test and interpolate.condition(test, scope))  # decide
+        except NarratorError as exc:
+            skip, undecided = False, exc
+        if not run.dry_run and not skip and undecided is None:
+            # only an act that does I/O can be cut off mid-way: a skipped act (decided
+            # without I/O) writes no `running` row, one commit fewer per skipped act
             services.journal.record_act(
                 ActRecord(run.run_id, seq, act.name, "running", iteration, started_at=started)
             )
-        scope = self.performer.scope(run, iteration)
-        outcome: ActOutcome
         try:
-            if act.skip_if and interpolate.condition(act.skip_if, scope):  # decide
+            if undecided is not None:
+                raise undecided
+            if skip:
                 outcome = self.performer.skipped(run, act)
             elif act.subplan is not None:  # do
                 outcome = await self._nested(run, act, pending)
