@@ -14,6 +14,7 @@ import pytest
 from narrator.convert import convert, differences, plan_shape
 from narrator.errors import NarrativeInvalid, UsageError
 from narrator.parser import parse, parse_file
+from narrator.plan import TableInput
 
 FIXTURES = Path(__file__).parent / "fixtures" / "convert"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "botticelli"
@@ -154,12 +155,14 @@ def test_warnings_name_what_has_no_native_equivalent_at_its_line() -> None:
     assert any(w.startswith(f"{structured}:34:1: act 'setup': input cache_duration") for w in more)
 
 
-def test_table_inputs_warn_and_keep_narrators_reading() -> None:
-    text, warnings = _converted(FIXTURES / "nested.toml")
+def test_table_inputs_become_native_table_inputs() -> None:
+    text, _ = _converted(FIXTURES / "nested.toml")
     plan = parse(text, str(FIXTURES / "x.toml"), base_dir=str(FIXTURES))
-    assert plan.act("pick").text_inputs[0].content == "{act.generate.output}"
-    nested = str(FIXTURES / "nested.toml")
-    assert any(w.startswith(f"{nested}:25:9: act 'pick': [tables.digest_ideas]") for w in warnings)
+    table = plan.act("pick").inputs[0]
+    assert isinstance(table, TableInput)
+    assert (table.table, table.format, table.query.limit) == ("digest_ideas", "markdown", 10)
+    assert table.where == "tone = 'casual'"
+    assert 'order_by = "created_at DESC"' in text and "where_clause" not in text
 
 
 def test_nested_narratives_name_the_same_file_from_where_the_copy_is_written(
@@ -196,3 +199,33 @@ def test_strings_that_need_escapes_read_back_identically() -> None:
     before = parse(source)
     after = parse(convert(source).text)
     assert differences(before, after) == []
+
+
+NATIVE_MODEL_ACT = '[[act]]\nname = "draft"\n{keys}\n[[act.input]]\ncontent = "Write posts."\n'
+
+
+def test_native_store_mode_extract_keeps_the_answer_as_output() -> None:
+    """store_mode = "extract" is Botticelli's content generation, written natively."""
+    plan = parse(NATIVE_MODEL_ACT.format(keys='store = "posts"\nstore_mode = "extract"'))
+    act = plan.act("draft")
+    assert act.store is not None and act.store.botticelli is True
+    assert act.output == "text" and act.schema is None
+    strict = parse(NATIVE_MODEL_ACT.format(keys='store = "posts"')).act("draft")
+    assert strict.store is not None and strict.store.botticelli is False
+    assert strict.output == "json"
+
+
+def test_native_template_gives_an_act_without_schema_the_templates_schema() -> None:
+    from narrator.content import templates
+
+    keys = 'store = "posts"\nstore_mode = "extract"\ntemplate = "discord_posts"'
+    act = parse(NATIVE_MODEL_ACT.format(keys=keys)).act("draft")
+    assert act.store is not None and act.store.template == "discord_posts"
+    assert act.schema == templates.load("discord_posts") and act.output == "json"
+
+
+def test_native_store_mode_and_template_need_store_and_a_known_template() -> None:
+    with pytest.raises(NarrativeInvalid, match='store_mode needs store = "TABLE"'):
+        parse(NATIVE_MODEL_ACT.format(keys='store_mode = "extract"'))
+    with pytest.raises(NarrativeInvalid, match="no content template 'nope'"):
+        parse(NATIVE_MODEL_ACT.format(keys='store = "posts"\ntemplate = "nope"'))

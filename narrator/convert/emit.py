@@ -150,6 +150,8 @@ def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
     out.header("[[act]]", notes.above, notes.after)
     keys = notes.keys
     out.pair("name", act.name)
+    store = getattr(act, "store", None)
+    template = _template_schema(getattr(store, "template", None))
     for key, value, default in (
         ("output_var", act.output_var, None),
         ("skip_if", act.skip_if, None),
@@ -159,17 +161,20 @@ def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
         ("context", act.context, "full"),
         ("system", act.system, None),
         ("output", act.output if act.schema is None else "text", "text"),
-        ("schema", act.schema, None),
+        ("schema", act.schema, template),
         ("mentions", act.mentions, None),
         ("allow_destructive", act.allow_destructive, None),
     ):
         if value != default:
             out.pair(key, value, keys.get(key))
-    store = getattr(act, "store", None)
     if store is not None:
         out.pair("store", store.table, keys.get("target"))
         if store.dedupe is not None:
             out.pair("dedupe", store.dedupe)
+        if getattr(store, "botticelli", False):
+            out.pair("store_mode", "extract")
+        if getattr(store, "template", None) is not None:
+            out.pair("template", store.template)
     if act.subplan is not None:
         out.pair("narrative", notes.nested or act.subplan.name, keys.get("narrative"))
     if act.carousel is not None:
@@ -178,6 +183,19 @@ def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
     for index, item in enumerate(act.inputs):
         note = notes.inputs[index] if index < len(notes.inputs) else InputNotes()
         _input(out, item, note)
+
+
+def _template_schema(name: str | None) -> dict[str, Any] | None:
+    """The schema a native ``template = NAME`` gives an act without one (None: no template)."""
+    if name is None:
+        return None
+    from narrator.content import templates
+
+    try:
+        schema: dict[str, Any] = templates.load(name)
+    except templates.UnknownTemplate:
+        return None
+    return schema
 
 
 def _input(out: _Writer, item: Input, notes: InputNotes) -> None:

@@ -59,7 +59,11 @@ def _act(act: Act, target_dir: str | None, warnings: list[Problem]) -> Act:
         )
         changes["subplan_joins"] = False
     store = getattr(act, "store", None)
-    if store is not None and getattr(store, "botticelli", False):
+    if (
+        store is not None
+        and getattr(store, "botticelli", False)
+        and not native_has("ACT_FIELDS", "store_mode")
+    ):
         warnings.append(
             Problem(
                 _where(store, act),

@@ -221,6 +221,12 @@ ACT_FIELDS: dict[str, Field] = {
     # content tables (issue 11): store the JSON answer's items as rows of a table
     "store": Field(as_str, "a string (a content table)", 'store = "posts"'),
     "dedupe": Field(as_str, '"hash" or a field name', 'dedupe = "hash"'),
+    # with store: "extract" stores the JSON found in the answer and keeps the answer as the
+    # output (Botticelli's content generation; `narrator convert` writes it)
+    "store_mode": Field(
+        as_choice("json", "extract"), '"json" or "extract"', 'store_mode = "extract"'
+    ),
+    "template": Field(as_str, "a string (a content template)", 'template = "discord_posts"'),
     "narrative": Field(
         as_str, "a string (a narrative file beside this one)", 'narrative = "welcome_drafts"'
     ),
@@ -259,7 +265,11 @@ BOTT_NARRATIVE_FIELDS: dict[str, Field] = {
     "max_tokens": Field(as_int(1), "an integer >= 1", "max_tokens = 300"),
 }
 # store/dedupe are native: a Botticelli narrative stores through target/template
-BOTT_ACT_FIELDS = {k: v for k, v in ACT_FIELDS.items() if k not in ("name", "store", "dedupe")}
+BOTT_ACT_FIELDS = {
+    k: v
+    for k, v in ACT_FIELDS.items()
+    if k not in ("name", "store", "dedupe", "store_mode", "template")
+}
 BOTT_ACT_SPECIAL = frozenset(
     {"input", "narrative", "narrative_ref", "carousel", "output_var", "schema"}
 )

@@ -264,9 +264,13 @@ def native_store(
         )
     dedupe = values.pop("dedupe", None)
     table = values.pop("store", None)
+    mode = values.pop("store_mode", "json")
+    template = values.pop("template", None)
     if table is None:
-        if dedupe is not None:
-            ctx.key_problem((*path, "dedupe"), f'{label}: dedupe needs store = "TABLE"')
+        given = {"dedupe": dedupe, "store_mode": mode != "json" or None, "template": template}
+        for key, value in given.items():
+            if value is not None:
+                ctx.key_problem((*path, key), f'{label}: {key} needs store = "TABLE"')
         return
     if check_table_name(ctx, table, (*path, "store"), "store") is None:
         return
@@ -279,10 +283,39 @@ def native_store(
             "is what is stored",
         )
         return
+    if template is not None and not _template_schema(ctx, template, values, path):
+        return
+    if mode == "extract":  # Botticelli's content generation: the output stays the answer
+        values["store"] = StoreSpec(
+            table=table,
+            dedupe=dedupe,
+            botticelli=True,
+            template=template,
+            location=ctx.at_value((*path, "store")),
+        )
+        return
     if values.get("output") == "text":
         ctx.value_problem(
             (*path, "output"),
             f'{label} stores its answer in a table but output = "text"; write output = "json"',
         )
     values["output"] = "json"
-    values["store"] = StoreSpec(table=table, dedupe=dedupe, location=ctx.at_value((*path, "store")))
+    values["store"] = StoreSpec(
+        table=table, dedupe=dedupe, template=template, location=ctx.at_value((*path, "store"))
+    )
+
+
+def _template_schema(ctx: Context, name: str, values: dict[str, Any], path: Path) -> bool:
+    """``template = "NAME"``: a shipped content template; its schema is the act's when the
+    act gives none (as Botticelli's [narrative] template)."""
+    from narrator.content import templates
+
+    try:
+        schema = templates.load(name)
+    except templates.UnknownTemplate as exc:
+        ctx.value_problem((*path, "template"), f"no content template '{name}'; {exc.hint}")
+        return False
+    if "schema" not in values:
+        values["schema"] = schema
+        values["output"] = "json"
+    return True
