@@ -177,6 +177,8 @@ WHERES = {
     "tags = 'a'": [],
     "review_status = 'pending' AND score >= 10": ["int10"],
     "status = 'approved'": [],
+    "review_status IN ('pending', 'x') AND id IN (1, 2, 3)": ["int9", "str9", "float7.5"],
+    "review_status NOT IN ('pending') OR id NOT IN (1, 2, 3, 4, 5, 6, 7, 8)": ["O'Brien"],
     "id >= 0 AND created_at >= '2024-06-01T00:00:00Z' AND generated_at < '2025-01-01'": ALL_TITLES,
     "source_narrative = 'gen' AND generation_model LIKE 'gpt-%' AND act = 'write'": ALL_TITLES,
     "1 = 1": ALL_TITLES,
