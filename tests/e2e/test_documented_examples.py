@@ -164,6 +164,9 @@ def test_every_example_runs_twice_in_one_directory(project: Cli, name: str) -> N
     elif name == "morning.toml":
         assert _statuses(second) == ["done", "done", "done"]  # a daily post posts each run
         assert first["acts"][0]["output"]["id"] == second["acts"][0]["output"]["id"]
+    elif name == "describe_image.toml":  # one model act with an image: nothing to converge
+        assert _statuses(second) == ["done"]
+        assert second["acts"][0]["output"].endswith("[received image/png, 93 bytes]")
     else:  # pragma: no cover - a new example needs its own assertion here
         pytest.fail(f"examples/{name} has no convergence check in this test")
     plan = project("plan", "--sandbox", file)
