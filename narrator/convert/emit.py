@@ -28,6 +28,7 @@ class InputNotes:
     after: str | None = None  # a comment at the end of the [[act.input]] line
     args: dict[str, str] = field(default_factory=dict)  # argument -> end-of-line comment
     raw: dict[str, Any] = field(default_factory=dict)  # the table as written (order_by, ...)
+    keys: dict[str, str] = field(default_factory=dict)  # the input's own key -> comment
 
 
 @dataclass
@@ -212,22 +213,22 @@ class Unconvertible(ValueError):
 
 
 def _text(out: _Writer, item: Any, notes: InputNotes) -> None:
-    out.pair("type", "text")
+    out.pair("type", "text", notes.keys.get("type"))
     file = getattr(item, "file", None)
     if file is not None:
-        out.pair("file", file.path)
+        out.pair("file", file.path, notes.keys.get("file"))
     else:
-        out.pair("content", item.content)
+        out.pair("content", item.content, notes.keys.get("content"))
     if getattr(item, "verbatim", False):
-        out.pair("verbatim", True)
+        out.pair("verbatim", True, notes.keys.get("verbatim"))
 
 
 def _command(out: _Writer, item: Any, notes: InputNotes) -> None:
-    out.pair("type", "bot_command")
-    out.pair("platform", item.platform)
-    out.pair("command", item.command)
+    out.pair("type", "bot_command", notes.keys.get("type"))
+    out.pair("platform", item.platform, notes.keys.get("platform"))
+    out.pair("command", item.command, notes.keys.get("command"))
     if getattr(item, "required", True) is False:
-        out.pair("required", False)
+        out.pair("required", False, notes.keys.get("required"))
     if item.args:
         out.lines.append("[act.input.args]")
         for key, value in item.args.items():
@@ -235,22 +236,22 @@ def _command(out: _Writer, item: Any, notes: InputNotes) -> None:
 
 
 def _media(out: _Writer, item: Any, notes: InputNotes) -> None:
-    out.pair("type", item.kind)
+    out.pair("type", item.kind, notes.keys.get("type"))
     if item.url is not None:
-        out.pair("url", item.url)
+        out.pair("url", item.url, notes.keys.get("url"))
     elif item.file is not None:
-        out.pair("file", item.file.path)
+        out.pair("file", item.file.path, notes.keys.get("file"))
     else:
-        out.pair("base64", item.base64)
-    out.pair("mime", item.mime)
+        out.pair("base64", item.base64, notes.keys.get("base64"))
+    out.pair("mime", item.mime, notes.keys.get("mime"))
     if item.filename is not None:
-        out.pair("filename", item.filename)
+        out.pair("filename", item.filename, notes.keys.get("filename"))
 
 
 def _table(out: _Writer, item: Any, notes: InputNotes) -> None:
     query = item.query
-    out.pair("type", "table")
-    out.pair("table", item.table)
+    out.pair("type", "table", notes.keys.get("type"))
+    out.pair("table", item.table, notes.keys.get("table"))
     for key, value, default in (
         ("columns", query.columns, None),
         ("where", item.where, None),
@@ -262,11 +263,11 @@ def _table(out: _Writer, item: Any, notes: InputNotes) -> None:
         ("alias", item.alias, None),
     ):
         if value != default:
-            out.pair(key, value)
+            out.pair(key, value, notes.keys.get(key))
     if item.take is not None:
-        out.pair("take", item.take)
+        out.pair("take", item.take, notes.keys.get("take"))
     else:
-        out.pair("limit", query.limit)
+        out.pair("limit", query.limit, notes.keys.get("limit"))
 
 
 _INPUTS: dict[str, Callable[[_Writer, Any, InputNotes], None]] = {

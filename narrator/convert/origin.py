@@ -159,12 +159,16 @@ class Gatherer:
             notes.args = self._args(item.definition, table, table)
             if item.kind == "tables" and isinstance(table, dict):
                 notes.raw = table
+            if item.kind in ("tables", "media"):
+                notes.keys = _renamed(self.keys(item.definition, table))
         else:
             raw = self._value(item.path)
             if isinstance(raw, dict) and isinstance(raw.get("args"), dict):
                 notes.args = self._args((*item.path, "args"), raw["args"], raw)
             if isinstance(raw, dict) and raw.get("type") == "table":
                 notes.raw = raw
+            if isinstance(raw, dict):
+                notes.keys = _renamed(self.keys(item.path, raw))
         return notes
 
     def _args(self, path: Path, args: Any, table: Any) -> dict[str, str]:
@@ -187,6 +191,14 @@ class Gatherer:
             except (KeyError, IndexError, TypeError):
                 return None
         return value
+
+
+def _renamed(comments: dict[str, str]) -> dict[str, str]:
+    """End-of-line comments by the native key the Botticelli key becomes."""
+    return {_NATIVE_KEY.get(key, key): text for key, text in comments.items()}
+
+
+_NATIVE_KEY = {"where_clause": "where", "table_name": "table"}
 
 
 def nested_stem(stem: str, base_dir: str | None, target_dir: str | None) -> str:
