@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from narrator.errors import InvalidKey, InvalidValue, StateError
 from narrator.protocols import (
@@ -27,6 +25,9 @@ from narrator.protocols import (
 )
 from narrator.state.keys import validate_key, validate_prefix
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel  # imported when get_model is called: ~40 ms at start-up
+
 __all__ = [  # the records are narrator.protocols', re-exported for narrator.state
     "ChangeOp",
     "GcResult",
@@ -38,7 +39,7 @@ __all__ = [  # the records are narrator.protocols', re-exported for narrator.sta
     "StateStore",
 ]
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def utcnow() -> datetime:
@@ -80,6 +81,8 @@ class RepositoryBase:
 
         A stored value that does not fit the model raises :class:`InvalidValue` naming the key.
         """
+        from pydantic import ValidationError
+
         entry = self.get_entry(key)
         if entry is None:
             return None

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from narrator.errors import NarratorError, StateError
@@ -226,7 +226,11 @@ class Gateway:
 
     def insert(self, table: sa.Table) -> Any:
         """The dialect's INSERT (with ``on_conflict_do_*``): PostgreSQL's or SQLite's."""
-        return postgresql.insert(table) if self.is_postgres else sqlite.insert(table)
+        if self.is_postgres:  # imported here: the dialect is a tenth of sqlalchemy's import
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        return sqlite.insert(table)
 
     def _wrapped(self, error: BaseException) -> BaseException:
         """A driver's own error as the SQLAlchemy error it would have raised."""
