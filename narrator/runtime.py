@@ -22,7 +22,14 @@ from narrator.guilds import SANDBOX_GUILD_ID, GuildDefaults, sandbox_variables
 
 if TYPE_CHECKING:
     from narrator.executor import Reporter, Services
-    from narrator.protocols import Clock, Database, ModelProvider, Platform
+    from narrator.protocols import (
+        BudgetLeft,
+        Clock,
+        Database,
+        ModelRequest,
+        ModelResponse,
+        Platform,
+    )
 
 
 @dataclass
@@ -132,23 +139,52 @@ class RuntimePlatforms:
         return discord
 
 
+class _LazyModels:
+    """The model router, built on the first model call or budget question.
+
+    A narrative without model acts never imports the providers (httpx, tenacity, limits:
+    ~80 ms of a Discord-only ``run``)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._router: Any = None
+
+    def _get(self) -> Any:
+        if self._router is None:
+            self._router = self._build()
+        return self._router
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        response: ModelResponse = await self._get().complete(request)
+        return response
+
+    def remaining(self, profile: str) -> BudgetLeft:
+        left: BudgetLeft = self._get().remaining(profile)
+        return left
+
+    async def aclose(self) -> None:
+        if self._router is not None:
+            await self._router.aclose()
+
+
 def _models(
     config: Config, options: RunOptions, database: Database, stack: AsyncExitStack
-) -> ModelProvider | None:
-    try:
+) -> _LazyModels:
+    def build() -> Any:
         from narrator.providers.router import ModelRouter
-    except ImportError:  # pragma: no cover - the providers package ships with narrator
-        return None
-    router = ModelRouter(
-        config,
-        ledger=database.ledger,  # in the database; a memory ledger for run --ephemeral
-        clock=options.clock,
-        sandbox=options.sandbox,
-        budget_multiplier=options.budget_multiplier or 1.0,
-        on_wait=options.on_wait,
-    )
-    stack.push_async_callback(router.aclose)
-    return router
+
+        return ModelRouter(
+            config,
+            ledger=database.ledger,  # in the database; a memory ledger for run --ephemeral
+            clock=options.clock,
+            sandbox=options.sandbox,
+            budget_multiplier=options.budget_multiplier or 1.0,
+            on_wait=options.on_wait,
+        )
+
+    models = _LazyModels(build)
+    stack.push_async_callback(models.aclose)
+    return models
 
 
 @asynccontextmanager
