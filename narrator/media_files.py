@@ -16,7 +16,9 @@ Where a file is (:func:`resolve`):
   beside the narrative is not found: write its path with a ``/``.
 
 What is read (:func:`read_bounded`): regular files only — never a FIFO, a
-device, a socket or anything under ``/proc``, ``/sys`` or ``/dev`` — and at most
+device, a socket or anything under ``/proc``, ``/sys`` or ``/dev``, nor a hidden
+file, a file in a hidden directory of the home directory (``~/.ssh``, ``~/.aws``)
+or narrator's configuration (:func:`off_limits`) — and at most
 :data:`narrator.media.MAX_MEDIA_BYTES` (media) or
 :data:`narrator.media.MAX_TEXT_FILE_BYTES` (text) bytes. Text read from a file is
 sent as it is (no references resolved in it), with the values of secret
@@ -105,11 +107,34 @@ def _special(path: str) -> bool:
     return any(path == root or path.startswith(root + "/") for root in _SPECIAL_ROOTS)
 
 
+def off_limits(path: str, real: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the file at ``path`` (``real`` once links are followed) may not be sent to a
+    model, or None: a system file, a hidden file, anything in a hidden directory of the
+    home directory (``~/.ssh``, ``~/.aws``, ``~/.config``, ...), narrator's configuration.
+    A narrative may come from someone else; it must not mail your keys to a provider."""
+    if _special(real):
+        return f"{path} is a system file ({real}); name an ordinary file"
+    fix = "copy what you mean to send to an ordinary file and name that"
+    if os.path.basename(real).startswith("."):
+        return f"{path} is a hidden file ({real}); {fix}"
+    home = os.path.realpath(os.path.expanduser("~"))
+    if real.startswith(home + os.sep):
+        inside = real[len(home) + 1 :].split(os.sep)[:-1]
+        if any(part.startswith(".") for part in inside):
+            return f"{path} is in a hidden directory of your home ({real}); {fix}"
+    env = os.environ if environ is None else environ
+    config = env.get("NARRATOR_CONFIG")
+    if os.path.basename(real) == "narrator.toml" or (config and real == os.path.realpath(config)):
+        return f"{path} is narrator's configuration; {fix}"
+    return None
+
+
 def read_bounded(path: str, limit: int) -> bytes:
     """At most ``limit`` bytes of the regular file at ``path`` (FileProblem otherwise)."""
     real = os.path.realpath(path)
-    if _special(real):
-        raise FileProblem(f"{path} is a system file ({real}); name an ordinary file")
+    why = off_limits(path, real)
+    if why is not None:
+        raise FileProblem(why)
     try:
         fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
@@ -245,8 +270,9 @@ def _file_problem(ref: FileRef, limit: int, environ: Mapping[str, str] | None) -
     try:
         path = resolve(ref, environ)
         real = os.path.realpath(path)
-        if _special(real):
-            return f"{path} is a system file; name an ordinary file"
+        why = off_limits(path, real, environ)
+        if why is not None:
+            return why
         info = os.stat(real)
     except FileProblem as exc:
         return str(exc)

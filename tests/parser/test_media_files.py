@@ -142,3 +142,35 @@ def test_preflight_reports_missing_files_and_refused_media_at_their_place(tmp_pa
     ]
     (tmp_path / "missing.md").write_text("here now")
     preflight(plan, lambda profile: (profile, "gemini"))  # Gemini takes video: no problem
+
+
+def test_keys_and_configuration_are_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A narrative may come from someone else: it cannot send ~/.ssh, dotfiles or
+    narrator.toml to a model, not even through a link with an ordinary name."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("PRIVATE KEY")
+    (home / "project").mkdir()
+    (home / "project" / ".env").write_text("TOKEN=x")
+    (home / "project" / "narrator.toml").write_text("[models.default]\n")
+    (home / "project" / "cat.png").symlink_to(home / ".ssh" / "id_ed25519")
+    (home / "project" / "ok.md").write_text("fine")
+    monkeypatch.setenv("HOME", str(home))
+    refused = {
+        str(home / ".ssh" / "id_ed25519"): "in a hidden directory of your home",
+        str(home / "project" / "cat.png"): "in a hidden directory of your home",
+        str(home / "project" / ".env"): "is a hidden file",
+        str(home / "project" / "narrator.toml"): "is narrator's configuration",
+    }
+    for path, why in refused.items():
+        with pytest.raises(FileProblem, match=why):
+            read_bounded(path, 100)
+    assert read_bounded(str(home / "project" / "ok.md"), 100) == b"fine"
+    plan = parse(
+        '[[act]]\nname = "a"\n[[act.input]]\ntype = "image"\nfile = "cat.png"\n',
+        str(home / "project" / "n.toml"),
+    )
+    with pytest.raises(NarrativeInvalid, match="hidden directory of your home"):
+        preflight(plan)
