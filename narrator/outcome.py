@@ -23,6 +23,8 @@ class ActOutcome:
     budget_stop: bool = False  # failed because a budget is spent (a carousel stops, succeeds)
     model_calls: int = 0  # requests a model act made (retries for valid JSON included)
     tokens: int = 0  # tokens those requests spent
+    # optional commands that failed and became text (Botticelli's soft failures)
+    soft_failures: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "status": self.status, "output": self.output}
@@ -32,6 +34,8 @@ class ActOutcome:
             data["error"] = self.error
         if self.changes:
             data["changes"] = [change.to_json() for change in self.changes]
+        if self.soft_failures:
+            data["soft_failures"] = list(self.soft_failures)
         return data
 
 
@@ -73,8 +77,10 @@ class RunSummary:
     messages_sent: int = 0
     model_calls: int = 0
     tokens: int = 0
+    soft_failures: int = 0  # optional commands that failed and became text; acts went on
 
     def to_json(self) -> dict[str, int]:
+        extra = {"soft_failures": self.soft_failures} if self.soft_failures else {}
         return {
             "created": self.created,
             "changed": self.changed,
@@ -85,12 +91,13 @@ class RunSummary:
             "messages_sent": self.messages_sent,
             "model_calls": self.model_calls,
             "tokens": self.tokens,
+            **extra,
         }
 
 
 def summarize(acts: list[ActOutcome]) -> RunSummary:
     """Count what the acts did (pure)."""
-    counts = dict.fromkeys(RunSummary().to_json(), 0)
+    counts = dict.fromkeys([*RunSummary().to_json(), "soft_failures"], 0)
     bucket = {
         "create": "created",
         "update": "changed",
@@ -104,6 +111,7 @@ def summarize(acts: list[ActOutcome]) -> RunSummary:
             counts[act.status] += 1
         counts["model_calls"] += act.model_calls
         counts["tokens"] += act.tokens
+        counts["soft_failures"] += len(act.soft_failures)
         if act.status != "done":
             continue
         for change in act.changes:

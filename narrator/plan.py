@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from narrator.errors import Location
+from narrator.errors import Location, Problem
 
 if TYPE_CHECKING:
     from narrator.content import Query
@@ -38,6 +38,9 @@ class TextInput:
     content: str
     type: Literal["text"] = "text"
     file: FileRef | None = None
+    # sent as written, never rendered (Botticelli sends prompt text verbatim; the dialect
+    # does so for a prompt whose template names nothing narrator knows)
+    verbatim: bool = False
     location: Location | None = None
 
 
@@ -49,6 +52,9 @@ class BotCommandInput:
     type: Literal["bot_command"] = "bot_command"
     platform: str = "discord"
     args: dict[str, Any] = field(default_factory=dict)
+    # False (Botticelli's default): a failure becomes the text "[Bot command 'C' failed: ...]"
+    # and the act goes on (a soft failure); True: the failure fails the act
+    required: bool = True
     location: Location | None = None
 
 
@@ -146,6 +152,10 @@ class Act:
     allow_destructive: bool | None = None
     carousel: CarouselSpec | None = None
     subplan: Plan | None = None  # a nested narrative run as this act (Botticelli dialect)
+    # Botticelli's `narrative = "NAME"` composition: the nested acts' outputs, joined with
+    # blank lines, are this act's output and join the conversation; False (narratives.X): the
+    # nested narrative runs for its effects and the act goes on with its other inputs
+    subplan_joins: bool = False
     location: Location | None = None
 
     def __post_init__(self) -> None:
@@ -202,6 +212,8 @@ class Plan:
     carousel: CarouselSpec | None = None
     acts: tuple[Act, ...] = ()
     location: Location | None = None
+    # load-time warnings (keys Botticelli ignores, prompts sent verbatim): printed, not fatal
+    warnings: tuple[Problem, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.acts, tuple):

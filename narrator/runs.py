@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from narrator.errors import NarratorError, RunNotFound, UsageError
+from narrator.errors import NarrativeInvalid, NarratorError, RunNotFound, UsageError
 from narrator.executor.resume import ResumePoint, resume_point
 from narrator.guilds import effective_guild
 from narrator.interpolate import ResolveError
@@ -235,13 +235,25 @@ class Finished:
     signal: int | None = None
 
 
-def load_plan(file: str, config: Config) -> Plan:
-    """Parse FILE the way narrator.toml says: its secrets unreadable, its size limit."""
+def load_plan(file: str, config: Config, narrative: str | None = None) -> Plan:
+    """Parse FILE the way narrator.toml says: its secrets unreadable, its size limit.
+
+    ``narrative``: which ``[narrative.NAME]`` of a Botticelli file with several
+    (``--narrative``). The plan's load-time warnings are in ``Plan.warnings``.
+    """
     from narrator.config import secret_env_names
     from narrator.parser import parse_file
 
     secrets = secret_env_names(config)
-    return parse_file(file, secrets=secrets, max_bytes=config.limits.max_narrative_bytes)
+    return parse_file(
+        file, secrets=secrets, max_bytes=config.limits.max_narrative_bytes, narrative=narrative
+    )
+
+
+def _warn(plan: Plan, note: Callable[[str], None]) -> None:
+    """Say each load-time warning (``PATH:LINE:COL: warning: ...``) once."""
+    for warning in plan.warnings:
+        note(f"{warning.location}: warning: {warning.message}")
 
 
 def run_file(
@@ -253,9 +265,11 @@ def run_file(
     reporter: Reporter,
     wait: float | None = None,
     on_signal: Callable[[int], None] | None = None,
+    narrative: str | None = None,
 ) -> Finished:
     """``narrator run FILE``: load it, then :func:`run_plan`."""
-    plan = load_plan(file, config)
+    plan = load_plan(file, config, narrative)
+    _warn(plan, reporter.note)
     return run_plan(
         plan,
         config=config,
@@ -273,9 +287,13 @@ def plan_file(
     config: Config,
     options: RunOptions,
     open_database: Callable[[], Database | MemoryDatabase],
+    narrative: str | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """``narrator plan FILE``: what a run would do under the current state; writes nothing."""
-    plan = load_plan(file, config)
+    plan = load_plan(file, config, narrative)
+    if note is not None:
+        _warn(plan, note)
     database = open_database()
     try:
         return asyncio.run(
@@ -308,7 +326,7 @@ def resume_run(
         database.close()
     check_resumable(record)
     try:
-        plan = load_plan(record.source, config)
+        plan = _reload(record, config)
     except NarratorError as exc:
         raise UsageError(
             f"cannot read the narrative of run {record.run_id} again: {exc}",
@@ -326,6 +344,17 @@ def resume_run(
         wait=wait,
         on_signal=on_signal,
     )
+
+
+def _reload(record: RunRecord, config: Config) -> Plan:
+    """The plan of a run's file again; in a file with several Botticelli narratives, the
+    one the run ran (its name)."""
+    try:
+        return load_plan(record.source, config)
+    except NarrativeInvalid as exc:
+        if not any("--narrative NAME" in p.message for p in exc.problems):
+            raise
+    return load_plan(record.source, config, record.narrative)
 
 
 def run_plan(

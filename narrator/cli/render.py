@@ -198,4 +198,6 @@ def render_summary(summary: RunSummary) -> str:
         line += f"; {_count(summary.messages_sent, 'message')} sent"
     if summary.model_calls or summary.tokens:
         line += f"; {_count(summary.model_calls, 'model call')}, {_count(summary.tokens, 'token')}"
+    if summary.soft_failures:  # optional commands that failed; their acts went on
+        line += f"; {_count(summary.soft_failures, 'soft failure')}"
     return line

@@ -125,6 +125,14 @@ def parse_wait(value: str | None) -> float | None:
         ) from None
 
 
+_narrative_opt = click.option(
+    "--narrative",
+    "narrative",
+    default=None,
+    metavar="NAME",
+    help="In a Botticelli file with several narratives ([narrative.NAME] tables), the one to use.",
+)
+
 _sandbox_opt = click.option(
     "--sandbox",
     is_flag=True,
@@ -136,6 +144,7 @@ _sandbox_opt = click.option(
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--var", multiple=True, metavar="K=V", help="Set ${K} for this run (repeatable).")
+@_narrative_opt
 @_sandbox_opt
 @click.option(
     "--allow-destructive",
@@ -170,6 +179,7 @@ _sandbox_opt = click.option(
 def run(
     file: str,
     var: tuple[str, ...],
+    narrative: str | None,
     sandbox: bool,
     allow_destructive: bool,
     budget_multiplier: float | None,
@@ -206,6 +216,7 @@ def run(
         reporter=reporter,
         wait=parse_wait(wait),
         on_signal=_on_signal(reporter),
+        narrative=narrative,
     )
     _finish(finished.outcome, as_json, reporter, finished.signal)
 
@@ -213,6 +224,7 @@ def run(
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--var", multiple=True, metavar="K=V", help="Set ${K} (repeatable).")
+@_narrative_opt
 @_sandbox_opt
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option(
@@ -222,7 +234,12 @@ def run(
 )
 @handle_errors
 def plan(
-    file: str, var: tuple[str, ...], sandbox: bool, as_json: bool, detailed_exitcode: bool
+    file: str,
+    var: tuple[str, ...],
+    narrative: str | None,
+    sandbox: bool,
+    as_json: bool,
+    detailed_exitcode: bool,
 ) -> None:
     """Show what `run FILE` would do under the current state. Writes nothing.
 
@@ -240,7 +257,12 @@ def plan(
     reporter = ConsoleReporter(quiet=True, sandbox=sandbox)
     options = _options(sandbox, False, var, None, reporter)
     outcome = plan_file(
-        file, config=get_globals().config(), options=options, open_database=_opener(sandbox)
+        file,
+        config=get_globals().config(),
+        options=options,
+        open_database=_opener(sandbox),
+        narrative=narrative,
+        note=lambda line: click.echo(line, err=True),
     )
     failed = [a for a in outcome.acts if a.status == "failed"]
     pending = plan_pending(outcome)

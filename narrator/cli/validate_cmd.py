@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from narrator.cli.common import emit_json, handle_errors, narrative_problems
+from narrator.cli.common import emit_json, get_globals, handle_errors
 
 if TYPE_CHECKING:
     from narrator.errors import Problem
@@ -37,6 +37,14 @@ def problem_json(problem: Problem) -> dict[str, object]:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, no 'ok' lines.")
 @click.option(
+    "--narrative",
+    "narrative",
+    default=None,
+    metavar="NAME",
+    help="In a Botticelli file with several narratives, check only [narrative.NAME] "
+    "(default: each of them).",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -44,12 +52,14 @@ def problem_json(problem: Problem) -> dict[str, object]:
     "message, hint}]}.",
 )
 @handle_errors
-def validate(files: tuple[str, ...], quiet: bool, as_json: bool) -> None:
+def validate(files: tuple[str, ...], quiet: bool, narrative: str | None, as_json: bool) -> None:
     """Check narrative FILES without running anything.
 
     Every problem of every file is printed as PATH:LINE:COL: message, with a
     "did you mean" where a close name exists. Exit 0 when all files are
-    valid, 2 when any problem was found.
+    valid, 2 when any problem was found. Warnings (keys a Botticelli file may
+    hold that Botticelli ignores, prompts sent verbatim) go to stderr as
+    PATH:LINE:COL: warning: message and do not fail the file.
 
     \b
     Examples:
@@ -58,10 +68,12 @@ def validate(files: tuple[str, ...], quiet: bool, as_json: bool) -> None:
     """
     failed = False
     found: list[Problem] = []
+    warned: list[Problem] = []
     checked: list[dict[str, object]] = []
     for file in files:
-        problems = narrative_problems(file)
+        problems, warnings = _inspect(file, narrative)
         found.extend(problems)
+        warned.extend(warnings)
         checked.append({"path": file, "ok": not problems})
         if problems:
             failed = True
@@ -69,11 +81,30 @@ def validate(files: tuple[str, ...], quiet: bool, as_json: bool) -> None:
             continue
         for problem in problems:
             click.echo(str(problem))
+        for warning in warnings:
+            click.echo(f"{warning.location}: warning: {warning.message}", err=True)
         if not problems and not quiet:
             click.echo(f"{file}: ok", err=True)
     if as_json:
-        emit_json({"files": checked, "problems": [problem_json(p) for p in found]})
+        emit_json(
+            {
+                "files": checked,
+                "problems": [problem_json(p) for p in found],
+                "warnings": [problem_json(w) for w in warned],
+            }
+        )
     sys.exit(2 if failed else 0)
+
+
+def _inspect(file: str, narrative: str | None) -> tuple[list[Problem], list[Problem]]:
+    """FILE's problems (checked as ``run`` loads it: its secrets, its size limit) and its
+    warnings."""
+    from narrator.parser import inspect_file
+
+    g = get_globals()
+    return inspect_file(
+        file, secrets=g.secret_names(), max_bytes=g.max_narrative_bytes(), narrative=narrative
+    )
 
 
 @click.command()

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from narrator import interpolate, logs, tracing
 from narrator.errors import ActFailed, BudgetExhausted, NarratorError
-from narrator.executor import content_act
+from narrator.executor import botticelli, content_act
 from narrator.executor.carousel import (
     BudgetView,
     IterationResult,
@@ -35,7 +35,7 @@ from narrator.executor.perform import DELETE, Pending, Performer, RunState, meta
 from narrator.executor.services import Services, new_run_id
 from narrator.outcome import ActOutcome, RunOutcome, StopReason
 from narrator.plan import Act, CarouselSpec, Plan
-from narrator.protocols import ActRecord, BudgetAware, RunOwner
+from narrator.protocols import ActRecord, BudgetAware, Message, RunOwner
 
 __all__ = ["Executor", "Services", "new_run_id"]
 
@@ -283,7 +283,7 @@ class Executor:
             if skip:
                 outcome = self.performer.skipped(run, act)
             elif act.subplan is not None:  # do
-                outcome = await self._nested(run, act, pending)
+                outcome = await self._nested(run, act, iteration, scope, pending, inputs)
             elif act.commands:
                 outcome = await self.performer.commands(run, act, iteration, scope, pending, inputs)
             elif act.is_table_read:  # rows of content tables, as data
@@ -323,35 +323,54 @@ class Executor:
         services.reporter.act_finished(outcome)
         return outcome
 
-    async def _nested(self, run: RunState, act: Act, pending: Pending) -> ActOutcome:
-        """A nested narrative: its acts run inside this run, sharing state.
+    async def _nested(
+        self,
+        run: RunState,
+        act: Act,
+        iteration: int | None,
+        scope: interpolate.Scope,
+        pending: Pending,
+        inputs: list[Any],
+    ) -> ActOutcome:
+        """A nested narrative, run once inside this run, sharing state (Botticelli's
+        executor runs it with ``execute``: its own carousel does not turn).
 
-        The output is the nested narrative's last act's output, or, when the
-        nested narrative is a carousel, the list of those outputs per iteration.
+        ``narrative = "NAME"`` (``Act.subplan_joins``): the nested acts' responses,
+        joined by a blank line, are the act's output and join the conversation.
+        ``narratives.X``: the nested narrative runs for its effects; the act then does
+        its own commands or prompt, or answers ``Action completed successfully``.
         """
         assert act.subplan is not None
         nested = RunState(act.subplan, run.run_id, run.dry_run)
         nested.seq = run.seq
-        spec = act.subplan.carousel
-        iterations = spec.iterations if spec and not run.dry_run else 1
-        last_name = act.subplan.acts[-1].name if act.subplan.acts else None
-        outputs: list[Any] = []
-        tainted = False
         try:
-            for iteration in range(1, iterations + 1):
-                result = await self.iteration(nested, iteration if spec else None)
-                if not result.ok and not (spec and spec.continue_on_error):
-                    raise ActFailed(f"nested narrative failed: {result.error}", act=act.name)
-                value = nested.acts.get(last_name) if last_name else None
-                if result.ok and value is not None and value.has_output:
-                    outputs.append(value.output)
-                    tainted = tainted or value.tainted
+            result = await self.iteration(nested, None)
+            if not result.ok:
+                raise ActFailed(f"nested narrative failed: {result.error}", act=act.name)
         finally:
             run.seq = nested.seq
             run.outcomes.extend(nested.outcomes)
             run.tokens_used += nested.tokens_used
-        output: Any = outputs if spec else (outputs[0] if outputs else None)
-        run.acts[act.name] = interpolate.ActValue(output, tainted=tainted)
+        if not act.subplan_joins:
+            if act.commands:
+                return await self.performer.commands(run, act, iteration, scope, pending, inputs)
+            if act.text_inputs or act.media_inputs:
+                return await self.performer.model(run, act, scope, pending, inputs, iteration)
+            output: Any = botticelli.ACTION_DONE
+            run.acts[act.name] = interpolate.ActValue(output)
+        else:
+            values = [nested.acts.get(a.name) for a in act.subplan.acts]
+            responses = [v.output for v in values if v is not None and v.has_output]
+            output = None if run.dry_run else botticelli.joined(responses)
+            tainted = any(v.tainted for v in nested.acts.values())
+            run.acts[act.name] = interpolate.ActValue(
+                output,
+                tainted=tainted,
+                has_output=not run.dry_run,
+                why_missing="composes a narrative; its output is known after run",
+            )
+            if output is not None:
+                run.conversation.messages.append(Message("assistant", output))
         if act.output_var and not run.dry_run:
             pending[act.output_var] = (output, metadata(run, act, "subplan"))
         return ActOutcome(act.name, "done", output)
@@ -394,7 +413,7 @@ class Executor:
             outcome.status,
             outcome.iteration,
             output=logs.redact(outcome.output),
-            error=logs.redact(outcome.error),
+            error=logs.redact(outcome.error or _soft(outcome)),
             started_at=started,
             finished_at=services.clock.now(),
             input=rendered,
@@ -424,6 +443,13 @@ class Executor:
                 finished_at=self.services.clock.now(),
             )
         )
+
+
+def _soft(outcome: ActOutcome) -> str | None:
+    """The journal's word on a done act whose optional commands failed (soft failures)."""
+    if not outcome.soft_failures:
+        return None
+    return "soft failure: " + "; ".join(outcome.soft_failures)
 
 
 def _act_message(act: Act, exc: NarratorError) -> str:

@@ -56,6 +56,9 @@ def render_prompt(
         if text.file is not None:  # a file's text, verbatim (narrator.media_files)
             parts.append(load_text(text, act.name))
             continue
+        if text.verbatim:  # Botticelli sends prompt text as written
+            parts.append(text.content)
+            continue
         try:
             parts.append(interpolate.to_text(interpolate.render(text.content, scope).value))
         except interpolate.ResolveError as exc:

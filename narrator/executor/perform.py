@@ -14,8 +14,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from narrator import catalogue, guilds, interpolate
-from narrator.errors import DestructiveRefused, GuildMissing, NotConfigured, ReferenceFailed
-from narrator.executor import content_act
+from narrator.errors import (
+    DestructiveRefused,
+    GuildMissing,
+    NarratorError,
+    NotConfigured,
+    ReferenceFailed,
+)
+from narrator.executor import botticelli, content_act
 from narrator.executor.model_act import Conversation, perform_model_act
 from narrator.outcome import ActOutcome
 from narrator.protocols import Change, CommandCall, StateRepository
@@ -105,9 +111,11 @@ class Performer:
         pending: Pending,
         inputs: list[Any] | None = None,
         iteration: int | None = None,
+        extra: Mapping[int, str] | None = None,
     ) -> ActOutcome:
         """Ask the model (``plan``: say which model would be asked); its table inputs'
-        rows go into the prompt (:mod:`narrator.executor.content_act`)."""
+        rows go into the prompt (:mod:`narrator.executor.content_act`), and ``extra``
+        (input position -> text: the act's command results) where those inputs are."""
         if run.dry_run:
             run.acts[act.name] = interpolate.ActValue(
                 has_output=False, why_missing="is a model act; its output is known after run"
@@ -123,6 +131,8 @@ class Performer:
                 hint="add a [models.default] profile to narrator.toml, or rehearse with --sandbox",
             )
         tables, changes = content_act.prompt_tables(self.services, run, act, iteration, scope)
+        if extra:
+            tables = {**(tables or {}), **extra}
         result = await perform_model_act(
             act, run.plan, scope, models, run.conversation, inputs=inputs, tables=tables
         )
@@ -158,66 +168,97 @@ class Performer:
                 {"platform": c.platform, "command": c.command, "args": r[0] if r else None}
                 for c, r in zip(act.commands, rendered, strict=True)
             )
-        outputs: list[Any] = []
+        outputs: list[Any] = []  # the results of the commands that succeeded
         changes: list[Change] = []
+        texts: dict[int, str] = {}  # input position -> result or soft failure, as prompt text
+        soft: list[str] = []
+        positions = [i for i, item in enumerate(act.inputs) if item in act.commands]
         for index, (command, arguments) in enumerate(zip(act.commands, rendered, strict=True)):
             if arguments is None:
                 changes.append(Change("run", command.command, note="known after run"))
                 outputs.append(None)
                 continue
-            args, tainted = arguments
-            spec, name, args = admit(
-                command.platform, command.command, args, allow=allow, act=act.name
-            )
-            if command.platform in content_act.PLATFORMS:  # the content store, not a platform
-                result_, done = content_act.run_command(
-                    services, run, act, name, command.args, args, scope
-                )
-                outputs.append(result_)
-                changes.extend(done)
-                continue
-            guild = self._guild(run, act, name, spec, args)
-            platform = await services.platforms.get(command.platform)
-            mentions = act.mentions
-            if "mentions" in args and isinstance(args["mentions"], list):
-                mentions = tuple(str(m) for m in args["mentions"])
-            call = CommandCall(
-                platform=command.platform,
-                command=name,
-                args=args,
-                act=act.name,
-                run_id=run.run_id,
-                idempotency_key=_idempotency_key(run, act, iteration, index, command),
-                allow_destructive=allow,
-                model_text_keys=tainted,
-                mentions=mentions,
-                dry_run=run.dry_run,
-                default_guild_id=guild.id,
-                reconcile_since=run.reconcile.get((iteration or 0, act.name)),
-                lookup=lambda key: _pending_value(pending, key, services.state),
-            )
             try:
-                result = await platform.execute(call)
-            except GuildMissing:  # the platform found it needs a guild: say where we looked
-                raise guilds.missing_guild(name, guild, act=act.name) from None
-            outputs.append(result.output)
-            changes.extend(result.changes)
-            if not run.dry_run:
-                meta = metadata(run, act, "command")
-                captures = dict(result.captures)
-                if plan.capture_result_ids:
-                    captures.update(result_id_captures(command, result.output))
-                for key, value in captures.items():
-                    pending[key] = (DELETE if value is None else value, meta)
-                if spec is not None and spec.writes and not spec.convergent and not result.changes:
-                    changes.append(_done_change(name))  # counted by the run's summary
-            elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
-                changes.append(Change("run", command.command))
-        output: Any = outputs[0] if len(outputs) == 1 else outputs
+                result, done = await self._command(
+                    run, act, iteration, scope, pending, index, command, arguments, allow
+                )
+            except NarratorError as exc:  # Botticelli: an optional command's failure is text
+                if command.required or not botticelli.is_soft(exc):
+                    raise
+                texts[positions[index]] = botticelli.soft_failure(command.command, exc)
+                soft.append(texts[positions[index]])
+                continue
+            outputs.append(result)
+            changes.extend(done)
+            texts[positions[index]] = botticelli.command_text(result)
+        if act.text_inputs or act.media_inputs:  # one model call, the results among its inputs
+            asked = await self.model(run, act, scope, pending, inputs, iteration, texts)
+            asked.changes[:0] = changes
+            asked.soft_failures = soft
+            return asked
+        # the last command's result (Botticelli: the last that succeeded, else a note)
+        output: Any = outputs[-1] if outputs else botticelli.ACTION_DONE
         run.acts[act.name] = interpolate.ActValue(output, has_output=True)
         if act.output_var and not run.dry_run:
             pending[act.output_var] = (output, metadata(run, act, "command"))
-        return ActOutcome(act.name, "done", output, changes=changes)
+        return ActOutcome(act.name, "done", output, changes=changes, soft_failures=soft)
+
+    async def _command(
+        self,
+        run: RunState,
+        act: Act,
+        iteration: int | None,
+        scope: interpolate.Scope,
+        pending: Pending,
+        index: int,
+        command: BotCommandInput,
+        arguments: tuple[dict[str, Any], frozenset[str]],
+        allow: bool,
+    ) -> tuple[Any, list[Change]]:
+        """One command of the act: its result and what it changed (raises when it fails)."""
+        services, plan = self.services, run.plan
+        changes: list[Change] = []
+        args, tainted = arguments
+        spec, name, args = admit(command.platform, command.command, args, allow=allow, act=act.name)
+        if command.platform in content_act.PLATFORMS:  # the content store, not a platform
+            return content_act.run_command(services, run, act, name, command.args, args, scope)
+        guild = self._guild(run, act, name, spec, args)
+        platform = await services.platforms.get(command.platform)
+        mentions = act.mentions
+        if "mentions" in args and isinstance(args["mentions"], list):
+            mentions = tuple(str(m) for m in args["mentions"])
+        call = CommandCall(
+            platform=command.platform,
+            command=name,
+            args=args,
+            act=act.name,
+            run_id=run.run_id,
+            idempotency_key=_idempotency_key(run, act, iteration, index, command),
+            allow_destructive=allow,
+            model_text_keys=tainted,
+            mentions=mentions,
+            dry_run=run.dry_run,
+            default_guild_id=guild.id,
+            reconcile_since=run.reconcile.get((iteration or 0, act.name)),
+            lookup=lambda key: _pending_value(pending, key, services.state),
+        )
+        try:
+            result = await platform.execute(call)
+        except GuildMissing:  # the platform found it needs a guild: say where we looked
+            raise guilds.missing_guild(name, guild, act=act.name) from None
+        changes.extend(result.changes)
+        if not run.dry_run:
+            meta = metadata(run, act, "command")
+            captures = dict(result.captures)
+            if plan.capture_result_ids:
+                captures.update(result_id_captures(command, result.output))
+            for key, value in captures.items():
+                pending[key] = (DELETE if value is None else value, meta)
+            if spec is not None and spec.writes and not spec.convergent and not result.changes:
+                changes.append(_done_change(name))  # counted by the run's summary
+        elif (spec is None or (spec.writes and not spec.convergent)) and not result.changes:
+            changes.append(Change("run", command.command))
+        return result.output, changes
 
     def _guild(
         self,

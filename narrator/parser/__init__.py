@@ -12,6 +12,7 @@ the native format (:mod:`narrator.parser.native`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Collection
@@ -25,6 +26,7 @@ __all__ = [
     "MAX_NARRATIVE_BYTES",
     "check_file",
     "detect_dialect",
+    "inspect_file",
     "parse",
     "parse_file",
     "read_narrative",
@@ -38,8 +40,12 @@ _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
 
 
 def detect_dialect(data: dict[str, Any]) -> str:
-    """``"botticelli"`` when the document has ``[toc]`` or an ``[acts]`` table."""
+    """``"botticelli"`` when the document has ``[toc]``, an ``[acts]`` table, or
+    ``[narrative.NAME]`` tables with a ``toc`` (several Botticelli narratives)."""
     if isinstance(data.get("toc"), dict) or isinstance(data.get("acts"), dict):
+        return "botticelli"
+    head = data.get("narrative")
+    if isinstance(head, dict) and any(isinstance(v, dict) and "toc" in v for v in head.values()):
         return "botticelli"
     return "native"
 
@@ -50,13 +56,16 @@ def parse(
     *,
     base_dir: str | None = None,
     secrets: Collection[str] | None = None,
+    narrative: str | None = None,
 ) -> Plan:
     """Parse narrative ``text``; raise NarrativeInvalid with every problem found.
 
     ``secrets``: environment variables the narrative may not read (default: the
     default token and API key names; the CLI passes ``secret_env_names(config)``).
+    ``narrative``: which ``[narrative.NAME]`` of a Botticelli file with several
+    (``--narrative NAME``). Warnings are in ``Plan.warnings``.
     """
-    return _parse(text, source, base_dir=base_dir, stack=(), secrets=secrets)
+    return _parse(text, source, base_dir=base_dir, stack=(), secrets=secrets, narrative=narrative)
 
 
 def parse_file(
@@ -64,13 +73,19 @@ def parse_file(
     *,
     secrets: Collection[str] | None = None,
     max_bytes: int = MAX_NARRATIVE_BYTES,
+    narrative: str | None = None,
 ) -> Plan:
     """Read and parse a narrative file (nested Botticelli narratives resolve beside it)."""
     source = os.fspath(path)
     text = read_narrative(source, max_bytes=max_bytes)
     base_dir = os.path.dirname(os.path.abspath(source))
     return _parse(
-        text, source, base_dir=base_dir, stack=(os.path.abspath(source),), secrets=secrets
+        text,
+        source,
+        base_dir=base_dir,
+        stack=(os.path.abspath(source),),
+        secrets=secrets,
+        narrative=narrative,
     )
 
 
@@ -128,13 +143,53 @@ def check_file(
     *,
     secrets: Collection[str] | None = None,
     max_bytes: int = MAX_NARRATIVE_BYTES,
+    narrative: str | None = None,
 ) -> list[Problem]:
     """Every problem of a narrative file (empty when it is valid); for ``narrator validate``."""
+    return inspect_file(path, secrets=secrets, max_bytes=max_bytes, narrative=narrative)[0]
+
+
+def inspect_file(
+    path: str | os.PathLike[str],
+    *,
+    secrets: Collection[str] | None = None,
+    max_bytes: int = MAX_NARRATIVE_BYTES,
+    narrative: str | None = None,
+) -> tuple[list[Problem], list[Problem]]:
+    """The problems and the warnings of a narrative file.
+
+    A Botticelli file with several ``[narrative.NAME]`` and no ``narrative``
+    chosen is checked narrative by narrative (each problem once).
+    """
+    names: list[str | None] = [narrative]
+    if narrative is None:
+        names = [*_several_narratives(path, max_bytes)] or [None]
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for name in names:
+        try:
+            plan = parse_file(path, secrets=secrets, max_bytes=max_bytes, narrative=name)
+        except NarrativeInvalid as exc:
+            problems.extend(exc.problems)
+        else:
+            warnings.extend(plan.warnings)
+    return _dedupe(problems), _dedupe(warnings)
+
+
+def _several_narratives(path: str | os.PathLike[str], max_bytes: int) -> list[str]:
+    """The ``[narrative.NAME]`` of a Botticelli file with more than one (else empty)."""
+    import tomllib
+
+    from narrator.parser.botticelli_multi import narrative_entries
+
     try:
-        parse_file(path, secrets=secrets, max_bytes=max_bytes)
-    except NarrativeInvalid as exc:
-        return list(exc.problems)
-    return []
+        data = tomllib.loads(read_narrative(path, max_bytes=max_bytes))
+    except (NarrativeInvalid, tomllib.TOMLDecodeError, RecursionError):
+        return []
+    if detect_dialect(data) != "botticelli":
+        return []
+    names = list(narrative_entries(data))
+    return names if len(names) > 1 else []
 
 
 def _dotted_too_deep(text: str) -> tuple[int, int] | None:
@@ -166,6 +221,7 @@ def _parse(
     base_dir: str | None,
     stack: tuple[str, ...],
     secrets: Collection[str] | None = None,
+    narrative: str | None = None,
 ) -> Plan:
     dotted = _dotted_too_deep(text)
     if dotted is not None:
@@ -185,11 +241,19 @@ def _parse(
         if detect_dialect(data) == "botticelli":
             from narrator.parser.botticelli import parse_botticelli
 
-            plan = parse_botticelli(ctx, data, base_dir=base_dir, stack=stack)
+            plan = parse_botticelli(ctx, data, base_dir=base_dir, stack=stack, narrative=narrative)
         else:
             from narrator.parser.native import parse_native
 
             plan = parse_native(ctx, data)
+            if narrative is not None and plan is not None and narrative != plan.name:
+                ctx.problems.append(
+                    Problem(
+                        Location(source, 1, 1),
+                        f"--narrative {narrative}: this file holds one narrative "
+                        f"('{plan.name}'); leave --narrative out",
+                    )
+                )
     except NarrativeInvalid:
         raise
     except (ValueError, TypeError) as exc:
@@ -209,6 +273,8 @@ def _parse(
         )
     if ctx.problems or plan is None:
         raise NarrativeInvalid(_dedupe(ctx.problems))
+    if ctx.warnings:
+        plan = dataclasses.replace(plan, warnings=tuple(_dedupe(ctx.warnings)))
     return plan
 
 

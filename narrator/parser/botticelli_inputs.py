@@ -3,6 +3,7 @@ nested narratives (``narratives.*``, ``narrative:NAME``, ``narrative = "stem"``)
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,6 +92,11 @@ def add_item(
     if kind in (None, "text") and "file" in item:  # Botticelli: content wins over file
         item = {k: v for k, v in item.items() if k != "file"}
     made = native_input(ctx, item, path, label, act.sites, ignored=IGNORED_INPUT_KEYS)
+    if isinstance(made, BotCommandInput):  # Botticelli: optional unless required = true
+        required = item.get("required", False)
+        if not isinstance(required, bool):
+            ctx.value_problem((*path, "required"), "required must be true or false")
+        made = dataclasses.replace(made, required=required is True)
     if made is not None:
         act.inputs.append(made)
 
@@ -160,6 +166,15 @@ def _bot(
     if not ok:
         return
     args = {k: v for k, v in definition.items() if k not in ("platform", "command")}
+    if "required" in args:  # Botticelli passes it to the command as an argument
+        args.pop("required")
+        ctx.key_warning(
+            (*path, "required"),
+            f"'required' in [{path[0]}.{path[1]}] is ignored: Botticelli passes it to the "
+            "command as an argument, so a [bots.*] command stays optional (its failure "
+            "becomes text and the act goes on); for a required command write an inline "
+            '[[acts.NAME.input]] with type = "bot_command" and required = true',
+        )
     platform, command = definition["platform"], definition["command"]
     check_command(
         ctx,
@@ -175,8 +190,14 @@ def _bot(
     args = catalogue.canonical_args(platform, args)  # the Plan holds the catalogue's names
     for key, value in args.items():
         act.sites.extend(strings_in(value, (*path, key)))
-    act.inputs.append(
-        BotCommandInput(platform=platform, command=command, args=args, location=ctx.at_key(path))
+    act.inputs.append(  # a [bots.*] reference is never required in Botticelli
+        BotCommandInput(
+            platform=platform,
+            command=command,
+            args=args,
+            required=False,
+            location=ctx.at_key(path),
+        )
     )
 
 
@@ -219,4 +240,5 @@ def add_nested(state: BotticelliFile, stem: str, path: Path, act: ActInputs) -> 
     """Load ``stem.toml`` beside this file as the act's subplan (:mod:`narrator.parser.nested`)."""
     plan = load_nested(state.ctx, stem, path)
     if plan is not None:
+        state.ctx.warnings.extend(plan.warnings)
         act.subplans.append((plan, path))

@@ -15,6 +15,7 @@ from narrator.errors import Location
 from narrator.parser.context import Context, dotted, show, suggest, type_name
 from narrator.parser.fields import CAROUSEL_FIELDS, take
 from narrator.parser.locate import Path
+from narrator.parser.snowflakes import check_ids
 from narrator.plan import Act, CarouselSpec, Plan
 
 ACT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
@@ -73,6 +74,7 @@ def check_command(
             args_path,
             f"{command} needs argument '{name}'; add {name} = ... to its args",
         )
+    check_ids(ctx, platform, command, args, args_path)  # "YOUR_GUILD_ID_HERE" is no id
 
 
 def _catalogue_hint(platform: str, command: str, names: tuple[str, ...]) -> str:

@@ -22,6 +22,8 @@ class Context:
     source: str
     locator: Locator
     problems: list[Problem] = field(default_factory=list)
+    # accepted with a warning (Plan.warnings): what Botticelli ignores, prompts sent verbatim
+    warnings: list[Problem] = field(default_factory=list)
     # environment variables a narrative may not read (narrator.config.secret_env_names)
     secrets: frozenset[str] = DEFAULT_SECRET_ENV
     # nested narrative files are read from base_dir; stack: the files being read (cycles)
@@ -48,6 +50,9 @@ class Context:
 
     def inside_problem(self, path: Path, offset: int, message: str) -> None:
         self.problems.append(Problem(self.at_inside(path, offset), message))
+
+    def key_warning(self, path: Path, message: str) -> None:
+        self.warnings.append(Problem(self.at_key(path), message))
 
 
 def dotted(path: Path) -> str:

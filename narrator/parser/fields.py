@@ -145,17 +145,22 @@ def take(
     what: str,
     ignored: frozenset[str] = frozenset(),
     skip: frozenset[str] = frozenset(),
+    warned: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Check ``table`` against ``fields``; return the converted values that passed.
 
     Unknown keys are problems (with "did you mean"), except ``ignored`` keys
-    (accepted and dropped) and ``skip`` keys (handled by the caller).
+    (accepted and dropped), ``skip`` keys (handled by the caller) and ``warned``
+    keys (accepted and dropped with a warning: key -> what Botticelli does with it).
     """
     out: dict[str, Any] = {}
     for key, value in table.items():
         if key in skip or key in ignored:
             continue
         spec = fields.get(key)
+        if spec is None and warned and key in warned:
+            ctx.key_warning((*path, key), f"'{key}' in {what} is ignored: {warned[key]}")
+            continue
         if spec is None:
             known = sorted(set(fields) | skip | ignored)
             hint = suggest(key, known)
@@ -274,6 +279,17 @@ BOTT_ACT_SPECIAL = frozenset(
     {"input", "narrative", "narrative_ref", "carousel", "output_var", "schema"}
 )
 IGNORED_ACT_KEYS = frozenset({"extract_output"})
+# keys Botticelli's parser drops without a word: accepted with a warning saying so
+WARNED_TOP_KEYS: dict[str, str] = {
+    "config": "Botticelli does not read [config] in a narrative file (its model settings "
+    "come from botticelli.toml); set model, temperature and max_tokens in [narrative] or "
+    "the act, and profiles in narrator.toml",
+}
+WARNED_ACT_KEYS: dict[str, str] = {
+    "state_capture": "Botticelli drops it; bot command ids are captured automatically "
+    "(discord.channels.create.id, id, ...), read them with ${state:KEY}",
+    "skip_content_generation": "Botticelli reads it only in [narrative]; remove it here",
+}
 # per-input keys of Botticelli that narrator accepts and ignores (see docs/format.md)
 IGNORED_INPUT_KEYS = frozenset({"required", "cache_duration", "history_retention"})
 TABLE_KEYS: dict[str, Field] = {

@@ -151,6 +151,8 @@ class Locator:
                 names = tuple(s for s, _ in segs)
                 if double:
                     parent = self._resolve(names[:-1])
+                    for depth in range(1, len(parent) + 1):
+                        self._entries.setdefault(parent[:depth], _Entry(start, start))
                     array_path = (*parent, names[-1])
                     index = self._aot.get(array_path, -1) + 1
                     self._aot[array_path] = index
@@ -158,6 +160,10 @@ class Locator:
                     current = (*array_path, index)
                 else:
                     current = self._resolve(names)
+                    # tables only defined through this header ([config.gemini] defines
+                    # [config]) are located at it, not at 1:1
+                    for depth in range(1, len(current)):
+                        self._entries.setdefault(current[:depth], _Entry(start, start))
                 self._entries[current] = _Entry(start, start)
                 self._skip_line()
             elif ch in _BARE or ch in "\"'":

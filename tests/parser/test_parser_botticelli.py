@@ -69,6 +69,7 @@ def test_toc_order_bots_and_string_acts_become_a_plan() -> None:
         BotCommandInput(
             command="channels.get_or_create",
             args={"guild_id": "${GUILD}", "name": "news", "kind": "text"},
+            required=False,  # a [bots.*] command is optional in Botticelli
             location=Location("post.toml", 11, 1),
         ),
     )
@@ -125,18 +126,26 @@ def test_reference_problems_point_into_the_original_string() -> None:
     one = "Say hi"
     two = "Improve: {{oen}} and ${tow.x}"
     """
-    with pytest.raises(NarrativeInvalid) as info:
-        parse(textwrap.dedent(text), "b.toml")
-    assert [str(p) for p in info.value.problems] == [
-        "b.toml:5:17: act 'two' refers to unknown act 'oen'; did you mean 'one'?",
-        "b.toml:5:29: act 'two' refers to unknown act 'tow'; did you mean 'two'?",
+    # Botticelli sends prompt text as written: a prompt naming no act is sent verbatim,
+    # with a warning at the name (and its "did you mean"), not a load-time problem
+    plan = parse(textwrap.dedent(text), "b.toml")
+    assert [str(w) for w in plan.warnings] == [
+        "b.toml:5:17: act 'two': the prompt's template names 'oen', 'tow', which is no act of "
+        "this narrative; Botticelli sends prompt text as written, so this prompt is sent "
+        "verbatim (nothing in it is rendered); did you mean 'one'?"
     ]
+    assert plan.act("two").text_inputs[0].verbatim
 
 
 def test_previous_in_the_first_act_is_a_problem() -> None:
+    # in a prompt it is sent as written (Botticelli); in a command's arguments a problem
+    plan = parse('[toc]\norder = ["a"]\n[acts]\na = "x {{previous}}"\n', "b.toml")
+    assert "b.toml:4:10: act 'a': the prompt's template names 'previous'" in str(plan.warnings[0])
+    text = '[toc]\norder = ["a"]\n[bots.b]\nplatform = "discord"\ncommand = "messages.send"\n'
+    text += 'channel_id = "1"\ncontent = "x {{previous}}"\n[acts]\na = "bots.b"\n'
     with pytest.raises(NarrativeInvalid) as info:
-        parse('[toc]\norder = ["a"]\n[acts]\na = "x {{previous}}"\n', "b.toml")
-    assert "b.toml:4:8: act 'a': {{previous}} in the first act" in str(info.value)
+        parse(text, "b.toml")
+    assert "b.toml:7:14: act 'a': {{previous}} in the first act" in str(info.value)
 
 
 def test_structured_acts_with_input_tables_and_model_options() -> None:
