@@ -179,8 +179,9 @@ class Session:
         return cache.roles
 
     def remember_channel(self, channel: dict[str, Any]) -> None:
-        if channel["id"] in self._channel_reads:
-            self._channel_reads[channel["id"]] = channel
+        """Discord's answer to the run's own write: later reads of the channel (its guild
+        for messages.send's key, too) need no request."""
+        self._channel_reads[channel["id"]] = channel
         guild_id = channel.get("guild_id")
         if guild_id and self._cache(str(guild_id)).channels is not None:
             self._cache(str(guild_id)).channels[channel["id"]] = channel  # type: ignore[index]
