@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from narrator.content.condition import And, Compare, Condition, Field, Literal
+from narrator.content.condition import And, Compare, Condition, Field, Literal, Or
 from narrator.content.model import (
     ContentRow,
     ContentStore,
@@ -45,6 +45,7 @@ __all__ = [
     "selection",
     "set_status",
     "status_condition",
+    "table_exists",
     "table_summaries",
     "where_condition",
 ]
@@ -137,22 +138,45 @@ def list_rows(
     limit: int | None = None,
     database: str = "",
 ) -> list[ContentRow]:
-    """The rows of ``table`` (which must exist) matching ``status`` and ``where``, by id."""
+    """The rows of ``table`` (which must exist) matching ``status`` and ``where``, oldest
+    first (``created_at, id``: the order the store's status index is in)."""
     condition = selection(status, where)  # a bad --where fails before the database is asked
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be 1 or more, got {limit}", hint="e.g. --limit 20")
-    require_table(store, table, database=database)
-    return store.select(Query(table=table, where=condition, order=_ID_ORDER, limit=limit))
+    rows = store.select(Query(table=table, where=condition, limit=limit))
+    if not rows and not table_exists(store, table):
+        require_table(store, table, database=database)  # raises, naming the tables there are
+    return rows
+
+
+def table_exists(store: ContentStore, table: str) -> bool:
+    """Whether ``table`` has a row: one indexed probe (``tables()`` counts every row)."""
+    return bool(store.select(Query(table=table, order=_ID_ORDER, limit=1)))
 
 
 def page_after(
-    store: ContentStore, table: str, condition: Condition | None, after_id: int, size: int
+    store: ContentStore,
+    table: str,
+    condition: Condition | None,
+    after: ContentRow | None,
+    size: int,
 ) -> list[ContentRow]:
-    """The next ``size`` rows matching ``condition`` with an id above ``after_id`` (a review's
-    cursor: rows whose status changed meanwhile drop out, new rows join at the end)."""
-    after = Compare(Field(column="id"), ">", Literal(after_id))
-    where: Condition = after if condition is None else And((condition, after))
-    return store.select(Query(table=table, where=where, order=_ID_ORDER, limit=size))
+    """The next ``size`` rows matching ``condition`` after the row ``after`` in the store's
+    default order (``created_at, id``, which its status index delivers). A review's
+    cursor: rows whose status changed meanwhile drop out, new rows join at the end."""
+    if after is not None:
+        when = Field(column="created_at")
+        stamp = Literal(after.created_at.isoformat())
+        later = Or(
+            (
+                Compare(when, ">", stamp),
+                And(
+                    (Compare(when, "=", stamp), Compare(Field(column="id"), ">", Literal(after.id)))
+                ),
+            )
+        )
+        condition = later if condition is None else And((condition, later))
+    return store.select(Query(table=table, where=condition, limit=size))
 
 
 def get_row(store: ContentStore, table: str, row_id: int, *, database: str = "") -> ContentRow:
@@ -160,7 +184,8 @@ def get_row(store: ContentStore, table: str, row_id: int, *, database: str = "")
     row = store.get(table, row_id)
     if row is not None:
         return row
-    require_table(store, table, database=database)
+    if not table_exists(store, table):
+        require_table(store, table, database=database)
     raise UsageError(
         f"no row {row_id} in table {table!r}",
         hint=f"list its rows with: narrator content list {table}",
@@ -182,8 +207,9 @@ def set_status(
         raise UsageError("a status cannot be empty", hint="e.g. approved, rejected, posted")
     wanted = list(dict.fromkeys(ids))
     missing = [i for i in wanted if store.get(table, i) is None]
-    if missing:
+    if missing and not table_exists(store, table):
         require_table(store, table, database=database)
+    if missing:
         shown = ", ".join(str(i) for i in missing)
         raise UsageError(
             f"no row{'s' if len(missing) > 1 else ''} {shown} in table {table!r}; nothing changed",
@@ -230,11 +256,14 @@ def export_lines(store: ContentStore, table: str | None, *, database: str = "") 
 
     The table is checked here, before the first line is asked for.
     """
-    if table is not None:
+    if table is not None and not table_exists(store, table):
         require_table(store, table, database=database)
+    # table by table: each a run of one index range (paging across tables is slower)
+    names = [table] if table is not None else [s.table for s in table_summaries(store)]
     return (
         json.dumps(row_record(row), ensure_ascii=False, separators=(",", ":"))
-        for row in store.export_rows(table)
+        for name in names
+        for row in store.export_rows(name)
     )
 
 
@@ -323,8 +352,8 @@ class Review:
             self.position += 1
             return self._refresh()
         if not self._ahead and not self._exhausted:
-            after = self.seen[-1].id if self.seen else 0
-            self._ahead = page_after(self.store, self.table, self.condition, after, self.page)
+            last = self.seen[-1] if self.seen else None
+            self._ahead = page_after(self.store, self.table, self.condition, last, self.page)
             self._exhausted = len(self._ahead) < self.page
         if not self._ahead:
             self.position = len(self.seen)
