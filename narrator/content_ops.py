@@ -76,10 +76,16 @@ def require_table(store: ContentStore, table: str, *, database: str = "") -> Tab
     names = [s.table for s in summaries]
     where = f" in {database}" if database else ""
     if not names:
+        # x.db's sandbox is x.sandbox.db (narrator.config.sandbox_database_url)
+        other = (
+            "what real runs stored is in the real database (drop --sandbox)"
+            if ".sandbox" in database.rsplit("/", 1)[-1]
+            else "what --sandbox runs stored is in the sandbox database (add --sandbox)"
+        )
         raise UsageError(
             f"no table {table!r}{where}; there are no content tables yet",
-            hint='a narrative\'s store = "TABLE" or `narrator content import FILE` makes one; '
-            "what --sandbox runs stored is in the sandbox database (add --sandbox)",
+            hint=f'a narrative\'s store = "TABLE" or `narrator content import FILE` makes one; '
+            f"{other}",
         )
     hint = did_you_mean(table, names) or "list them with: narrator content tables"
     raise UsageError(f"no table {table!r}{where}; tables: {', '.join(names)}", hint=hint)

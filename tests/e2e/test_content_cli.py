@@ -184,7 +184,13 @@ def test_an_empty_or_other_database_is_named(cli: Cli) -> None:
     sandbox = cli("content", "list", "posts", "--sandbox", "--json")
     assert sandbox.code == 0, sandbox.err
     assert len(sandbox.json()) == 2
-    assert cli("content", "list", "posts").code == 2  # the real database has no such table
+    real = cli("content", "list", "posts")
+    assert real.code == 2 and "(add --sandbox)" in real.err  # the real database has no such table
+    cli.write("one.jsonl", '{"table": "notes", "fields": {"n": 1}}\n')
+    assert cli("content", "import", "one.jsonl").code == 0
+    cli.cwd.joinpath("narrator.sandbox.db").unlink()
+    empty_sandbox = cli("content", "list", "notes", "--sandbox")
+    assert empty_sandbox.code == 2 and "(drop --sandbox)" in empty_sandbox.err
 
 
 def test_approve_and_reject_change_the_status_of_exactly_those_rows(cli: Cli) -> None:
