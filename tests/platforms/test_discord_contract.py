@@ -7,8 +7,10 @@ deprecated route is a problem), its path and query parameters and its JSON body 
 spec. For each answer: the status is documented, the JSON body matches that status's schema
 (error bodies ``{"message", "code"}`` included), and the ``X-RateLimit-*`` headers are there.
 
-Deliberate deviations are listed in ``RELAXED`` (each beside the rule it relaxes, with why);
-nothing else may differ.
+The deliberate deviations are documented where they are applied — ``relaxed`` (permission
+bitfields as digit strings, an unban without a body) and ``field_codes_as_spec_types``
+(string codes of field errors) — each beside the rule it relaxes, with why; nothing else may
+differ. ``not_sent`` adds what the spec's open schemas cannot say: fields Discord does not send.
 """
 
 from __future__ import annotations
