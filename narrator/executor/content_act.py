@@ -175,7 +175,7 @@ def prompt_tables(
     ):
         if rows:
             texts[position] = table_text(item, rows)
-        if item.claims:
+        if item.claims and rows:
             changes.append(Change("update", f"content {item.table}: claim {len(rows)}"))
     return texts, changes
 
@@ -210,7 +210,7 @@ def read_act(
         parts[item.alias or item.table] = _rows_data(item, rows)
         if inputs is not None:
             inputs.append({"table": item.table, "where": item.where, "rows": len(rows)})
-        if item.claims:
+        if item.claims and (rows or run.dry_run):
             action = "run" if run.dry_run else "update"
             note = "claims when run" if run.dry_run else None
             changes.append(Change(action, f"content {item.table}: claim {len(rows)}", note=note))
@@ -371,17 +371,20 @@ def run_command(
             **({"status": str(status)} if status is not None else {}),
         )
         data: Any = [r.as_data() for r in rows]
-        return data, [Change("create", f"content {table}: {len(rows)} rows")]
+        return data, [_change("create", table, len(rows))]
     if verb == "delete":
         count = store.delete(table, condition, limit=limit)
-        return {"deleted": count}, [Change("delete", f"content {table}: {count} rows")]
+        return {"deleted": count}, [_change("delete", table, count)]
     values, status, message_id = _update_values(name, args)
     rows = store.update(table, condition, values, status=status, message_id=message_id, limit=limit)
     if name == "update_table":  # Botticelli answers with the count
-        return {"rows_affected": len(rows)}, [
-            Change("update", f"content {table}: {len(rows)} rows")
-        ]
-    return [r.as_data() for r in rows], [Change("update", f"content {table}: {len(rows)} rows")]
+        return {"rows_affected": len(rows)}, [_change("update", table, len(rows))]
+    return [r.as_data() for r in rows], [_change("update", table, len(rows))]
+
+
+def _change(action: str, table: str, count: int) -> Change:
+    """What a content command did to ``count`` rows (none: unchanged)."""
+    return Change(action if count else "unchanged", f"content {table}: {count} rows")
 
 
 def _limit(value: Any, act: str) -> int | None:

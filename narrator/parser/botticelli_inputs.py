@@ -186,7 +186,15 @@ def _bot(
         args_path=path,
     )
     if platform in CONTENT_PLATFORMS:  # database.update_table: its where_clause, at load
-        check_content_command(ctx, platform, command, args, path, label)
+        check_content_command(
+            ctx,
+            platform,
+            command,
+            args,
+            path,
+            label,
+            translate=lambda text: translate(text, state.positions, None)[:2],
+        )
     args = catalogue.canonical_args(platform, args)  # the Plan holds the catalogue's names
     for key, value in args.items():
         act.sites.extend(strings_in(value, (*path, key)))

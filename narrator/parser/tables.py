@@ -220,10 +220,18 @@ _TABLE_ARGS = ("table", "table_name")
 
 
 def check_content_command(
-    ctx: Context, platform: str, command: str, args: Mapping[str, Any], args_path: Path, label: str
+    ctx: Context,
+    platform: str,
+    command: str,
+    args: Mapping[str, Any],
+    args_path: Path,
+    label: str,
+    *,
+    translate: Callable[[str], tuple[str, Callable[[int], int]]] | None = None,
 ) -> None:
     """What the catalogue cannot check of a content command: its table is a name,
-    its where parses, an update sets something."""
+    its where parses (``translate``: Botticelli references rewritten first), an update
+    sets something."""
     for key in _TABLE_ARGS:
         if key in args:
             check_table_name(ctx, args[key], (*args_path, key), key)
@@ -232,7 +240,10 @@ def check_content_command(
         if key in args and not isinstance(value, str):
             ctx.value_problem((*args_path, key), f"{key} must be a string (a condition)")
         elif isinstance(value, str):
-            where_problem(ctx, value, (*args_path, key), label)
+            offset_map = None
+            if translate is not None:
+                value, offset_map = translate(value)
+            where_problem(ctx, value, (*args_path, key), label, offset_map=offset_map)
     name = command.rsplit(".", 1)[-1]
     if name == "update" and not any(k in args for k in ("values", "status", "message_id")):
         ctx.key_problem(
