@@ -384,3 +384,42 @@ def test_a_hostile_where_is_refused_by_validate_with_its_position(
     planned = cli("run", "--sandbox", str(path))
     assert planned.code == 2  # refused at load: nothing runs, no database is touched
     assert not (cli.cwd / "narrator.sandbox.db").exists()
+
+
+# ------------------------------------------------------------------ claims and resume
+
+
+def test_a_failed_run_keeps_its_row_and_resume_posts_it_once(
+    discord_cli: Cli, emulator: EmulatorProcess
+) -> None:
+    channel = emulator.discord("POST", f"/guilds/{GUILD}/channels", {"name": "queue", "type": 0})
+    database = open_database(f"sqlite:///{discord_cli.cwd / 'narrator.db'}")
+    try:
+        stored = database.content.insert("queue", [{"n": i} for i in range(3)], Provenance())
+        database.content.set_status("queue", [r.id for r in stored], "approved")
+    finally:
+        database.close()
+    first, other = (
+        discord_cli.write(f"{n}.toml", WORKER.format(name=n, channel=channel["id"]))
+        for n in ("a", "b")
+    )
+    route = f"POST /channels/{channel['id']}/messages"
+    emulator.inject({"pattern": route, "status": 403, "count": 1})
+    failed = discord_cli("run", str(first), "--json")
+    assert failed.code == 1 and failed.json()["status"] == "failed"
+    taken_by_a = failed.json()["acts"][0]["output"][0]["id"]
+    # another worker meanwhile: it never gets the row the failed run holds
+    meanwhile = run_json(discord_cli, "run", str(other))
+    assert meanwhile["summary"]["messages_sent"] == 2
+    picked = [
+        a["output"][0]["id"] for a in meanwhile["acts"] if a["name"] == "pick" and a["output"]
+    ]
+    assert taken_by_a not in picked
+    resumed = discord_cli("resume", failed.json()["run_id"], "--json")
+    assert resumed.code == 0, resumed.err
+    assert resumed.json()["summary"]["messages_sent"] == 1
+    posted = rows(discord_cli, "queue")
+    assert {r["status"] for r in posted} == {"posted"}
+    assert len({r["message_id"] for r in posted}) == 3
+    sends = [e for e in emulator.log() if (e["method"], e["status"]) == ("POST", 200)]
+    assert len([e for e in sends if e["path"].endswith(f"{channel['id']}/messages")]) == 3
