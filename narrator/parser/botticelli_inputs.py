@@ -90,6 +90,9 @@ def add_item(
             act.inputs.append(made_text)
         return
     if kind in (None, "text") and "file" in item:  # Botticelli: content wins over file
+        ctx.key_warning(
+            (*path, "file"), "'file' is ignored: Botticelli uses content when both are written"
+        )
         item = {k: v for k, v in item.items() if k != "file"}
     made = native_input(ctx, item, path, label, act.sites, ignored=IGNORED_INPUT_KEYS)
     if isinstance(made, BotCommandInput):  # Botticelli: optional unless required = true

@@ -101,6 +101,7 @@ def botticelli_media(
             f"{_a(kind)} input of {label} has no source; add one of url, base64, file",
         )
         return None
+    _ignored_sources(ctx, item, path, key, ("url", "base64", "file"))
     if key not in values:
         return None
     ref = _botticelli_file(ctx, values[key]) if key == "file" else None
@@ -118,10 +119,24 @@ def botticelli_media_ref(
     if key is None:
         ctx.key_problem(path, f"[media.{name}] has no source; add one of url, file, base64")
         return None
+    _ignored_sources(ctx, definition, path, key, ("url", "file", "base64"))
     if key not in values:
         return None
     ref = FileRef(path=values[key]) if key == "file" else None
     return _media(ctx, definition, values, path, label, None, key, ref)
+
+
+def _ignored_sources(
+    ctx: Context, table: dict[str, Any], path: Path, used: str, order: tuple[str, ...]
+) -> None:
+    """Botticelli takes the first source in ``order`` and drops the others: say so."""
+    for key in order:
+        if key in table and key != used:
+            ctx.key_warning(
+                (*path, key),
+                f"'{key}' is ignored: Botticelli uses the first of {', '.join(order)} "
+                f"written, here {used}; remove '{key}'",
+            )
 
 
 def botticelli_text_file(

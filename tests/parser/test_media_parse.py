@@ -173,12 +173,22 @@ def test_botticelli_media_and_text_files(tmp_path: Path) -> None:
         FileRef(path="docs/BOTTICELLI_CONTEXT.md"),
     )
     assert read.is_model_act and look.is_model_act
+    assert [str(w) for w in plan.warnings] == [
+        f"{path}:18:1: 'base64' is ignored: Botticelli uses the first of url, base64, file "
+        "written, here url; remove 'base64'",
+        f"{path}:19:1: 'file' is ignored: Botticelli uses the first of url, base64, file "
+        "written, here url; remove 'file'",
+    ]
 
 
 def test_botticelli_text_content_wins_over_file() -> None:
     text = '[acts]\n[[acts.a.input]]\ntype = "text"\ncontent = "Hi"\nfile = "X.md"\n'
-    (item,) = parse(text).acts[0].inputs
+    plan = parse(text)
+    (item,) = plan.acts[0].inputs
     assert item == TextInput(content="Hi", location=item.location)
+    assert [w.message for w in plan.warnings] == [
+        "'file' is ignored: Botticelli uses content when both are written"
+    ]
 
 
 def test_botticelli_media_problems_are_located() -> None:
