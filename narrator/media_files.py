@@ -66,7 +66,10 @@ def search_dirs(
 ) -> list[str]:
     """The directories a bare Botticelli name is looked for in, in order (bounded)."""
     env = os.environ if environ is None else environ
-    start = os.path.abspath(env.get("BOTTICELLI_CONTEXT_PATH") or cwd or os.getcwd())
+    try:
+        start = os.path.abspath(env.get("BOTTICELLI_CONTEXT_PATH") or cwd or os.getcwd())
+    except OSError:  # the working directory was removed
+        return [os.path.abspath(base_dir)] if base_dir is not None else []
     home = os.path.abspath(os.path.expanduser("~"))
     dirs = [start]
     current = start
@@ -91,7 +94,10 @@ def resolve(ref: FileRef, environ: Mapping[str, str] | None = None) -> str:
     if not ref.search:
         if ref.base_dir is not None and not os.path.isabs(path):
             path = os.path.join(ref.base_dir, path)
-        return os.path.abspath(path)
+        try:
+            return os.path.abspath(path)
+        except OSError as exc:  # a relative path and no working directory
+            raise FileProblem(f"cannot resolve {ref.path}: {exc.strerror or exc}") from None
     dirs = search_dirs(ref.base_dir, environ)
     for directory in dirs:
         candidate = os.path.join(directory, path)
