@@ -110,3 +110,19 @@ def test_botticelli_context_file_found_through_botticelli_context_path(cli: Cli)
     assert found.json()["acts"][0]["output"] == (
         "[sandbox] write: Botticelli is a narrative engine."
     )
+
+
+def test_botticelli_media_resource_in_the_sandbox(cli: Cli) -> None:
+    """[media.NAME] with a file relative to the working directory, as Botticelli reads it."""
+    shutil.copy(EXAMPLES / "checkerboard.png", cli.cwd / "logo.png")
+    size = (cli.cwd / "logo.png").stat().st_size
+    cli.write(
+        "stories/look.toml",
+        '[narrative]\nname = "look"\n[media.logo]\nfile = "logo.png"\n'
+        '[acts]\nlook = ["media.logo", "Describe the logo"]\n',
+    )
+    result = cli("run", "--sandbox", "stories/look.toml", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["acts"][0]["output"] == (
+        f"[sandbox] look: Describe the logo [received image/png, {size} bytes]"
+    )
