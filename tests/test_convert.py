@@ -14,7 +14,7 @@ import pytest
 from narrator.convert import convert, differences, plan_shape
 from narrator.errors import NarrativeInvalid, UsageError
 from narrator.parser import parse, parse_file
-from narrator.plan import TableInput
+from narrator.plan import BotCommandInput, TableInput, TextInput
 
 FIXTURES = Path(__file__).parent / "fixtures" / "convert"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "botticelli"
@@ -173,7 +173,7 @@ def test_warnings_name_what_has_no_native_equivalent_at_its_line() -> None:
     _, more = _converted(FIXTURES / "structured.toml")
     structured = str(FIXTURES / "structured.toml")
     assert any(w.startswith(f"{structured}:24:1: act 'setup': extract_output") for w in more)
-    assert any(w.startswith(f"{structured}:33:1: act 'setup': required = false") for w in more)
+    assert not any("required" in w for w in more)  # required = false is native too
     assert any(w.startswith(f"{structured}:34:1: act 'setup': input cache_duration") for w in more)
 
 
@@ -251,3 +251,44 @@ def test_native_store_mode_and_template_need_store_and_a_known_template() -> Non
         parse(NATIVE_MODEL_ACT.format(keys='store_mode = "extract"'))
     with pytest.raises(NarrativeInvalid, match="no content template 'nope'"):
         parse(NATIVE_MODEL_ACT.format(keys='store = "posts"\ntemplate = "nope"'))
+
+
+def test_optional_commands_verbatim_prompts_and_composition_are_written_natively() -> None:
+    """required = false, verbatim = true and narrative_joins = true: Botticelli's soft-fail
+    commands, prompts it sends as written, and composed narratives, in the native format."""
+    text, _ = _converted(FIXTURES / "structured.toml")
+    plan = parse(text)
+    first, second = plan.act("setup").commands
+    assert (first.required, second.required) == (False, False)
+    assert "required = false" in text
+    native = parse(
+        '[[act]]\nname = "a"\n[[act.input]]\ncontent = "{{ faq }} as is"\nverbatim = true\n'
+        '[[act.input]]\ncommand = "messages.send"\nrequired = false\n'
+        '[act.input.args]\nchannel_id = "1"\ncontent = "x"\n'
+    )
+    text_input, command = native.act("a").inputs
+    assert isinstance(text_input, TextInput) and text_input.verbatim is True
+    assert isinstance(command, BotCommandInput) and command.required is False
+
+
+def test_one_narrative_of_several_and_the_one_it_composes_become_two_native_files() -> None:
+    path = FIXTURES / "multi.toml"
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(NarrativeInvalid, match="choose one with --narrative NAME"):
+        convert(text, str(path), base_dir=str(FIXTURES))
+    result = convert(
+        text, str(path), narrative="daily", base_dir=str(FIXTURES), target_name="daily.toml"
+    )
+    assert list(result.companions) == ["daily.ideas.toml"]
+    assert 'narrative = "daily.ideas"\nnarrative_joins = true' in result.text
+    assert not [w for w in result.warnings if "please report" in w.message]
+    before = parse_file(path, narrative="daily")
+    from narrator.parser.stored import parse_stored
+
+    after = parse_stored(result.text, result.companions, str(FIXTURES / "daily.toml"))
+    assert differences(before, after) == []
+    gather = after.act("gather")
+    assert gather.subplan is not None and gather.subplan.act_names == ("brainstorm",)
+    assert gather.subplan_joins is True
+    companion = result.companions["daily.ideas.toml"]
+    assert companion.splitlines()[2:4] == ["# the ideas of the day", "[narrative]"]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from narrator.cli.common import get_globals, handle_errors
+
+if TYPE_CHECKING:
+    from narrator.errors import Problem
 
 
 @click.command()
@@ -20,21 +24,31 @@ from narrator.cli.common import get_globals, handle_errors
     metavar="OUT",
     help="Write the native file here (default, or -: standard output).",
 )
-@click.option("--force", is_flag=True, help="Overwrite OUT when it exists.")
+@click.option("--force", is_flag=True, help="Overwrite OUT (and its companion files).")
+@click.option(
+    "--narrative",
+    "narrative",
+    default=None,
+    metavar="NAME",
+    help="Which [narrative.NAME] of a file with several to convert.",
+)
 @handle_errors
-def convert(file: str, out: str | None, force: bool) -> None:
+def convert(file: str, out: str | None, force: bool, narrative: str | None) -> None:
     """Convert a Botticelli-dialect FILE into the native format.
 
     The native file plans exactly like FILE (same acts, commands, arguments,
     prompts and carousel); comments are carried over. Each thing the native
     format cannot say is a warning on stderr, PATH:LINE:COL of FILE. Exit 0
     when written (warnings or not), 2 when FILE does not load or OUT exists.
+    A narrative that composes another [narrative.NAME] of the same file needs
+    -o: that one is written beside OUT as OUT_STEM.NAME.toml.
 
     \b
     Examples:
       narrator convert post_news.toml                 # print the native file
       narrator convert post_news.toml -o news.toml    # write it (never overwrites
                                                       # without --force)
+      narrator convert several.toml --narrative daily -o daily.toml
     """
     from narrator.convert import convert as convert_text
     from narrator.errors import UsageError
@@ -43,28 +57,52 @@ def convert(file: str, out: str | None, force: bool) -> None:
     g = get_globals()
     text = read_narrative(file, max_bytes=g.max_narrative_bytes())
     to_stdout = out is None or out == "-"
-    if not to_stdout and out is not None and os.path.exists(out) and not force:
-        raise UsageError(
-            f"{out} exists; not overwriting it", hint="pass --force, or choose another -o path"
-        )
     base_dir = os.path.dirname(os.path.abspath(file))
-    target_dir = base_dir if to_stdout or out is None else os.path.dirname(os.path.abspath(out))
+    target = file if to_stdout or out is None else out
+    target_dir = os.path.dirname(os.path.abspath(target))
     result = convert_text(
-        text, file, base_dir=base_dir, target_dir=target_dir, secrets=g.secret_names()
+        text,
+        file,
+        narrative=narrative,
+        base_dir=base_dir,
+        target_dir=target_dir,
+        target_name=os.path.basename(target),
+        secrets=g.secret_names(),
     )
-    for problem in result.warnings:
-        click.echo(f"{problem.location}: warning: {problem.message}", err=True)
     if to_stdout or out is None:
+        if result.companions:
+            raise UsageError(
+                f"{file} composes other narratives of the same file; their native files "
+                "are written beside the converted one",
+                hint="give -o OUT (they become " + ", ".join(sorted(result.companions)) + ")",
+            )
+        _warn(result.warnings)
         sys.stdout.write(result.text)
         sys.stdout.flush()
         return
+    paths = [out, *(os.path.join(target_dir, name) for name in sorted(result.companions))]
+    taken = [path for path in paths if os.path.lexists(path)]
+    if taken and not force:
+        raise UsageError(
+            f"{taken[0]} exists; not overwriting it",
+            hint="pass --force, or choose another -o path",
+        )
+    _warn(result.warnings)
     _write(out, result.text, force=force)
+    for name, companion in sorted(result.companions.items()):
+        _write(os.path.join(target_dir, name), companion, force=force)
     acts = len(result.plan.acts)
+    also = f" (and {', '.join(sorted(result.companions))})" if result.companions else ""
     click.echo(
-        f"wrote {out}: {acts} act{'s' * (acts != 1)}, "
+        f"wrote {out}{also}: {acts} act{'s' * (acts != 1)}, "
         f"{len(result.warnings)} warning{'s' * (len(result.warnings) != 1)}",
         err=True,
     )
+
+
+def _warn(warnings: tuple[Problem, ...]) -> None:
+    for problem in warnings:
+        click.echo(f"{problem.location}: warning: {problem.message}", err=True)
 
 
 def _write(path: str, text: str, *, force: bool) -> None:

@@ -85,24 +85,30 @@ class Comments:
         self._lines = self.text.split("\n")
 
     def header(self) -> list[str]:
-        """The file's opening comments (before its first key or table), as one block.
+        """The file's opening comments, before its first key or table, as one block.
 
-        A blank line ends nothing here: every whole-line comment before the first
-        key belongs to the file.
+        Blank lines inside it are kept; the last group of comments is the first table's
+        own when no blank line separates them (it is left for :meth:`above`).
         """
-        out: list[str] = []
+        lines: list[int] = []
         for number, raw in enumerate(self._lines, 1):
-            stripped = raw.strip()
-            if not stripped:
-                if out:
-                    out.append("")
+            if not raw.strip():
+                lines.append(0)  # a blank line
                 continue
             comment = self._by_line.get(number)
             if comment is None or not comment.whole_line:
+                while lines and lines[-1] != 0:  # attached to this first key or table
+                    lines.pop()
                 break
-            if number not in self._used:
+            lines.append(number)
+        out: list[str] = []
+        for number in lines:
+            if number == 0:
+                if out and out[-1]:
+                    out.append("")
+            elif number not in self._used:
                 self._used.add(number)
-                out.append(comment.text)
+                out.append(self._by_line[number].text)
         while out and not out[-1]:
             out.pop()
         return out

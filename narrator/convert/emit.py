@@ -178,6 +178,8 @@ def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
             out.pair("template", store.template)
     if act.subplan is not None:
         out.pair("narrative", notes.nested or act.subplan.name, keys.get("narrative"))
+        if getattr(act, "subplan_joins", False):
+            out.pair("narrative_joins", True)
     if act.carousel is not None:
         out.header("[act.carousel]", [])
         _carousel(out, act.carousel, {})

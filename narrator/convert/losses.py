@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from narrator.convert.origin import Item, act_items
+from narrator.convert.lower import native_has
+from narrator.convert.origin import Item, Layout, act_items
 from narrator.errors import Location, Problem
 from narrator.parser.fields import IGNORED_ACT_KEYS, IGNORED_INPUT_KEYS, IGNORED_NARRATIVE_KEYS
 from narrator.parser.locate import Locator, Path
@@ -29,7 +30,9 @@ _WHY: dict[str, str] = {
 }
 
 
-def losses(data: dict[str, Any], locator: Locator, source: str, plan: Plan) -> list[Problem]:
+def losses(
+    data: dict[str, Any], locator: Locator, source: str, plan: Plan, where: Layout
+) -> list[Problem]:
     """Every place where the converted file cannot say what the Botticelli file said."""
     found: list[Problem] = []
 
@@ -37,27 +40,27 @@ def losses(data: dict[str, Any], locator: Locator, source: str, plan: Plan) -> l
         line, col = locator.key(path)
         found.append(Problem(Location(source, line, col), message))
 
-    head = data.get("narrative")
-    if isinstance(head, dict):
-        for key in head:
+    if where.head is not None:
+        for key in where.head:
             if key in IGNORED_NARRATIVE_KEYS:
-                warn(("narrative", key), _dropped(f"[narrative] {key}", key))
-    acts = data.get("acts", {})
+                warn((*where.head_path, key), _dropped(f"[narrative] {key}", key))
     used: set[Path] = set()
     converted = set(plan.act_names)
-    for name, raw in acts.items():
+    for name, raw in where.acts.items():
+        path = where.act_paths.get(name, ("acts", name))
         if name not in converted:
-            warn(
-                ("acts", name),
-                f"act '{name}' is not in [toc] order, so Botticelli never runs it; "
-                "it is not converted (add it to the order first to keep it)",
-            )
+            if not where.several:  # the other narratives of the file list their own
+                warn(
+                    path,
+                    f"act '{name}' is not in [toc] order, so Botticelli never runs it; "
+                    "it is not converted (add it to the order first to keep it)",
+                )
             continue
         if isinstance(raw, dict):
             for key in raw:
                 if key in IGNORED_ACT_KEYS:
-                    warn(("acts", name, key), _dropped(f"act '{name}': {key}", key))
-        items = act_items(data, name)
+                    warn((*path, key), _dropped(f"act '{name}': {key}", key))
+        items = act_items(data, where, name)
         used.update(i.definition for i in items if i.definition is not None)
         made = plan.act(name).inputs
         inputs = [i for i in items if i.kind not in ("nested", "narratives")]
@@ -66,6 +69,8 @@ def losses(data: dict[str, Any], locator: Locator, source: str, plan: Plan) -> l
             text = made[index] if index < len(made) else None
             if isinstance(text, TextInput) and (item.kind == "tables" or _is_table(data, item)):
                 warn(item.path, _table_message(name, item, text.content))  # read as text
+    if where.several:
+        return found  # a definition may serve another narrative of the file
     for category in ("bots", "tables", "narratives", "media"):
         table = data.get(category)
         if not isinstance(table, dict):
@@ -93,7 +98,7 @@ def _input_keys(data: dict[str, Any], item: Item, act: str, warn: Any) -> None:
         if key not in IGNORED_INPUT_KEYS:
             continue
         if key == "required":
-            if value is False:
+            if value is False and not native_has("COMMAND_FIELDS", "required"):
                 warn(
                     (*base, key),
                     f"act '{act}': required = false (Botticelli goes on when this command "

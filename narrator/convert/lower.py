@@ -48,7 +48,7 @@ def _act(act: Act, target_dir: str | None, warnings: list[Problem]) -> Act:
     inputs = tuple(_input(item, act, target_dir, warnings) for item in act.inputs)
     if inputs != act.inputs:
         changes["inputs"] = inputs
-    if getattr(act, "subplan_joins", False) and not native_has("ACT_FIELDS", "subplan_joins"):
+    if getattr(act, "subplan_joins", False) and not native_has("ACT_FIELDS", "narrative_joins"):
         warnings.append(
             Problem(
                 _where(act, act),

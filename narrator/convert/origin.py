@@ -35,10 +35,33 @@ class Item:
     kind: str = "inline"  # "inline", "bots", "tables", "media", "narratives", "nested"
 
 
-def act_items(data: dict[str, Any], name: str) -> list[Item]:
+@dataclass(frozen=True)
+class Layout:
+    """Where the chosen narrative of a Botticelli file is written (one of several, maybe)."""
+
+    head: dict[str, Any] | None  # its [narrative] keys
+    head_path: Path
+    toc_path: Path
+    acts: dict[str, Any]  # act name -> the act as written (shared, or its own)
+    act_paths: dict[str, Path]
+    several: bool  # the file holds several [narrative.NAME]
+
+
+def layout(data: dict[str, Any], locator: Locator, source: str, narrative: str | None) -> Layout:
+    """The narrative ``parse`` chose (``narrator.parser.botticelli_multi``), as written."""
+    from narrator.parser.botticelli_multi import narrative_entries, select
+    from narrator.parser.context import Context
+
+    chosen = select(Context(source, locator), data, narrative)
+    head = chosen.head if isinstance(chosen.head, dict) else None
+    several = len(narrative_entries(data)) > 1
+    return Layout(head, chosen.head_path, chosen.toc_path, chosen.acts, chosen.act_paths, several)
+
+
+def act_items(data: dict[str, Any], where: Layout, name: str) -> list[Item]:
     """The inputs of act ``name`` as written, in the order the dialect reads them."""
-    raw = data.get("acts", {}).get(name)
-    base: Path = ("acts", name)
+    raw = where.acts.get(name)
+    base: Path = where.act_paths.get(name, ("acts", name))
     if isinstance(raw, str):
         return [_item(data, raw, base)]
     if isinstance(raw, list):
@@ -80,9 +103,10 @@ def _item(data: dict[str, Any], value: Any, path: Path) -> Item:
 class Gatherer:
     """Collects the :class:`Notes` of one file; each comment is placed once."""
 
-    def __init__(self, text: str, data: dict[str, Any], locator: Locator) -> None:
+    def __init__(self, text: str, data: dict[str, Any], locator: Locator, where: Layout) -> None:
         self.data = data
         self.locator = locator
+        self.where = where
         self.comments = Comments(text)
 
     def line(self, path: Path) -> int | None:
@@ -109,16 +133,16 @@ class Gatherer:
 
     def notes(self, plan: Plan, *, nested_names: dict[str, str]) -> Notes:
         notes = Notes(header=self.comments.header())
-        head = self.data.get("narrative")
-        if isinstance(head, dict):
-            notes.narrative_above = self.above(("narrative",))
-            notes.narrative_keys = self.keys(("narrative",), head)
+        head, at = self.where.head, self.where.head_path
+        if head is not None:
+            notes.narrative_above = self.above(at)
+            notes.narrative_keys = self.keys(at, head)
             if isinstance(head.get("carousel"), dict):
-                notes.carousel_above = self.above(("narrative", "carousel"))
-                notes.carousel_keys = self.keys(("narrative", "carousel"), head["carousel"])
-        if "toc" in self.data:
-            notes.before_acts = self.above(("toc",))
-            after = self.after(("toc",))
+                notes.carousel_above = self.above((*at, "carousel"))
+                notes.carousel_keys = self.keys((*at, "carousel"), head["carousel"])
+        if self.locator.has(self.where.toc_path):
+            notes.before_acts = self.above(self.where.toc_path)
+            after = self.after(self.where.toc_path)
             if after:
                 notes.before_acts.append(after)
         for act in plan.acts:
@@ -129,15 +153,15 @@ class Gatherer:
         return notes
 
     def _act(self, act: Act, nested_names: dict[str, str]) -> ActNotes:
-        path: Path = ("acts", act.name)
-        items = act_items(self.data, act.name)
+        path: Path = self.where.act_paths.get(act.name, ("acts", act.name))
+        items = act_items(self.data, self.where, act.name)
         notes = ActNotes()
         if self.locator.has(path):
             notes.above = self.above(path)
             notes.after = self.after(path)
         elif items:  # an act written only as [[acts.NAME.input]] tables
             notes.above = self.above(items[0].path)
-        raw = self.data.get("acts", {}).get(act.name)
+        raw = self.where.acts.get(act.name)
         if isinstance(raw, dict):
             notes.keys = self.keys(path, {k: v for k, v in raw.items() if k != "input"})
         inputs = [i for i in items if i.kind not in ("nested", "narratives")]

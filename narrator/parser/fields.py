@@ -235,6 +235,9 @@ ACT_FIELDS: dict[str, Field] = {
     "narrative": Field(
         as_str, "a string (a narrative file beside this one)", 'narrative = "welcome_drafts"'
     ),
+    # with narrative: the nested acts' outputs, joined by blank lines, are this act's output
+    # and join the conversation (Botticelli's narrative = "NAME" composition)
+    "narrative_joins": Field(as_bool, "true or false", "narrative_joins = true"),
 }
 # handled separately (structure, not a plain typed value)
 ACT_SPECIAL = frozenset({"output_var", "schema", "carousel", "input"})
@@ -243,6 +246,8 @@ INPUT_TYPES = ("text", "bot_command", "table", "image", "audio", "video", "docum
 TEXT_FIELDS: dict[str, Field] = {
     "type": Field(as_str, '"text"', 'type = "text"'),
     "content": Field(as_str, "a string", 'content = "Write a welcome."'),
+    # sent as written, never rendered (Botticelli's verbatim prompts; `narrator convert`)
+    "verbatim": Field(as_bool, "true or false", "verbatim = true"),
     "file": Field(as_str, "a string (a path)", 'file = "CONTEXT.md"'),
 }
 # media inputs (narrator.parser.media): exactly one of url, file, base64
@@ -258,6 +263,8 @@ COMMAND_FIELDS: dict[str, Field] = {
     "type": Field(as_str, '"bot_command"', 'type = "bot_command"'),
     "platform": Field(as_str, "a string", 'platform = "discord"'),
     "command": Field(as_str, "a string", 'command = "messages.send"'),
+    # false: a failure becomes the text "[Bot command 'C' failed: ...]" and the act goes on
+    "required": Field(as_bool, "true or false", "required = false"),
 }
 
 # the Botticelli dialect (narrator.parser.botticelli)
@@ -273,7 +280,7 @@ BOTT_NARRATIVE_FIELDS: dict[str, Field] = {
 BOTT_ACT_FIELDS = {
     k: v
     for k, v in ACT_FIELDS.items()
-    if k not in ("name", "store", "dedupe", "store_mode", "template")
+    if k not in ("name", "store", "dedupe", "store_mode", "template", "narrative_joins")
 }
 BOTT_ACT_SPECIAL = frozenset(
     {"input", "narrative", "narrative_ref", "carousel", "output_var", "schema"}

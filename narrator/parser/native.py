@@ -167,8 +167,14 @@ def _act(
     if name is None:
         return None
     values.pop("narrative", None)
+    joins = values.pop("narrative_joins", False) and subplan is not None
     return Act(
-        name=name, inputs=tuple(inputs), subplan=subplan, location=ctx.at_key(path), **values
+        name=name,
+        inputs=tuple(inputs),
+        subplan=subplan,
+        subplan_joins=joins,
+        location=ctx.at_key(path),
+        **values,
     )
 
 
@@ -233,8 +239,10 @@ def native_input(
             return None
         if "content" not in values:
             return None
-        sites.append(StringSite(values["content"], (*path, "content")))
-        return TextInput(content=values["content"], location=location)
+        verbatim = values.get("verbatim", False)
+        if not verbatim:  # a verbatim prompt is sent as written: nothing in it is a reference
+            sites.append(StringSite(values["content"], (*path, "content")))
+        return TextInput(content=values["content"], verbatim=verbatim, location=location)
     values = take(
         ctx,
         table,
@@ -271,5 +279,9 @@ def native_input(
         check_content_command(ctx, platform, values["command"], args, (*path, "args"), label)
     sites.extend(strings_in(args, (*path, "args")))
     return BotCommandInput(
-        platform=platform, command=values["command"], args=dict(args), location=location
+        platform=platform,
+        command=values["command"],
+        args=dict(args),
+        required=values.get("required", True),
+        location=location,
     )

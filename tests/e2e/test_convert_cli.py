@@ -121,3 +121,22 @@ def test_every_shared_corpus_file_converts_to_a_file_that_plans_the_same(cli: Cl
         after = cli("plan", "--sandbox", "--json", f"{stem}_native.toml", *guild)
         assert after.code == before.code, after.err
         assert after.out == before.out, stem
+
+
+def test_narrative_chooses_one_of_several_and_companions_need_an_output(cli: Cli) -> None:
+    _copy_fixtures(cli)
+    several = cli("convert", "multi.toml")
+    assert several.code == 2 and "choose one with --narrative NAME" in several.err
+    printed = cli("convert", "multi.toml", "--narrative", "daily")
+    assert printed.code == 2 and "give -o OUT" in printed.err
+    made = cli("convert", "multi.toml", "--narrative", "daily", "-o", "daily.toml")
+    assert made.code == 0, made.err
+    assert "wrote daily.toml (and daily.ideas.toml)" in made.err
+    assert (cli.cwd / "daily.ideas.toml").is_file()
+    assert cli("validate", "daily.toml").code == 0
+    again = cli("convert", "multi.toml", "--narrative", "daily", "-o", "daily.toml")
+    assert again.code == 2 and "daily.toml exists" in again.err
+    before = cli("plan", "--sandbox", "--json", "multi.toml", "--narrative", "daily")
+    after = cli("plan", "--sandbox", "--json", "daily.toml")
+    assert before.code == after.code == 0, before.err + after.err
+    assert after.json() == before.json()
