@@ -310,3 +310,43 @@ def test_the_sandbox_model_answers_a_storing_act_with_distinct_items() -> None:
     rows = world.rows("posts")
     assert len(rows) == 3
     assert len({r.content_hash for r in rows}) == 3
+
+
+def test_an_act_of_several_tables_outputs_rows_by_alias_with_columns_and_offset() -> None:
+    text = """
+[[act]]
+name = "read"
+output_var = "read_rows"
+[[act.input]]
+type = "table"
+table = "posts"
+order_by = "score DESC"
+offset = 1
+limit = 2
+columns = ["title", "review_status"]
+alias = "best"
+[[act.input]]
+type = "table"
+table = "notes"
+
+[[act]]
+name = "say"
+skip_if = "{{ not read.best }}"
+[[act.input]]
+command = "messages.send"
+[act.input.args]
+channel_id = "99"
+content = "{act.read.output.best.0.title} / {{ read.notes | length }}"
+"""
+    world = World()
+    seed(world, "posts", [{"title": f"t{i}", "score": i} for i in range(5)])
+    outcome = world.run(text)
+    assert outcome.status == "done", outcome.error
+    best = outcome.acts[0].output["best"]
+    assert [r["title"] for r in best] == ["t3", "t2"]
+    assert set(best[0]) == {"id", "title", "review_status"}
+    assert best[0]["review_status"] == "approved"
+    assert outcome.acts[0].output["notes"] == []
+    assert world.state.get("read_rows")["best"][1]["title"] == "t2"
+    (send,) = [c for c in world.platform.calls if c.command == "messages.send"]
+    assert send.args["content"] == "t3 / 0"
