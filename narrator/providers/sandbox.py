@@ -87,7 +87,7 @@ class SandboxModel:
         if request.json_mode:
             everything = "\n".join(m.content for m in request.messages)
             schema = schema_from_instruction(everything + "\n" + (request.system or ""))
-            value = placeholder(schema, "sandbox") if schema else _like_example(everything)
+            value = placeholder(schema, "sandbox") if schema else _like_example(last_user)
             if isinstance(value, dict):
                 # a retry quoting validation errors names the fields the schema wants
                 for name in _MISSING.findall(everything):
