@@ -350,3 +350,33 @@ content = "{act.read.output.best.0.title} / {{ read.notes | length }}"
     assert world.state.get("read_rows")["best"][1]["title"] == "t2"
     (send,) = [c for c in world.platform.calls if c.command == "messages.send"]
     assert send.args["content"] == "t3 / 0"
+
+
+def test_a_where_reference_keeps_concurrent_model_acts_in_order() -> None:
+    text = """
+[narrative]
+concurrency = 2
+
+[[act]]
+name = "a"
+context = "none"
+[[act.input]]
+content = "Which title?"
+
+[[act]]
+name = "b"
+context = "none"
+[[act.input]]
+type = "table"
+table = "posts"
+where = "title = {act.a.output}"
+[[act.input]]
+content = "Use it."
+"""
+    world = World()
+    seed(world, "posts", [{"title": "t1"}, {"title": "t2"}])
+    model = ScriptedModel(["t2", "done"])
+    outcome = world.run(text, model)
+    assert outcome.status == "done", outcome.error
+    assert '"title": "t2"' in model.requests[1].messages[-1].content
+    assert '"title": "t1"' not in model.requests[1].messages[-1].content

@@ -49,8 +49,10 @@ def independent_groups(plan: Plan, dry_run: bool = False) -> list[list[Act]]:
 
 def _act_refs(act: Act) -> set[str]:
     names: set[str] = set()
-    for text in act.text_inputs:
-        for ref in interpolate.scan(text.content):
+    texts = [t.content for t in act.text_inputs]
+    texts += [t.where for t in act.table_inputs if t.where]  # a where's references
+    for text in texts:
+        for ref in interpolate.scan(text):
             if ref.kind == "act":
                 names.add(ref.path[0])
             elif ref.kind == "jinja":

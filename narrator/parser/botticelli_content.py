@@ -49,6 +49,13 @@ def content_generation(
 
     ``head`` is the narrative's ``[narrative]`` table as written (at ``head_path``),
     ``acts`` the raw ``[acts.NAME]`` values by name (at ``act_paths``)."""
+    for act in plan.acts:
+        if act.table_inputs and act.commands:
+            ctx.key_problem(
+                (act_paths or {}).get(act.name, ("acts", act.name)),
+                f"act '{act.name}' mixes tables and bot commands; read the rows in an act "
+                "of their own and use its output (${ACT.0.FIELD}) in the commands",
+            )
     head = head if isinstance(head, dict) else {}
     skip = head.get("skip_content_generation", False)
     if not isinstance(skip, bool):

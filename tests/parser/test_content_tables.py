@@ -186,3 +186,18 @@ mark = ["bots.mark"]
     (table,) = plan.acts[0].table_inputs
     assert table.query.where is not None and table.query.order
     assert plan.acts[1].commands[0].platform == "database"
+
+
+def test_a_botticelli_act_mixing_a_table_and_a_command_is_a_problem() -> None:
+    text = """[tables.t]
+table_name = "posts"
+[bots.send]
+platform = "discord"
+command = "messages.send"
+channel_id = "1"
+content = "x"
+[acts]
+both = ["tables.t", "bots.send"]
+"""
+    (problem,) = problems(text)
+    assert problem.startswith("f.toml:9:1: act 'both' mixes tables and bot commands")
