@@ -36,6 +36,7 @@ __all__ = [
     "get",
     "parse_spec",
     "redact",
+    "redact_secrets",
     "redact_text",
 ]
 
@@ -113,6 +114,12 @@ def redact_text(text: str) -> str:
     base64 bodies abbreviated (:func:`abbreviate_base64`)."""
     if len(text) >= LONG_BASE64 or "base64," in text:
         text = abbreviate_base64(text)
+    return redact_secrets(text)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every known secret value and secret-looking token replaced (what a
+    text file read for a prompt gets: its base64, if any, is sent as it is)."""
     for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, REDACTED)

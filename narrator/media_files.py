@@ -182,7 +182,7 @@ def load_text(item: TextInput, act: str, environ: Mapping[str, str] | None = Non
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _failed(act, item, f"text file {path} is not UTF-8 text; save it as UTF-8") from None
-    return logs.redact_text(text)
+    return logs.redact_secrets(text)
 
 
 def load_part(item: MediaInput, act: str, environ: Mapping[str, str] | None = None) -> MediaPart:

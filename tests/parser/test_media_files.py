@@ -118,6 +118,9 @@ def test_text_from_a_file_is_verbatim_and_secrets_are_redacted(tmp_path: Path) -
     (tmp_path / "C.md").write_text("Use {braces} as they are. Token: s3cret-value-123\n")
     item = TextInput(content="", file=FileRef(path="C.md", base_dir=str(tmp_path)), location=AT)
     assert load_text(item, "a") == "Use {braces} as they are. Token: [redacted]\n"
+    blob = "QUJD" * 200  # base64 in a context file reaches the model as written
+    (tmp_path / "C.md").write_text(f"![x](data:image/png;base64,{blob})\n")
+    assert load_text(item, "a") == f"![x](data:image/png;base64,{blob})\n"
     (tmp_path / "C.md").write_bytes(b"\xff\xfe")
     with pytest.raises(ActFailed, match="is not UTF-8 text"):
         load_text(item, "a")
