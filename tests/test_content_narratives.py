@@ -380,3 +380,36 @@ content = "Use it."
     assert outcome.status == "done", outcome.error
     assert '"title": "t2"' in model.requests[1].messages[-1].content
     assert '"title": "t1"' not in model.requests[1].messages[-1].content
+
+
+def test_botticelli_update_table_maps_onto_content_update() -> None:
+    text = """
+[narrative]
+name = "mark"
+skip_content_generation = true
+
+[bots.mark_posted]
+platform = "database"
+command = "update_table"
+table_name = "approved_discord_posts"
+where_clause = "review_status = 'approved'"
+limit = 1
+
+[bots.mark_posted.updates]
+review_status = "posted"
+message_id = "123"
+posted_at = "NOW()"
+note = "done"
+
+[acts]
+mark_posted = ["bots.mark_posted"]
+"""
+    world = World()
+    seed(world, "approved_discord_posts", [{"text_content": f"p{i}"} for i in range(2)])
+    outcome = world.run(text)
+    assert outcome.status == "done", outcome.error
+    assert outcome.acts[0].output == {"rows_affected": 1}
+    first, second = world.rows("approved_discord_posts")
+    assert (first.status, first.message_id, first.fields["note"]) == ("posted", "123", "done")
+    assert first.fields["posted_at"].startswith("20")  # NOW(): the time, as ISO-8601 text
+    assert second.status == "approved"

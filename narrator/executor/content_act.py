@@ -375,7 +375,7 @@ def run_command(
     if verb == "delete":
         count = store.delete(table, condition, limit=limit)
         return {"deleted": count}, [_change("delete", table, count)]
-    values, status, message_id = _update_values(name, args)
+    values, status, message_id = _update_values(name, args, services.clock.now().isoformat())
     rows = store.update(table, condition, values, status=status, message_id=message_id, limit=limit)
     if name == "update_table":  # Botticelli answers with the count
         return {"rows_affected": len(rows)}, [_change("update", table, len(rows))]
@@ -396,11 +396,15 @@ def _limit(value: Any, act: str) -> int | None:
 
 
 def _update_values(
-    name: str, args: Mapping[str, Any]
+    name: str, args: Mapping[str, Any], now: str
 ) -> tuple[dict[str, Any], str | None, str | None]:
-    """``content.update``'s values/status/message_id, or ``update_table``'s updates."""
+    """``content.update``'s values/status/message_id, or ``update_table``'s updates (where
+    ``"NOW()"``, Botticelli's SQL function, is the current time as ISO-8601 text)."""
     if name == "update_table":
-        values = dict(args.get("updates") or {})
+        values = {
+            k: now if isinstance(v, str) and v.strip().upper() == "NOW()" else v
+            for k, v in (args.get("updates") or {}).items()
+        }
         status = values.pop("review_status", values.pop("status", None))
         message_id = values.pop("message_id", None)
     else:
