@@ -19,6 +19,7 @@ never a silent change of meaning.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Collection
@@ -99,6 +100,7 @@ class _Job:
         self.data = tomllib.loads(text)
         self.locator = Locator(text)
         self.companions: dict[str, str] = {}  # companion stem -> native text
+        self.lowered: dict[str, Plan] = {}  # companion stem -> its plan as written
         self.plans: list[Plan] = []
 
     def one(self, narrative: str | None, stem: str) -> tuple[str, Plan, list[Problem]]:
@@ -118,22 +120,33 @@ class _Job:
         composed = narrative_entries(self.data)
         warnings: list[Problem] = []
         nested: dict[str, str] = {}
+        composing: dict[str, str] = {}  # act -> the companion it runs
         for name in plan.act_names:
             for item in act_items(self.data, where, name):
                 if item.nested is None:
                     continue
                 if item.nested in composed:  # [narrative.NAME] of this file: its own file
                     companion = f"{stem}.{item.nested}"
-                    nested[item.nested] = companion
+                    nested[item.nested] = composing[name] = companion
                     if companion not in self.companions:
                         self.companions[companion] = ""  # a cycle stops here
-                        made, _, more = self.one(item.nested, companion)
+                        made, companion_plan, more = self.one(item.nested, companion)
                         self.companions[companion] = made
+                        self.lowered[companion] = companion_plan
                         warnings.extend(more)
                 else:
                     nested[item.nested] = nested_stem(item.nested, self.base_dir, self.target)
         notes = Gatherer(self.text, self.data, self.locator, where).notes(plan, nested_names=nested)
         lowered, lost = lower(plan, target_dir=self.target)
+        lowered = dataclasses.replace(  # a composed narrative reads back as its companion
+            lowered,
+            acts=tuple(
+                dataclasses.replace(act, subplan=self.lowered[composing[act.name]])
+                if act.name in composing and composing[act.name] in self.lowered
+                else act
+                for act in lowered.acts
+            ),
+        )
         try:
             native = emit(lowered, notes)
         except Unconvertible as exc:

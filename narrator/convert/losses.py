@@ -18,13 +18,11 @@ from narrator.parser.fields import IGNORED_ACT_KEYS, IGNORED_INPUT_KEYS, IGNORED
 from narrator.parser.locate import Locator, Path
 from narrator.plan import Plan, TextInput
 
+# keys the parser reads for content generation: they become each storing act's store
+_STORING = frozenset({"skip_content_generation", "target", "template", "extract_output"})
 # what Botticelli does with the keys narrator accepts and ignores
 _WHY: dict[str, str] = {
-    "skip_content_generation": "Botticelli's switch for storing generated content in its tables",
-    "template": "the schema template of Botticelli's content table",
-    "target": "the content table Botticelli stores model output in",
     "budget": "Botticelli's per-narrative rate budget (narrator's: [models.*] in narrator.toml)",
-    "extract_output": "Botticelli's extraction of JSON or code from a model's answer",
     "cache_duration": "Botticelli's cache of a command's result",
     "history_retention": "how much of the conversation Botticelli keeps for this input",
 }
@@ -42,7 +40,7 @@ def losses(
 
     if where.head is not None:
         for key in where.head:
-            if key in IGNORED_NARRATIVE_KEYS:
+            if key in IGNORED_NARRATIVE_KEYS and key not in _STORING:
                 warn((*where.head_path, key), _dropped(f"[narrative] {key}", key))
     used: set[Path] = set()
     converted = set(plan.act_names)
@@ -58,7 +56,7 @@ def losses(
             continue
         if isinstance(raw, dict):
             for key in raw:
-                if key in IGNORED_ACT_KEYS:
+                if key in IGNORED_ACT_KEYS and key not in _STORING:
                     warn((*path, key), _dropped(f"act '{name}': {key}", key))
         items = act_items(data, where, name)
         used.update(i.definition for i in items if i.definition is not None)

@@ -24,10 +24,7 @@ def test_convert_prints_the_native_file_and_warns_on_stderr_at_line_and_column(c
     assert result.code == 0, result.err
     assert result.out.startswith("# Post the weekly digest.\n")
     assert "[[act]]" in result.out and "[toc]" not in result.out
-    assert (
-        "references.toml:7:1: warning: [narrative] skip_content_generation has no native "
-        "equivalent" in result.err
-    )
+    assert "references.toml:30:1: warning: [bots.unused] is used by no act" in result.err
     assert "references.toml:51:1: warning: act 'drafts' is not in [toc] order" in result.err
     assert not (cli.cwd / "references.native.toml").exists()
 
