@@ -44,6 +44,7 @@ __all__ = [
     "MAX_UP",
     "load_part",
     "load_text",
+    "media_note",
     "preflight",
     "read_bounded",
     "reads_media",
@@ -214,6 +215,13 @@ def source_of(item: MediaInput) -> str:
     if item.file is not None:
         return f"file {item.file.path}"
     return "base64"
+
+
+def media_note(act: Act) -> str | None:
+    """What ``narrator plan`` says a model act sends besides its prompt (None: nothing)."""
+    if not act.media_inputs:
+        return None
+    return "with " + ", ".join(f"{m.mime} from {source_of(m)}" for m in act.media_inputs)
 
 
 # ----------------------------------------------------------------------------- before a run

@@ -23,6 +23,7 @@ from narrator.errors import (
 )
 from narrator.executor import botticelli, content_act
 from narrator.executor.model_act import Conversation, perform_model_act
+from narrator.media_files import media_note
 from narrator.outcome import ActOutcome
 from narrator.protocols import Change, CommandCall, StateRepository
 
@@ -121,7 +122,7 @@ class Performer:
                 has_output=False, why_missing="is a model act; its output is known after run"
             )
             model = act.model or run.plan.model or "default"
-            change = Change("model", f"model {model}")
+            change = Change("model", f"model {model}", note=media_note(act))
             return ActOutcome(act.name, "done", None, changes=[change])
         models = self.services.models
         if models is None:

@@ -53,6 +53,8 @@ def test_run_in_the_sandbox_passes_the_image_and_never_logs_its_bytes(cli: Cli) 
     assert body not in shown.out
     as_json = cli("runs", "show", "--sandbox", "--last", "--json")
     assert body not in as_json.out
+    planned = cli("plan", "--sandbox", str(path))
+    assert "+ model model default — with image/png from file checkerboard.png" in planned.out
 
 
 def test_a_kind_the_provider_cannot_take_stops_plan_before_any_act(cli: Cli) -> None:
