@@ -137,3 +137,34 @@ def test_narrative_chooses_one_of_several_and_companions_need_an_output(cli: Cli
     after = cli("plan", "--sandbox", "--json", "daily.toml")
     assert before.code == after.code == 0, before.err + after.err
     assert after.json() == before.json()
+
+
+def test_the_converted_publish_welcome_rehearses_like_the_original(tmp_path: Path) -> None:
+    """Same plan, same meaning: both rehearse in the sandbox (each in its own directory)
+    with the same acts, statuses, model calls, soft failure and model answers."""
+    assert (CORPUS / "publish_welcome.toml").is_file(), f"missing {CORPUS}"
+    runs = []
+    for side in ("original", "converted"):
+        cli = Cli(tmp_path / side)
+        cli.cwd.mkdir()
+        for path in CORPUS.glob("*.toml"):
+            shutil.copy(path, cli.cwd / path.name)
+        name = "publish_welcome.toml"
+        if side == "converted":
+            made = cli("convert", name, "-o", "native.toml")
+            assert made.code == 0, made.err
+            name = "native.toml"
+        result = cli("run", "--sandbox", "--json", name)
+        assert result.code == 0, result.err
+        runs.append(result.json())
+    original, converted = runs
+    assert converted["summary"] == original["summary"]
+    assert original["summary"]["model_calls"] == 4 and original["summary"]["soft_failures"] == 1
+    shape = [
+        [
+            (a["name"], a["status"], a["output"] if isinstance(a["output"], str) else None)
+            for a in run["acts"]
+        ]
+        for run in runs
+    ]
+    assert shape[1] == shape[0]
