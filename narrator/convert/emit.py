@@ -216,13 +216,13 @@ class Unconvertible(ValueError):
 
 def _text(out: _Writer, item: Any, notes: InputNotes) -> None:
     out.pair("type", "text", notes.keys.get("type"))
+    if getattr(item, "verbatim", False):  # before a long prompt, where it is seen
+        out.pair("verbatim", True, notes.keys.get("verbatim"))
     file = getattr(item, "file", None)
     if file is not None:
         out.pair("file", file.path, notes.keys.get("file"))
     else:
         out.pair("content", item.content, notes.keys.get("content"))
-    if getattr(item, "verbatim", False):
-        out.pair("verbatim", True, notes.keys.get("verbatim"))
 
 
 def _command(out: _Writer, item: Any, notes: InputNotes) -> None:

@@ -147,7 +147,9 @@ class Gatherer:
                 notes.before_acts.append(after)
         for act in plan.acts:
             notes.acts[act.name] = self._act(act, nested_names)
-        notes.trailer = [c.text for c in self.comments.unused()]
+        # a file with several narratives: the others' comments go to their own conversions
+        unused = [] if self.where.several else self.comments.unused()
+        notes.trailer = [c.text for c in unused]
         if notes.trailer:
             notes.trailer.insert(0, "# (comments of the Botticelli file that had no place above)")
         return notes
