@@ -302,7 +302,7 @@ def test_one_narrative_of_several_and_the_one_it_composes_become_two_native_file
 @given(
     prompts=st.lists(
         st.text(
-            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
             min_size=1,
             max_size=40,
         ),
