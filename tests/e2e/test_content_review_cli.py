@@ -9,6 +9,8 @@ fail, never skip, without it.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,8 @@ import pytest
 from narrator.content import Provenance
 from narrator.state import open_database
 from tests.e2e.cli import Cli
+
+ROOT = Path(__file__).resolve().parents[2]
 
 POSTS = [
     {"title": "first post", "body": "one\ntwo"},
@@ -220,3 +224,40 @@ def test_review_from_a_pipe_reads_one_key_a_line(tmp_path: Path, cli: Cli) -> No
         timeout=120,
     )
     assert missing.returncode == 2 and "did you mean 'posts'?" in missing.stderr
+
+
+def test_the_walkthrough_in_docs_content_md_runs_as_written(tmp_path: Path) -> None:
+    """The "Try it" commands of docs/content.md, in order, in a directory holding examples/;
+    the review answers a, r, a from a pipe. Two of the three curated posts end up posted."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    doc = (ROOT / "docs" / "content.md").read_text(encoding="utf-8")
+    block = re.findall(r"```sh\n(.*?)```", doc[doc.index("### Try it") :], re.S)[0]
+    commands = [shlex.split(line, comments=True) for line in block.splitlines()]
+    commands = [c[1:] for c in commands if c and c[0] == "narrator"]
+    assert [c[:2] for c in commands] == [
+        ["run", "--sandbox"],
+        ["content", "list"],
+        ["run", "--sandbox"],
+        ["content", "review"],
+        ["run", "--sandbox"],
+        ["content", "list"],
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")}
+    outputs = []
+    for args in commands:
+        answers = "a\nr\na\n" if args[:2] == ["content", "review"] else ""
+        done = subprocess.run(
+            [sys.executable, "-m", "narrator", *args],
+            cwd=tmp_path,
+            env=env,
+            input=answers,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"narrator {' '.join(args)}:\n{done.stderr}"
+        outputs.append(done.stdout)
+    assert len(outputs[1].splitlines()) == 10  # ten generated posts
+    assert "reviewed 3 rows of curated: 2 approved, 1 rejected" in outputs[3]
+    posted = outputs[5].splitlines()
+    assert len(posted) == 2 and all("  posted  " in line for line in posted)
