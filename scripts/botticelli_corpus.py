@@ -272,26 +272,58 @@ def botticelli_loads(path: Path) -> list[str]:
 
 
 SANDBOX_GUILD = "100000000000000001"  # the sandbox's emulated guild
-_VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+_VARIABLE = re.compile(r"\$\{(?:env:)?([A-Z][A-Z0-9_]*)\}")
+# What Botticelli's test harness creates before its Discord test narratives run (its
+# lifecycle/setup_*.toml): a channel, a message in it, a role, a thread, an event.
+_FIXTURES = """\
+[narrative]
+name = "corpus_fixtures"
+guild_id = "%(guild)s"
+
+[[act]]
+name = "channel"
+[[act.input]]
+command = "channels.create"
+[act.input.args]
+name = "corpus-fixtures"
+
+[[act]]
+name = "message"
+[[act.input]]
+command = "messages.send"
+[act.input.args]
+channel_id = "{act.channel.output.id}"
+content = "a message the corpus narratives read"
+
+[[act]]
+name = "role"
+[[act.input]]
+command = "roles.create"
+[act.input.args]
+name = "corpus-role"
+
+[[act]]
+name = "thread"
+[[act.input]]
+command = "threads.create"
+[act.input.args]
+channel_id = "{act.channel.output.id}"
+name = "corpus-thread"
+
+[[act]]
+name = "event"
+[[act.input]]
+command = "events.create"
+[act.input.args]
+name = "corpus-event"
+start_time = "2030-01-01T12:00:00Z"
+end_time = "2030-01-01T13:00:00Z"
+location = "online"
+"""
 
 
-def rehearsal_vars(path: Path) -> list[str]:
-    """``--var`` values for the ``${VAR}`` a file reads (Botticelli's test narratives read
-    ``${TEST_GUILD_ID}`` and friends from the environment): a guild id is the sandbox
-    guild, any other id a snowflake-shaped placeholder, anything else a word."""
-    out: list[str] = []
-    for name in sorted(set(_VARIABLE.findall(path.read_text(encoding="utf-8")))):
-        if name.endswith("GUILD_ID"):
-            value = SANDBOX_GUILD
-        elif name.endswith("_ID"):
-            value = "100000000000000999"
-        else:
-            value = "sandbox"
-        out += ["--var", f"{name}={value}"]
-    return out
-
-
-def _narrator(*args: str, cwd: str, timeout: float) -> tuple[int, str]:
+def _narrator(*args: str, cwd: str, timeout: float) -> tuple[int, str, str]:
+    """Exit code, the first line saying why it failed, and stdout."""
     command = [sys.executable, "-m", "narrator", *args]
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("NARRATOR_CONFIG", None)
@@ -300,48 +332,100 @@ def _narrator(*args: str, cwd: str, timeout: float) -> tuple[int, str]:
             command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
-        return 124, f"timed out after {timeout:.0f}s"
+        return 124, f"timed out after {timeout:.0f}s", ""
     if done.returncode == 0:
-        return 0, ""
+        return 0, "", done.stdout
     lines = [line for line in (done.stdout + "\n" + done.stderr).splitlines() if line.strip()]
     marks = ("✗", "error", "failed:", "Error")
     failed = [line for line in lines if "warning:" not in line and any(m in line for m in marks)]
-    return done.returncode, (failed[0] if failed else (lines[-1] if lines else "")).strip()
+    return done.returncode, (failed[0] if failed else lines[-1] if lines else "").strip(), ""
+
+
+def fixtures(database: list[str], scratch: str, timeout: float) -> dict[str, str]:
+    """Create the resources Botticelli's Discord test narratives expect in the sandbox
+    guild; their ids by the variable names those narratives read."""
+    path = Path(scratch) / "corpus_fixtures.toml"
+    path.write_text(_FIXTURES % {"guild": SANDBOX_GUILD}, encoding="utf-8")
+    code, why, out = _narrator(
+        *database, "run", str(path), "--sandbox", "--json", cwd=scratch, timeout=timeout
+    )
+    ids = {"TEST_GUILD_ID": SANDBOX_GUILD, "GUILD_ID": SANDBOX_GUILD}
+    if code:
+        print(f"fixtures: {why}", file=sys.stderr)
+        return ids
+    acts = {a["name"]: a["output"] for a in json.loads(out)["acts"]}
+    ids.update(
+        TEST_CHANNEL_ID=acts["channel"]["id"],
+        TEST_MESSAGE_ID=acts["message"]["id"],
+        TEST_USER_ID=acts["message"]["author_id"],
+        TEST_ROLE_ID=acts["role"]["id"],
+        TEST_THREAD_ID=acts["thread"]["id"],
+        TEST_EVENT_ID=acts["event"]["id"],
+    )
+    return ids
+
+
+def rehearsal_vars(path: Path, known: dict[str, str]) -> list[str]:
+    """``--var`` values for the ``${VAR}`` / ``${env:VAR}`` a file reads (Botticelli's test
+    narratives read ``${TEST_GUILD_ID}`` and friends from the environment): the fixtures'
+    ids, else a snowflake-shaped placeholder for an id, else a word."""
+    out: list[str] = []
+    for name in sorted(set(_VARIABLE.findall(path.read_text(encoding="utf-8")))):
+        value = known.get(name) or ("100000000000000999" if name.endswith("_ID") else "sandbox")
+        out += ["--var", f"{name}={value}"]
+    return out
+
+
+def _order(path: Path) -> tuple[str, int, str]:
+    """Per directory, setup narratives first and teardown last (Botticelli's harness runs
+    state_test_create, _use, _cleanup and write_tests' setup, test, teardown so)."""
+    stem = path.stem
+    rank = 0 if ("setup" in stem or stem.endswith("_create")) else 1
+    if "teardown" in stem or "cleanup" in stem:
+        rank = 2
+    return (str(path.parent), rank, stem)
 
 
 def measure(directory: Path, timeout: float) -> dict[str, Any]:
-    files = sorted(p for p in directory.rglob("*.toml") if p.name != "Cargo.toml")
+    files = sorted((p for p in directory.rglob("*.toml") if p.name != "Cargo.toml"), key=_order)
     rows: list[dict[str, Any]] = []
-    for path in files:
-        row: dict[str, Any] = {"file": str(path.relative_to(directory))}
-        try:
-            names = botticelli_loads(path)
-        except NotLoadable as exc:
-            row.update(loadable=False, why=str(exc))
-            rows.append(row)
-            continue
-        row["loadable"] = True
-        selections = [[]] if names == [""] else [["--narrative", n] for n in names]
-        with tempfile.TemporaryDirectory() as scratch:
-            code, why = _narrator(
+    with tempfile.TemporaryDirectory() as scratch:
+        # one sandbox database for the whole corpus, as Botticelli keeps one state dir
+        database = ["--database", f"sqlite:///{scratch}/corpus.db"]
+        for path in files:
+            row: dict[str, Any] = {"file": str(path.relative_to(directory))}
+            try:
+                names = botticelli_loads(path)
+            except NotLoadable as exc:
+                row.update(loadable=False, why=str(exc))
+                rows.append(row)
+                continue
+            row["loadable"] = True
+            selections = [[]] if names == [""] else [["--narrative", n] for n in names]
+            code, why, _ = _narrator(
                 "validate", str(path), *selections[0], cwd=scratch, timeout=timeout
             )
             row["validates"] = code == 0
             if code:
                 row["validate_error"] = why
+            uses_ids = "TEST_" in path.read_text(encoding="utf-8")
+            known = fixtures(database, scratch, timeout) if uses_ids else {}
+            known.setdefault("TEST_GUILD_ID", SANDBOX_GUILD)
+            known.setdefault("GUILD_ID", SANDBOX_GUILD)
             ran = True
             for selection in selections:
-                code, why = _narrator(
-                    "--database", f"sqlite:///{scratch}/n.db",
-                    "run", str(path), *selection, "--sandbox", "--allow-destructive",
-                    *rehearsal_vars(path), cwd=scratch, timeout=timeout,
+                code, why, _ = _narrator(
+                    *database, "run", str(path), *selection, "--sandbox",
+                    "--allow-destructive", *rehearsal_vars(path, known),
+                    cwd=scratch, timeout=timeout,
                 )  # fmt: skip
                 if code:
                     ran = False
                     row["run_error"] = why
                     break
             row["rehearses"] = ran
-        rows.append(row)
+            rows.append(row)
+    rows.sort(key=lambda r: r["file"])
     loadable = [r for r in rows if r["loadable"]]
     return {
         "files": len(rows),

@@ -86,13 +86,13 @@ def validate(files: tuple[str, ...], quiet: bool, narrative: str | None, as_json
         if not problems and not quiet:
             click.echo(f"{file}: ok", err=True)
     if as_json:
-        emit_json(
-            {
-                "files": checked,
-                "problems": [problem_json(p) for p in found],
-                "warnings": [problem_json(w) for w in warned],
-            }
-        )
+        report: dict[str, object] = {
+            "files": checked,
+            "problems": [problem_json(p) for p in found],
+        }
+        if warned:  # only when there are some: the shape of a clean report is unchanged
+            report["warnings"] = [problem_json(w) for w in warned]
+        emit_json(report)
     sys.exit(2 if failed else 0)
 
 

@@ -72,6 +72,7 @@ def parse_botticelli(
     (:mod:`narrator.parser.botticelli_multi`); ``within``: the narratives of this
     file being built around this one (an act composing one of them is a cycle).
     """
+    ctx.dialect = "botticelli"
     for key in data:
         if key in WARNED_TOP_KEYS:
             if not within:

@@ -89,10 +89,11 @@ def content_generation(
 
         try:
             validate_table(table)
-        except NarratorError:
-            ctx.key_problem(
+        except NarratorError:  # Botticelli's storing fails, is logged, and the run goes on
+            ctx.key_warning(
                 head_path,
-                f"the narrative's name {table!r} cannot name its content table; set "
+                f"the narrative's name {table!r} cannot name a content table, so nothing "
+                "is stored (Botticelli's storing fails there and the run goes on); set "
                 'target = "TABLE" (or skip_content_generation = true)',
             )
             return plan

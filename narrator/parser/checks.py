@@ -65,6 +65,13 @@ def check_command(
         if name not in spec.args:
             hint = suggest(name, spec.args)
             fix = hint or f"; {command} takes: {', '.join(spec.args)}"
+            if ctx.dialect == "botticelli":  # Botticelli's commands ignore what they do not read
+                ctx.key_warning(
+                    (*args_path, name),
+                    f"unknown argument '{name}' for {command} is ignored (Botticelli's "
+                    f"command ignores it too){fix}",
+                )
+                continue
             ctx.key_problem((*args_path, name), f"unknown argument '{name}' for {command}{fix}")
     given = catalogue.canonical_args(platform, args)  # a Botticelli spelling counts
     for name in spec.required_args:

@@ -24,6 +24,8 @@ class Context:
     problems: list[Problem] = field(default_factory=list)
     # accepted with a warning (Plan.warnings): what Botticelli ignores, prompts sent verbatim
     warnings: list[Problem] = field(default_factory=list)
+    # "botticelli" while a Botticelli file is read: what Botticelli ignores is a warning there
+    dialect: str = "native"
     # environment variables a narrative may not read (narrator.config.secret_env_names)
     secrets: frozenset[str] = DEFAULT_SECRET_ENV
     # nested narrative files are read from base_dir; stack: the files being read (cycles)

@@ -215,3 +215,42 @@ def test_a_native_bot_command_stays_required() -> None:
     plan = parse('[[act]]\nname = "a"\n[[act.input]]\ncommand = "channels.list"\n', "n.toml")
     (command,) = plan.act("a").commands
     assert isinstance(command, BotCommandInput) and command.required
+
+
+def test_an_unknown_command_argument_is_a_warning_in_the_dialect_only() -> None:
+    """Botticelli's commands ignore arguments they do not read; native files keep the
+    load-time problem with its "did you mean"."""
+    text = textwrap.dedent(
+        """\
+        [toc]
+        order = ["a"]
+        [bots.list]
+        platform = "discord"
+        command = "channels.list"
+        colour = "blue"
+        [acts]
+        a = "bots.list"
+        """
+    )
+    plan = parse(text, "u.toml")
+    assert str(plan.warnings[0]).startswith(
+        "u.toml:6:1: unknown argument 'colour' for channels.list is ignored (Botticelli's "
+        "command ignores it too)"
+    )
+    native = '[[act]]\nname = "a"\n[[act.input]]\ncommand = "channels.list"\n'
+    native += '[act.input.args]\ncolour = "blue"\n'
+    with pytest.raises(NarrativeInvalid) as info:
+        parse(native, "n.toml")
+    assert "unknown argument 'colour' for channels.list" in str(info.value)
+
+
+def test_a_narrative_name_that_cannot_name_a_table_stores_nothing_with_a_warning() -> None:
+    """Botticelli's content generation fails on such a table, logs it, and goes on."""
+    text = '[narrative]\nname = "Minimal Test"\ndescription = "d"\n[toc]\norder = ["a"]\n'
+    text += '[acts]\na = "Say hi."\n'
+    plan = parse(text, "m.toml")
+    assert plan.act("a").store is None
+    assert str(plan.warnings[0]).startswith(
+        "m.toml:1:1: the narrative's name 'Minimal Test' cannot name a content table, so "
+        "nothing is stored"
+    )

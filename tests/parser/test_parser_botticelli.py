@@ -319,7 +319,12 @@ def test_bot_arguments_are_checked_against_the_catalogue() -> None:
         parse(text, "m.toml")
     assert [str(p) for p in info.value.problems] == [
         "m.toml:1:1: messages.send needs argument 'channel_id'; add channel_id = ... to its args",
-        "m.toml:4:1: unknown argument 'chanel_id' for messages.send; did you mean 'channel_id'?",
+    ]
+    # an unknown argument is ignored by Botticelli's command: a warning, with its hint
+    text = text.replace('chanel_id = "1"', 'channel_id = "1"\nchanel = "2"')
+    assert [str(w) for w in parse(text, "m.toml").warnings] == [
+        "m.toml:5:1: unknown argument 'chanel' for messages.send is ignored (Botticelli's "
+        "command ignores it too); did you mean 'channel_id'?"
     ]
 
 
