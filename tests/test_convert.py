@@ -334,3 +334,15 @@ def test_any_prompt_text_reads_back_identically(
         return
     result = convert(source)
     assert differences(before, parse(result.text)) == []
+
+
+def test_dates_and_times_in_arguments_stay_toml_datetimes() -> None:
+    source = (
+        '[toc]\norder = ["e"]\n[bots.e]\nplatform = "discord"\ncommand = "events.create"\n'
+        'guild_id = "100000000000000001"\nname = "Launch"\nlocation = "online"\n'
+        "start_time = 2030-01-01T10:00:00Z\nend_time = 2030-01-01T11:00:00Z\n"
+        '[acts]\ne = "bots.e"\n'
+    )
+    text = convert(source).text
+    assert "start_time = 2030-01-01T10:00:00Z" in text
+    assert differences(parse(source), parse(text)) == []

@@ -13,6 +13,7 @@ a key's line. This module knows nothing about Botticelli.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,10 @@ from typing import Any
 import tomlkit
 
 from narrator.plan import Act, CarouselSpec, Input, Plan
+
+
+class Unconvertible(ValueError):
+    """A part of the plan this emitter cannot write."""
 
 
 @dataclass
@@ -65,9 +70,9 @@ def value_text(value: Any) -> str:
         return "{ " + inner + " }"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(value_text(v) for v in value) + "]"
-    if isinstance(value, bool | int | float):
-        return tomlkit.item(value).as_string()
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    if isinstance(value, bool | int | float | datetime.date | datetime.time):
+        return tomlkit.item(value).as_string()  # a datetime is a date too
+    raise Unconvertible(f"a {type(value).__name__} value has no TOML form")
 
 
 def key_text(key: str) -> str:
@@ -208,10 +213,6 @@ def _input(out: _Writer, item: Input, notes: InputNotes) -> None:
     if writer is None:
         raise Unconvertible(f"{kind} inputs have no native form in this version of convert")
     writer(out, item, notes)
-
-
-class Unconvertible(ValueError):
-    """A part of the plan this emitter cannot write."""
 
 
 def _text(out: _Writer, item: Any, notes: InputNotes) -> None:

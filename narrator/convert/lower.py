@@ -6,6 +6,8 @@ counterpart — the plan ``convert`` writes out and then expects to read back:
 
 * files (text ``file =`` inputs, media) are named relative to the native file's
   folder, so the copy written elsewhere still finds them;
+* arguments a command does not read (the dialect accepts them with a warning, as
+  Botticelli ignores them; a native file may not name them) are left out;
 * behaviours the native format has no key for (yet) are dropped, each with a
   warning located at the input or act that had it. Whether the native format
   has a key is asked of the parser's own field tables, so a key added to the
@@ -21,6 +23,7 @@ import dataclasses
 import os
 from typing import Any
 
+from narrator import catalogue
 from narrator.errors import Location, Problem
 from narrator.parser import fields
 from narrator.plan import Act, Plan
@@ -97,6 +100,11 @@ def _input(item: Any, act: Act, target_dir: str | None, warnings: list[Problem])
             )
         )
         changes["required"] = True
+    if kind == "bot_command":
+        spec = catalogue.lookup(item.platform, item.command)
+        unknown = [key for key in item.args if spec is not None and key not in spec.args]
+        if unknown:  # the parser warned at each ("is ignored"): a native file may not name it
+            changes["args"] = {k: v for k, v in item.args.items() if k not in unknown}
     if (
         kind == "text"
         and getattr(item, "verbatim", False)
