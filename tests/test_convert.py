@@ -346,3 +346,26 @@ def test_dates_and_times_in_arguments_stay_toml_datetimes() -> None:
     text = convert(source).text
     assert "start_time = 2030-01-01T10:00:00Z" in text
     assert differences(parse(source), parse(text)) == []
+
+
+def test_a_hash_inside_any_kind_of_string_is_not_a_comment() -> None:
+    from narrator.convert.comments import scan
+
+    text = (
+        "# top\n"
+        'a = "x # no"  # yes\n'
+        'b = """\n# inside\n""""  # after a quote that ends the string\n'
+        "c = 'lit # no' # lit\n"
+        'd = "esc \\" # still inside" # real\n'
+        "e = '''\n# inside too\n'''\n"
+        "f = [\n  1, # in an array\n]\n"
+    )
+    found = [(c.line, c.text, c.whole_line) for c in scan(text)]
+    assert found == [
+        (1, "# top", True),
+        (2, "# yes", False),
+        (5, "# after a quote that ends the string", False),
+        (6, "# lit", False),
+        (7, "# real", False),
+        (12, "# in an array", False),
+    ]
