@@ -73,7 +73,9 @@ def _act() -> dict[str, Any]:
     assert set(special) == ACT_SPECIAL, "a structural act key without a schema"
     act = _object(ACT_FIELDS, **special)
     act["properties"]["name"]["pattern"] = "^" + ACT_NAME.pattern.removesuffix(r"\Z") + "$"
-    act["required"] = ["name", "input"]
+    act["required"] = ["name"]
+    # an act has inputs, or runs a nested narrative (narrative = "stem"), or both
+    act["anyOf"] = [{"required": ["input"]}, {"required": ["narrative"]}]
     return act
 
 

@@ -369,3 +369,14 @@ def test_a_hash_inside_any_kind_of_string_is_not_a_comment() -> None:
         (7, "# real", False),
         (12, "# in an array", False),
     ]
+
+
+def test_the_schema_accepts_an_act_that_only_runs_a_nested_narrative() -> None:
+    from jsonschema import Draft202012Validator
+
+    from narrator.schema import narrative_json_schema
+
+    validator = Draft202012Validator(narrative_json_schema())
+    nested = {"act": [{"name": "a", "narrative": "child", "narrative_joins": True}]}
+    assert not list(validator.iter_errors(nested))
+    assert list(validator.iter_errors({"act": [{"name": "a"}]}))  # neither: refused
