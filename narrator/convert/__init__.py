@@ -9,12 +9,16 @@ How: the file is parsed into the same :class:`~narrator.plan.Plan` that
 ``[toc]`` order applied, ``[bots.X]`` expanded, Botticelli's argument names
 replaced by the catalogue's, ``[narrative]`` temperature and max_tokens set on
 each model act, Botticelli's automatic id capture as ``capture_result_ids``.
-:mod:`~narrator.convert.emit` writes that plan in the native format, with the
+:mod:`~narrator.convert.lower` turns that plan into what a native file can say
+(files named from the output folder; a warning for each behaviour with no native
+key), :mod:`~narrator.convert.emit` writes it in the native format, with the
 comments :mod:`~narrator.convert.origin` found above each table and at the end
-of each line; :mod:`~narrator.convert.losses` lists what has no native
-equivalent. Finally the native text is parsed again and its plan compared with
-the original (:mod:`~narrator.convert.compare`): a difference is a warning,
-never a silent change of meaning.
+of each line, and :mod:`~narrator.convert.losses` lists what is not carried
+over. A narrative that composes another ``[narrative.NAME]`` of the same file
+gets that one converted too, as a companion file. Finally the native text is
+parsed again (companions and nested files from memory) and its plan compared
+with the lowered original (:mod:`~narrator.convert.compare`): a difference is a
+warning, never a silent change of meaning.
 """
 
 from __future__ import annotations
