@@ -76,10 +76,9 @@ def require_table(store: ContentStore, table: str, *, database: str = "") -> Tab
     names = [s.table for s in summaries]
     where = f" in {database}" if database else ""
     if not names:
-        # x.db's sandbox is x.sandbox.db (narrator.config.sandbox_database_url)
         other = (
             "what real runs stored is in the real database (drop --sandbox)"
-            if ".sandbox" in database.rsplit("/", 1)[-1]
+            if _is_sandbox(database)
             else "what --sandbox runs stored is in the sandbox database (add --sandbox)"
         )
         raise UsageError(
@@ -87,8 +86,19 @@ def require_table(store: ContentStore, table: str, *, database: str = "") -> Tab
             hint=f'a narrative\'s store = "TABLE" or `narrator content import FILE` makes one; '
             f"{other}",
         )
-    hint = did_you_mean(table, names) or "list them with: narrator content tables"
+    hint = did_you_mean(table, names) or f"list them with: {_verb('tables', database)}"
     raise UsageError(f"no table {table!r}{where}; tables: {', '.join(names)}", hint=hint)
+
+
+def _is_sandbox(database: str) -> bool:
+    """``database`` (a label) names a sandbox database: x.db's is x.sandbox.db
+    (:func:`narrator.config.sandbox_database_url`)."""
+    return ".sandbox" in database.rsplit("/", 1)[-1]
+
+
+def _verb(verb: str, database: str) -> str:
+    """``narrator content VERB`` as the user must type it for this database."""
+    return f"narrator content {verb}" + (" --sandbox" if _is_sandbox(database) else "")
 
 
 # --- selecting ------------------------------------------------------------------------
@@ -194,7 +204,7 @@ def get_row(store: ContentStore, table: str, row_id: int, *, database: str = "")
         require_table(store, table, database=database)
     raise UsageError(
         f"no row {row_id} in table {table!r}",
-        hint=f"list its rows with: narrator content list {table}",
+        hint=f"list its rows with: {_verb('list', database)} {table}",
     )
 
 
@@ -219,7 +229,7 @@ def set_status(
         shown = ", ".join(str(i) for i in missing)
         raise UsageError(
             f"no row{'s' if len(missing) > 1 else ''} {shown} in table {table!r}; nothing changed",
-            hint=f"list its rows with: narrator content list {table}",
+            hint=f"list its rows with: {_verb('list', database)} {table}",
         )
     return store.set_status(table, wanted, status)
 

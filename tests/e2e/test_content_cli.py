@@ -184,6 +184,10 @@ def test_an_empty_or_other_database_is_named(cli: Cli) -> None:
     sandbox = cli("content", "list", "posts", "--sandbox", "--json")
     assert sandbox.code == 0, sandbox.err
     assert len(sandbox.json()) == 2
+    gone = cli("content", "show", "posts", "99", "--sandbox")
+    assert gone.code == 2
+    hint = gone.err.splitlines()[1]
+    assert hint == "  hint: list its rows with: narrator content list --sandbox posts"
     real = cli("content", "list", "posts")
     assert real.code == 2 and "(add --sandbox)" in real.err  # the real database has no such table
     cli.write("one.jsonl", '{"table": "notes", "fields": {"n": 1}}\n')
