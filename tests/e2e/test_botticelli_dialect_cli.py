@@ -128,3 +128,44 @@ def test_publish_welcome_makes_botticellis_model_calls(cli: Cli) -> None:
     acts = {a["name"]: a for a in report["acts"]}
     assert acts["generate_content"]["output"] == "Action completed successfully"
     assert acts["pin_message"]["output"]["id"] == acts["publish_message"]["output"]["id"]
+
+
+def test_resume_picks_the_narrative_the_run_ran(cli: Cli) -> None:
+    """A resumed run of a file with several narratives reads the same one again."""
+    path = cli.write(
+        "two.toml",
+        """\
+[narrative.one]
+toc = ["a"]
+
+[narrative.two]
+toc = ["b", "c"]
+
+[acts]
+a = "Hello."
+b = "Say something."
+
+[acts.c]
+
+[[acts.c.input]]
+type = "bot_command"
+platform = "discord"
+command = "messages.get"
+required = true
+
+[acts.c.input.args]
+channel_id = "100000000000000777"
+message_id = "100000000000000778"
+""",
+    )
+    first = cli("run", "--sandbox", str(path), "--narrative", "two", "--json")
+    assert first.code == 1
+    report = first.json()
+    assert [(a["name"], a["status"]) for a in report["acts"]] == [("b", "done"), ("c", "failed")]
+    again = cli("resume", "--sandbox", report["run_id"], "--json")
+    assert again.code == 1, again.err
+    assert "--narrative" not in again.err
+    assert [(a["name"], a["status"]) for a in again.json()["acts"]] == [
+        ("b", "done"),
+        ("c", "failed"),
+    ]
