@@ -33,7 +33,7 @@ from narrator.content import (
 )
 from narrator.errors import ActFailed, NotConfigured, ReferenceFailed
 from narrator.outcome import ActOutcome
-from narrator.parser.where_slots import SlotError, bind, literal, reference_spans
+from narrator.parser.where_slots import SlotError, bind, literal, quoted, reference_spans
 from narrator.plan import Act, Plan, TableInput
 from narrator.protocols import Change
 from narrator.structured import extract_json, validate
@@ -107,10 +107,9 @@ def bind_where(text: str | None, scope: interpolate.Scope, act: str) -> Conditio
 def where_display(text: str, spans: list[tuple[int, int]], values: list[Any]) -> str:
     """The where as it runs (each reference shown as its literal), for the journal."""
     out, last = [], 0
-    for (start, end), value in zip(spans, values, strict=True):
-        quoted = text.count("'", 0, start) % 2 == 1
+    for (start, end), value, inside in zip(spans, values, quoted(text, spans), strict=True):
         try:
-            shown = literal(value, quoted=quoted)
+            shown = literal(value, quoted=inside)
         except SlotError:
             shown = interpolate.to_text(value)
         out += [text[last:start], shown]

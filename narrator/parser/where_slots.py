@@ -26,7 +26,7 @@ from typing import Any
 
 from narrator.content import Condition, parse_where
 
-__all__ = ["SlotError", "bind", "reference_spans", "slotted"]
+__all__ = ["SlotError", "bind", "literal", "quoted", "reference_spans", "slotted"]
 
 _MARKERS = ("{", "${", "<state.")
 
@@ -44,9 +44,16 @@ def reference_spans(text: str) -> list[tuple[int, int]]:
     return [(r.start, r.end) for r in scan(text)]
 
 
-def _inside_quotes(text: str, offset: int) -> bool:
-    """Whether ``offset`` is inside a '...' literal ('' inside one toggles twice)."""
-    return text.count("'", 0, offset) % 2 == 1
+def quoted(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+    """For each reference span, whether it sits inside a '...' literal (``''`` inside one
+    toggles twice; quotes inside earlier references do not count)."""
+    flags: list[bool] = []
+    inside, last = False, 0
+    for start, end in spans:
+        inside ^= text.count("'", last, start) % 2 == 1
+        flags.append(inside)
+        last = end
+    return flags
 
 
 def slotted(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -54,10 +61,10 @@ def slotted(text: str, spans: Sequence[tuple[int, int]]) -> str:
     check: ``NULL`` passes every column's type check)."""
     out: list[str] = []
     last = 0
-    for start, end in spans:
+    for (start, end), inside in zip(spans, quoted(text, spans), strict=True):
         out.append(text[last:start])
         length = end - start
-        if _inside_quotes(text, start):
+        if inside:
             out.append("x" * length)
         else:
             out.append("NULL".ljust(length))
@@ -98,9 +105,9 @@ def bind(text: str, spans: Sequence[tuple[int, int]], values: Sequence[Any]) -> 
     (a value of the wrong type for its column) and SlotError."""
     out: list[str] = []
     last = 0
-    for (start, end), value in zip(spans, values, strict=True):
+    for (start, end), value, inside in zip(spans, values, quoted(text, spans), strict=True):
         out.append(text[last:start])
-        out.append(literal(value, quoted=_inside_quotes(text, start)))
+        out.append(literal(value, quoted=inside))
         last = end
     out.append(text[last:])
     return parse_where("".join(out))

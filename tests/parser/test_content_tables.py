@@ -201,3 +201,12 @@ both = ["tables.t", "bots.send"]
 """
     (problem,) = problems(text)
     assert problem.startswith("f.toml:9:1: act 'both' mixes tables and bot commands")
+
+
+def test_a_quote_inside_a_reference_does_not_confuse_the_next_one() -> None:
+    text = "note = {{ \"it's\" }} AND title LIKE '%{state.topic}%'"
+    spans = reference_spans(text)
+    assert len(spans) == 2
+    assert slotted(text, spans).endswith("LIKE '%" + "x" * 13 + "%'")
+    condition = bind(text, spans, ["it's", "a'b"])
+    assert '"it\'s"' in repr(condition) and "%a'b%" in repr(condition)
