@@ -261,7 +261,7 @@ def _jsonl(text: str, source: str) -> list[dict[str, Any]]:
     """The rows of a JSON-lines export; the first non-empty line is its header."""
     rows: list[dict[str, Any]] = []
     header_seen = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: \x85, \u2028
         if not line.strip():
             continue
         try:

@@ -58,6 +58,16 @@ def test_any_json_value_round_trips_through_json_lines(value: Any, meta: Any) ->
     assert (back.created_at, back.updated_at) == (NOW, NOW)
 
 
+def test_json_lines_keep_line_separators_other_than_newline_inside_values() -> None:
+    import io
+
+    value = "a\x85b\u2028c\u2029d\x0be\x1cf\rg"
+    out = io.StringIO()
+    write_jsonl([_entry("k", value, metadata={"m": value})], out, count=1, now=NOW)
+    (back,) = import_toml(out.getvalue())
+    assert (back.value, back.metadata) == (value, {"m": value})
+
+
 def test_control_characters_and_del_are_escaped_as_toml_requires() -> None:
     text = export_toml([_entry("k", "a\x7fb\x00c\u2028d\n")])
     assert "\x7f" not in text and "\\u007F" in text
