@@ -155,9 +155,10 @@ def edit_fields(row: ContentRow, keys: Keys) -> dict[str, JSON] | None:
         try:
             edited = click.edit(text, extension=".json", require_save=False)
         except click.ClickException as error:
-            raise UsageError(
-                f"cannot start the editor: {error.message}",
-                hint="set $VISUAL or $EDITOR to an editor that waits (e.g. EDITOR=nano)",
+            raise UsageError(  # no such editor, or it exited non-zero (vim's :cq)
+                f"not saved: {error.message}",
+                hint="set $VISUAL or $EDITOR to an editor that waits (e.g. EDITOR=nano); "
+                "an editor that exits with an error discards the edit",
             ) from None
         if edited is None or edited == row_document(row):
             return None
@@ -214,7 +215,10 @@ def _act(review: Review, action: str, row: ContentRow, keys: Keys) -> tuple[str,
         back = review.back()
         return ("" if back is not None else "this is the first row"), back or row, False
     if action == "edit":
-        fields = edit_fields(row, keys)
+        try:
+            fields = edit_fields(row, keys)
+        except UsageError as problem:  # no editor: say so and stay in the review
+            return f"{problem.message} — {problem.hint}", row, False
         if fields is None:
             return f"#{row.id} unchanged", row, False
         return f"✎ saved #{row.id}", review.replace(fields), False

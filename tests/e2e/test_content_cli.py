@@ -238,6 +238,10 @@ def test_edit_opens_the_editor_and_saves_only_a_valid_change(cli: Cli) -> None:
     assert same.out.strip() == f"row {ids[0]} of posts unchanged"
     assert _rows(cli, "posts")[0] == untouched  # no write: not even updated_at moved
 
+    aborted = cli("content", "edit", "posts", str(ids[0]), env={"EDITOR": "false", "VISUAL": ""})
+    assert aborted.code == 2 and aborted.err.startswith("error: not saved: false: Editing failed")
+    assert _rows(cli, "posts")[0] == untouched
+
     missing = cli("content", "edit", "posts", "77", env={"EDITOR": "true", "VISUAL": ""})
     assert missing.code == 2 and "no row 77 in table 'posts'" in missing.err
 

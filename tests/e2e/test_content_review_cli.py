@@ -175,8 +175,10 @@ def test_ctrl_c_in_a_review_prints_the_summary_and_exits_130(
 # --- piped stdin ----------------------------------------------------------------------
 
 
-def _review(cwd: Path, answers: str | None, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")}
+def _review(
+    cwd: Path, answers: str | None, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "narrator", "content", "review", "posts", *args],
         cwd=cwd,
@@ -206,6 +208,12 @@ def test_review_from_a_pipe_reads_one_key_a_line(tmp_path: Path, cli: Cli) -> No
     assert rest.returncode == 0, rest.stderr
     assert f"posts #{ids[1]}  [pending]  1 of 1" in rest.stdout
     assert "reviewed 1 row of posts: 0 approved, 0 rejected, 0 edited, 1 skipped" in rest.stdout
+
+    no_editor = _review(tmp_path, "e\nq\n", env={"EDITOR": "/nonexistent/editor", "VISUAL": ""})
+    assert no_editor.returncode == 0, no_editor.stderr
+    assert "not saved: /nonexistent/editor: Editing failed" in no_editor.stdout
+    assert "set $VISUAL or $EDITOR" in no_editor.stdout
+    assert "reviewed 1 row of posts" in no_editor.stdout  # the review went on
 
     rejected = _review(tmp_path, "a\n", "--status", "rejected")
     assert f"posts #{ids[2]}  [rejected]" in rejected.stdout
