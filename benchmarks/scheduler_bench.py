@@ -95,7 +95,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schedules", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=60.0, help="seconds the due times span")
-    parser.add_argument("--poll", type=float, default=5.0, help="the worker's --poll (default: its default)")
+    parser.add_argument(
+        "--poll", type=float, default=5.0, help="the worker's --poll (default: its default)"
+    )
     parser.add_argument("--database", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

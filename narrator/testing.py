@@ -111,9 +111,7 @@ class RecordingPlatform:
                 wrote=False,
             )
         if call.dry_run:
-            return CommandResult(
-                None, changes=[Change("create", f"{kind} {name}")], wrote=False
-            )
+            return CommandResult(None, changes=[Change("create", f"{kind} {name}")], wrote=False)
         item = {"id": self.snowflakes.next(), "name": name, "guild_id": guild}
         if kind == "channel":
             item["kind"] = str(args.get("kind", "text"))
@@ -135,9 +133,7 @@ class RecordingPlatform:
                         wrote=False,
                     )
         if call.dry_run:
-            return CommandResult(
-                None, changes=[Change("send", f"message {key}")], wrote=False
-            )
+            return CommandResult(None, changes=[Change("send", f"message {key}")], wrote=False)
         message = {
             "id": self.snowflakes.next(),
             "channel_id": str(args.get("channel_id")),

@@ -126,9 +126,7 @@ def show(run_id: str | None, last: bool, full: bool, as_json: bool, sandbox: boo
             newest = database.journal.list_runs(1)
             if not newest:
                 where = get_globals().where(sandbox=sandbox)
-                raise RunNotFound(
-                    f"no runs in {where} yet", hint="`narrator run FILE` starts one"
-                )
+                raise RunNotFound(f"no runs in {where} yet", hint="`narrator run FILE` starts one")
             run_id = newest[0].run_id
         assert run_id is not None
         record = find_run(database.journal, run_id, sandbox=sandbox)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SETUP = """
+SETUP = (
+    """
 [narrative]
 name = "community_setup"
 
@@ -33,8 +34,9 @@ platform = "discord"
 command = "categories.ensure"
 [act.input.args]
 name = "Community"
-""" + "".join(
-    f"""
+"""
+    + "".join(
+        f"""
 [[act]]
 name = "channel_{name}"
 [[act.input]]
@@ -46,9 +48,10 @@ name = "{name}"
 topic = "The {name} channel"
 category = "Community"
 """
-    for name in ("welcome", "rules", "general", "random", "help")
-) + "".join(
-    f"""
+        for name in ("welcome", "rules", "general", "random", "help")
+    )
+    + "".join(
+        f"""
 [[act]]
 name = "role_{name}"
 [[act.input]]
@@ -59,8 +62,9 @@ command = "roles.ensure"
 name = "{name}"
 hoist = true
 """
-    for name in ("member", "moderator")
-) + """
+        for name in ("member", "moderator")
+    )
+    + """
 [[act]]
 name = "rules_message"
 [[act.input]]
@@ -73,6 +77,7 @@ key = "rules"
 content = "Be kind. No spam."
 pin = true
 """
+)
 
 
 @dataclass

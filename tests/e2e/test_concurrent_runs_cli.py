@@ -15,9 +15,7 @@ from tests.e2e.emulator import GUILD, TOKEN, EmulatorProcess
 from tests.postgres import reset_database
 
 
-def _trials(
-    root: Path, emulator: EmulatorProcess, database: str | None, modes: list[bool]
-) -> None:
+def _trials(root: Path, emulator: EmulatorProcess, database: str | None, modes: list[bool]) -> None:
     initial = emulator.world()
     for number, wait in enumerate(modes):
         reset_world(emulator.api_base, initial)

@@ -118,9 +118,7 @@ def test_a_secret_given_with_var_is_refused_and_never_stored_nor_printed(cli: Cl
             assert got.code == 2, (verb, got.err)
             assert f"--var {name} names a secret" in got.err
             results.append(got)
-        scheduled = cli(
-            "schedule", "add", "ok.toml", "--every", "1h", "--var", f"{name}={value}"
-        )
+        scheduled = cli("schedule", "add", "ok.toml", "--every", "1h", "--var", f"{name}={value}")
         assert scheduled.code == 2 and "names a secret" in scheduled.err
         results.append(scheduled)
     fine = cli("run", "ok.toml", "--json", "--var", "CHANNEL_NAME=general")
