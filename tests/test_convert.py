@@ -380,3 +380,17 @@ def test_the_schema_accepts_an_act_that_only_runs_a_nested_narrative() -> None:
     nested = {"act": [{"name": "a", "narrative": "child", "narrative_joins": True}]}
     assert not list(validator.iter_errors(nested))
     assert list(validator.iter_errors({"act": [{"name": "a"}]}))  # neither: refused
+
+
+def test_an_argument_botticelli_ignores_is_left_out_with_the_parsers_warning() -> None:
+    source = (
+        '[toc]\norder = ["post"]\n[bots.post]\nplatform = "discord"\n'
+        'command = "messages.send"\nchannel_id = "100000000000000002"\ncontent = "hi"\n'
+        "embed_color = 3\n"
+        '[acts]\npost = "bots.post"\n'
+    )
+    result = convert(source, "post.toml")
+    assert "embed_color" not in result.text
+    command = parse(result.text).act("post").commands[0]
+    assert command.args == {"channel_id": "100000000000000002", "content": "hi"}
+    assert [(w.location.line, "embed_color" in w.message) for w in result.warnings] == [(8, True)]
