@@ -18,10 +18,16 @@ reference). A file with several ``[narrative.NAME]`` loads when each of its
 narratives does (Botticelli's CLI then needs ``--narrative-name``).
 
 For each loadable file it reports whether ``narrator validate`` accepts it and
-whether ``narrator run --sandbox`` (in a scratch directory, with a timeout,
+whether ``narrator run --sandbox --allow-destructive`` (with a timeout,
 ``--narrative NAME`` for each narrative of a multi-narrative file) finishes
-with exit 0, and the first line of the reason when not. Figures are recorded
-in docs/format.md ("Botticelli dialect").
+with exit 0, and the first line of the reason when not. The rehearsal is set
+up as Botticelli's own test harness runs these files: one sandbox database for
+the whole corpus (Botticelli keeps one state directory), a test's setup
+narrative before its teardown (:func:`_order`), and the resources its Discord
+test narratives read (``${TEST_CHANNEL_ID}``, ``${TEST_MESSAGE_ID}``, ...)
+created first in the sandbox guild and passed with ``--var``
+(:func:`fixtures`, :func:`rehearsal_vars`). Figures are recorded in
+docs/format.md ("Measured against Botticelli's repository").
 
 Export the corpus first, e.g.::
 
@@ -376,14 +382,21 @@ def rehearsal_vars(path: Path, known: dict[str, str]) -> list[str]:
     return out
 
 
-def _order(path: Path) -> tuple[str, int, str]:
-    """Per directory, setup narratives first and teardown last (Botticelli's harness runs
-    state_test_create, _use, _cleanup and write_tests' setup, test, teardown so)."""
+_ROLES = {"setup": 0, "create": 0, "use": 1, "test": 1, "cleanup": 2, "teardown": 2}
+
+
+def _order(path: Path) -> tuple[str, str, int, str]:
+    """The order Botticelli's harness runs its test narratives in: a directory with a
+    ``*_setup`` narrative runs it first and its ``*_teardown`` last (write_tests); elsewhere
+    the narratives of one test run together, create, use, cleanup (state_test_*)."""
     stem = path.stem
-    rank = 0 if ("setup" in stem or stem.endswith("_create")) else 1
-    if "teardown" in stem or "cleanup" in stem:
-        rank = 2
-    return (str(path.parent), rank, stem)
+    head, _, role = stem.rpartition("_")
+    rank = _ROLES.get(role, 1) if head else 1
+    if any(p.stem.endswith("_setup") for p in path.parent.glob("*.toml")):
+        return (str(path.parent), "", rank, stem)
+    if head and role in _ROLES:
+        return (str(path.parent), head, rank, stem)
+    return (str(path.parent), stem, 1, stem)
 
 
 def measure(directory: Path, timeout: float) -> dict[str, Any]:
