@@ -154,6 +154,13 @@ def table_input(
     if "where" in values and "where_clause" in values:
         ctx.key_problem((*path, "where_clause"), f"{what} has where and where_clause; keep one")
         ok = False
+    elif where_key == "where_clause":  # Botticelli's table key is `where`; it drops this one
+        ctx.key_warning(
+            (*path, "where_clause"),
+            f"'where_clause' in {what}: Botticelli does not read it (its key is where) and "
+            "reads the table unfiltered; narrator applies it as where — write where = ... "
+            "to filter in both",
+        )
     where_text: str | None = values.get(where_key)
     condition = None
     references: tuple[str, ...] = ()

@@ -254,3 +254,30 @@ def test_a_narrative_name_that_cannot_name_a_table_stores_nothing_with_a_warning
         "m.toml:1:1: the narrative's name 'Minimal Test' cannot name a content table, so "
         "nothing is stored"
     )
+
+
+def test_where_clause_in_a_table_input_is_a_warning_saying_botticelli_ignores_it() -> None:
+    text = textwrap.dedent(
+        """\
+        [narrative]
+        name = "w"
+        description = "d"
+        skip_content_generation = true
+        [toc]
+        order = ["a"]
+        [acts.a]
+        [[acts.a.input]]
+        type = "table"
+        table_name = "posts"
+        where_clause = "1=0"
+        [[acts.a.input]]
+        type = "text"
+        content = "Pick one."
+        """
+    )
+    plan = parse(text, "w.toml")
+    assert [str(w) for w in plan.warnings] == [
+        "w.toml:11:1: 'where_clause' in a table input of act 'a': Botticelli does not read it "
+        "(its key is where) and reads the table unfiltered; narrator applies it as where — "
+        "write where = ... to filter in both"
+    ]
