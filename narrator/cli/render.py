@@ -175,6 +175,8 @@ def render_plan(outcome: RunOutcome) -> list[str]:
             if change.note:
                 text += f" — {change.note}"
             lines.append(text)
+        for failure in act.soft_failures:  # an optional command that would fail: text, goes on
+            lines.append(f"      ! soft failure {failure}")
     return lines
 
 

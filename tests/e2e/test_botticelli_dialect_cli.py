@@ -169,3 +169,15 @@ message_id = "100000000000000778"
         ("b", "done"),
         ("c", "failed"),
     ]
+
+
+def test_plan_shows_an_optional_command_that_would_fail_softly(cli: Cli) -> None:
+    """publish_welcome's messages.clear is destructive: refused without
+    --allow-destructive, it is a soft failure and the plan goes on."""
+    planned = cli("plan", "--sandbox", str(CORPUS / "publish_welcome.toml"))
+    assert planned.code == 0, planned.err
+    assert (
+        "      ! soft failure [Bot command 'messages.clear' failed: messages.clear is "
+        "destructive and was refused before any request]"
+    ) in planned.out
+    assert "  run   select_best" in planned.out
