@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from narrator.errors import Problem
     from narrator.plan import Plan
     from narrator.state import Database
+    from narrator.state.peek import Reader
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,21 +71,32 @@ class Globals:
         )
 
     def url(self, *, sandbox: bool = False) -> str:
-        """The database URL; a SQLite file as an absolute path (see ``database_url``)."""
+        """The database URL; a SQLite file as an absolute path (see ``resolve_database_url``).
+
+        Without a config file this does not import pydantic (the defaults need no models).
+        """
         from pathlib import Path
 
-        from narrator.config import database_url, sandbox_database_url, sqlite_url_relative_to
+        from narrator.database_urls import (
+            resolve_database_url,
+            sandbox_database_url,
+            sqlite_url_relative_to,
+        )
 
-        config = self.config()
-        url = database_url(self.database_url, config)
+        configured: str | None = None
+        config_path: str | None = None
+        if self._config is not None or self._has_config_file():
+            config = self.config()
+            configured, config_path = config.database.url, config.path
+        url = resolve_database_url(self.database_url, configured, config_path)
         if not sandbox:
             return url
-        base = Path(config.path).resolve().parent if config.path else Path.cwd()
+        base = Path(config_path).resolve().parent if config_path else Path.cwd()
         return sqlite_url_relative_to(sandbox_database_url(url), base)
 
     def where(self, *, sandbox: bool = False) -> str:
         """The database for people: ``/abs/path/narrator.db``, or the URL without password."""
-        from narrator.config import database_label
+        from narrator.database_urls import database_label
 
         return database_label(self.url(sandbox=sandbox))
 
@@ -93,6 +105,14 @@ class Globals:
         from narrator.state import open_database
 
         return open_database(self.url(sandbox=sandbox))
+
+    def peek(self, read: Callable[[Reader], R | None], *, sandbox: bool = False) -> R | None:
+        """``read``'s answer straight from a SQLite file at the head revision, without
+        SQLAlchemy; None when the verb must open :meth:`database` instead
+        (see :mod:`narrator.state.peek`)."""
+        from narrator.state.peek import peek
+
+        return peek(self.url(sandbox=sandbox), read)
 
 
 def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -113,8 +113,10 @@ def list_(prefix: str, narrative: str | None, internal: bool, as_json: bool, san
       narrator state list --narrative community_setup
       narrator state list --internal
     """
-    with _open(sandbox) as db:
-        entries = db.state.list_prefix(prefix)
+    entries = get_globals().peek(lambda r: r.list_prefix(prefix), sandbox=sandbox)
+    if entries is None:
+        with _open(sandbox) as db:
+            entries = db.state.list_prefix(prefix)
     entries, hidden = _filter_entries(entries, prefix, narrative, internal)
     if hidden:
         click.echo(
@@ -141,17 +143,19 @@ def list_(prefix: str, narrative: str | None, internal: bool, as_json: bool, san
 @handle_errors
 def get(key: str, as_json: bool, sandbox: bool) -> None:
     """Print the value at KEY (with --json: the whole entry)."""
-    with _open(sandbox) as db:
-        entry = db.state.get_entry(key)
-        if entry is None:
-            from narrator.errors import did_you_mean
+    entry = get_globals().peek(lambda r: r.get_entry(key), sandbox=sandbox)
+    if entry is None:  # not there (or no quick answer): the full path, and its hint
+        with _open(sandbox) as db:
+            entry = db.state.get_entry(key)
+            if entry is None:
+                from narrator.errors import did_you_mean
 
-            parent = key.rpartition(".")[0]
-            nearby = db.state.list_keys(parent + "." if parent else "", limit=500)
-            raise StateError(
-                f"no state key {key!r}",
-                hint=did_you_mean(key, nearby) or "list keys with: narrator state list",
-            )
+                parent = key.rpartition(".")[0]
+                nearby = db.state.list_keys(parent + "." if parent else "", limit=500)
+                raise StateError(
+                    f"no state key {key!r}",
+                    hint=did_you_mean(key, nearby) or "list keys with: narrator state list",
+                )
     if as_json:
         emit_json(_entry_json(entry))
     else:

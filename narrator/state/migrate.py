@@ -8,59 +8,24 @@ an advisory lock on PostgreSQL) and re-checks the version inside it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
-from importlib.resources import files
-from pathlib import Path
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 from narrator.errors import StateError
 from narrator.state.gateway import Gateway
+from narrator.state.revisions import CURRENT_REVISIONS_SQL, head_revisions, migrations_dir
 
 __all__ = ["current_revisions", "head_revisions", "migrate", "migrations_dir"]
-
-
-@cache
-def migrations_dir() -> Path:
-    """Where the Alembic environment ships: inside the package (``narrator/migrations``).
-
-    Found through :mod:`importlib.resources`, so a wheel, ``pip install --user``
-    or pipx install finds it exactly like a checkout does.
-    """
-    path = Path(str(files("narrator.migrations")))
-    if not (path / "env.py").is_file() or not (path / "versions").is_dir():
-        raise StateError(
-            f"narrator's database migrations are missing from its installation ({path})",
-            hint="reinstall narrator (pip install --force-reinstall narrator-workflows)",
-        )
-    return path
-
-
-@cache
-def head_revisions() -> frozenset[str]:
-    """Head revision ids, read from the migration files with a regex (no alembic import)."""
-    revisions: dict[str, tuple[str, ...]] = {}
-    for path in migrations_dir().glob("versions/*.py"):
-        source = path.read_text(encoding="utf-8")
-        rev = re.search(r"^revision(?:\s*:\s*[^=]+)?\s*=\s*['\"]([^'\"]+)['\"]", source, re.M)
-        down = re.search(r"^down_revision(?:\s*:\s*[^=]+)?\s*=\s*(.+)$", source, re.M)
-        if rev is None:
-            continue
-        parents = tuple(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1))) if down else ()
-        revisions[rev.group(1)] = parents
-    referenced = {p for parents in revisions.values() for p in parents}
-    return frozenset(set(revisions) - referenced)
 
 
 def current_revisions(conn: Connection) -> frozenset[str] | None:
     """Revisions recorded in ``alembic_version``; None when the table does not exist."""
     try:
         with conn.begin_nested() if conn.in_transaction() else _no_tx():
-            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+            rows = conn.exec_driver_sql(CURRENT_REVISIONS_SQL).fetchall()
     except exc.DBAPIError:
         return None
     return frozenset(str(r[0]) for r in rows)

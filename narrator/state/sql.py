@@ -37,15 +37,12 @@ from narrator.state.keys import dump_metadata, dump_value, validate_key
 from narrator.state.sql_rows import (
     ENTRY_COLUMNS,
     StateRows,
-    chunks,
     entry,
     history_row,
     key_range,
     live,
-    sqlite_entries,
-    sqlite_prefix,
-    sqlite_values,
 )
+from narrator.state.sqlite_reads import chunks, sqlite_entries, sqlite_prefix, sqlite_values
 from narrator.state.tables import Timestamp, state, state_history, to_micros
 
 _c = state.c

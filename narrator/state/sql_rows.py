@@ -2,28 +2,27 @@
 
 :class:`StateRows` holds the prebuilt statements and the steps every write
 shares: read the live values, write rows with their history, delete keys with
-theirs. The SQLite hot paths (:func:`sqlite_values`, :func:`sqlite_entries`,
-:func:`sqlite_prefix`, ``StateRows._write_rows_sqlite``) run the same SQL as the
-portable statements on the driver's connection, through the gateway.
+theirs. The SQLite hot paths (``StateRows._write_rows_sqlite`` here, the reads in
+:mod:`narrator.state.sqlite_reads`) run the same SQL as the portable statements on
+the driver's connection, through the gateway.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from narrator.protocols import JSON, StateEntry
+from narrator.protocols import StateEntry
 from narrator.state.base import ChangeOp, run_and_act
 from narrator.state.gateway import Gateway, driver_connection
 from narrator.state.keys import prefix_end
-from narrator.state.tables import Timestamp, from_micros, state, state_history, to_micros
-
-CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
+from narrator.state.sqlite_reads import chunks
+from narrator.state.tables import Timestamp, state, state_history, to_micros
 
 _c = state.c
 ENTRY_COLUMNS = (
@@ -35,11 +34,6 @@ ENTRY_COLUMNS = (
     _c.metadata,
     _c.version,
 )
-
-
-def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
 
 
 # the portable path's upsert (see _state_upsert), written out for the driver
@@ -67,72 +61,6 @@ _SQLITE_IMPORT = (
     "version = CASE WHEN state.expires_at IS NOT NULL AND state.expires_at <= ? "
     "THEN excluded.version ELSE max(excluded.version, state.version + 1) END"
 )
-
-
-# Hot bulk reads on SQLite go straight to the driver: SQLAlchemy's per-row result
-# processing was half of get_many / list_prefix on 100,000 keys. Same SQL as the
-# portable statements; timestamps are microseconds there (tables.Timestamp).
-_SQLITE_LIVE = "(expires_at IS NULL OR expires_at > ?)"
-
-
-def sqlite_values(raw: Any, keys: list[str], now: int) -> dict[str, JSON]:
-    found: dict[str, str] = {}
-    for chunk in chunks(keys):
-        marks = ",".join("?" * len(chunk))
-        sql = f"SELECT key, value FROM state WHERE key IN ({marks}) AND {_SQLITE_LIVE}"
-        found.update(raw.execute(sql, (*chunk, now)).fetchall())
-    loads = json.loads
-    return {k: loads(found[k]) for k in keys if k in found}
-
-
-_SQLITE_ENTRY = (
-    "SELECT key, value, created_at, updated_at, expires_at, metadata, version FROM state"
-)
-
-
-def sqlite_entries(raw: Any, keys: list[str], now: int) -> dict[str, StateEntry]:
-    found: dict[str, StateEntry] = {}
-    for chunk in chunks(keys):
-        marks = ",".join("?" * len(chunk))
-        sql = f"{_SQLITE_ENTRY} WHERE key IN ({marks}) AND {_SQLITE_LIVE}"
-        for row in raw.execute(sql, (*chunk, now)):
-            found[row[0]] = _raw_entry(row, from_micros)
-    return found
-
-
-def _raw_entry(row: Sequence[Any], when: Callable[[int], datetime]) -> StateEntry:
-    key, value, created, updated, expires, meta, version = row
-    return StateEntry(
-        key=key,
-        value=json.loads(value),
-        created_at=when(created),
-        updated_at=when(updated),
-        expires_at=None if expires is None else when(expires),
-        metadata=json.loads(meta) if meta else {},
-        version=version,
-    )
-
-
-def sqlite_prefix(raw: Any, prefix: str, now: int) -> list[StateEntry]:
-    end = prefix_end(prefix)
-    where: list[str] = [_SQLITE_LIVE]
-    params: list[int | str] = [now]
-    if prefix:
-        where.append("key >= ?")
-        params.append(prefix)
-    if end is not None:
-        where.append("key < ?")
-        params.append(end)
-    sql = f"{_SQLITE_ENTRY} WHERE {' AND '.join(where)} ORDER BY key"
-    seen: dict[int, datetime] = {}  # rows written together share their timestamps
-
-    def when(micros: int) -> datetime:
-        moment = seen.get(micros)
-        if moment is None:
-            moment = seen[micros] = from_micros(micros)
-        return moment
-
-    return [_raw_entry(row, when) for row in raw.execute(sql, params)]
 
 
 # one history row per key: 'update' with the live value before, or 'create'

@@ -16,14 +16,16 @@ engines exact and fast:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# their home is the sqlalchemy-free module of the driver reads; re-exported for the tables' users
+from narrator.state.sqlite_reads import from_micros as from_micros
+from narrator.state.sqlite_reads import to_micros as to_micros
 
 
 class _PgJson(UserDefinedType[str]):
@@ -46,15 +48,6 @@ class JsonText(TypeDecorator[str]):
         if dialect.name == "postgresql":
             return dialect.type_descriptor(_PgJson())
         return dialect.type_descriptor(sa.Text())
-
-
-def to_micros(value: datetime) -> int:
-    delta = value - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
 
 
 class Timestamp(TypeDecorator[datetime]):
