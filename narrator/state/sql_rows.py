@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from narrator.protocols import StateEntry
+from narrator.state import sqlite_writes
 from narrator.state.base import ChangeOp, run_and_act
 from narrator.state.gateway import Gateway, driver_connection
 from narrator.state.keys import prefix_end
@@ -33,44 +34,6 @@ ENTRY_COLUMNS = (
     _c.expires_at,
     _c.metadata,
     _c.version,
-)
-
-
-# the portable path's upsert (see _state_upsert), written out for the driver
-_SQLITE_UPSERT = (
-    "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
-    "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (key) DO UPDATE SET "
-    "value = excluded.value, updated_at = excluded.updated_at, "
-    "expires_at = excluded.expires_at, metadata = excluded.metadata, "
-    "created_at = CASE WHEN state.expires_at IS NOT NULL "
-    "AND state.expires_at <= excluded.updated_at THEN excluded.created_at "
-    "ELSE state.created_at END, "
-    "version = CASE WHEN state.expires_at IS NOT NULL "
-    "AND state.expires_at <= excluded.updated_at THEN excluded.version "
-    "ELSE state.version + 1 END"
-)
-
-# import_entries' upsert on the driver: the exported row as it was, its version bumped
-# past a live row's (the portable path reads the live versions first)
-_SQLITE_IMPORT = (
-    "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-    "value = excluded.value, created_at = excluded.created_at, "
-    "updated_at = excluded.updated_at, expires_at = excluded.expires_at, "
-    "metadata = excluded.metadata, "
-    "version = CASE WHEN state.expires_at IS NOT NULL AND state.expires_at <= ? "
-    "THEN excluded.version ELSE max(excluded.version, state.version + 1) END"
-)
-
-
-# one history row per key: 'update' with the live value before, or 'create'
-_SQLITE_HISTORY = (
-    "INSERT INTO state_history (key, op, before, after, run_id, act, changed_at) "
-    "SELECT k.key, CASE WHEN s.key IS NULL THEN 'create' ELSE 'update' END, s.value, "
-    "k.after, k.run_id, k.act, k.at "
-    "FROM (SELECT ? AS after, ? AS run_id, ? AS act, ? AS at, ? AS key) AS k "
-    "LEFT JOIN state AS s ON s.key = k.key "
-    "AND (s.expires_at IS NULL OR s.expires_at > ?)"
 )
 
 
@@ -220,19 +183,12 @@ class StateRows:
         meta_text: str | None,
     ) -> None:
         """Writes on SQLite: the same steps as the portable path (history row with the old
-        value, upsert), sent as plain ``executemany`` on the driver.
-
-        SQLAlchemy's per-row parameter processing was most of ``set_many``'s cost
-        (benchmarks/state_bench.py); the SQL is the statement the portable path compiles.
-        """
+        value, upsert), a whole batch per statement on the driver (:mod:`sqlite_writes`)."""
         raw = driver_connection(conn)  # inside the gateway's write transaction
-        at = to_micros(now)
         until = None if expires_at is None else to_micros(expires_at)
         run_id, act = run_and_act(metadata)
-        run_id, act = _trim(run_id, 64), _trim(act, 200)
-        # history first: each row reads its key's live value inside SQLite, before the upsert
-        raw.executemany(_SQLITE_HISTORY, [(t, run_id, act, at, k, at) for k, t in rows])
-        raw.executemany(_SQLITE_UPSERT, [(k, t, at, at, until, meta_text) for k, t in rows])
+        run_act = (_trim(run_id, 64), _trim(act, 200))
+        sqlite_writes.write_rows(raw, rows, to_micros(now), until, run_act, meta_text)
 
     def import_rows_sqlite(
         self,
@@ -241,19 +197,16 @@ class StateRows:
         now: datetime,
     ) -> None:
         """``import_entries`` on SQLite: history rows (reading each key's live value inside
-        SQLite), then the upserts, as two ``executemany`` on the driver."""
-        raw = driver_connection(conn)
-        at = to_micros(now)
-        history = []
-        rows = []
+        SQLite), then the upserts, a whole batch per statement on the driver."""
+        rows: list[sqlite_writes.ImportRow] = []
         for entry, text, meta in prepared:
             run_id, act = run_and_act(entry.metadata)
-            history.append((text, _trim(run_id, 64), _trim(act, 200), at, entry.key, at))
             until = None if entry.expires_at is None else to_micros(entry.expires_at)
             created, updated = to_micros(entry.created_at), to_micros(entry.updated_at)
-            rows.append((entry.key, text, created, updated, until, meta, entry.version, at))
-        raw.executemany(_SQLITE_HISTORY, history)
-        raw.executemany(_SQLITE_IMPORT, rows)
+            run_id, act = _trim(run_id, 64), _trim(act, 200)
+            version = entry.version
+            rows.append((entry.key, text, run_id, act, created, updated, until, meta, version))
+        sqlite_writes.import_rows(driver_connection(conn), rows, to_micros(now))
 
     def delete_keys(self, conn: Connection, keys: Sequence[str], now: datetime) -> int:
         old = self.live_values(conn, keys, now, lock=True)
