@@ -158,6 +158,14 @@ def _services(state: Any, journal: Any, database: Any = None) -> Any:
     )
 
 
+def _held(database: Any) -> Any:
+    """The run's held connection, as ``open_runtime`` takes it (none on older trees)."""
+    from contextlib import nullcontext
+
+    hold = getattr(database, "hold", None)
+    return hold() if hold is not None else nullcontext()
+
+
 def run_sqlite(plan: Any, workdir: Path, index: int) -> tuple[tuple[float, float], Any]:
     from narrator.executor import Executor
     from narrator.state import open_database
@@ -167,7 +175,8 @@ def run_sqlite(plan: Any, workdir: Path, index: int) -> tuple[tuple[float, float
     try:
         executor = Executor(_services(database.state, database.journal, database))
         t0, c0 = time.perf_counter(), time.process_time()
-        outcome = asyncio.run(executor.run(plan))
+        with _held(database):  # as open_runtime does
+            outcome = asyncio.run(executor.run(plan))
         elapsed = (time.perf_counter() - t0, time.process_time() - c0)
     finally:
         database.close()
@@ -213,7 +222,8 @@ def run_server(plan: Any, url: str) -> tuple[tuple[float, float], Any]:
         try:
             executor = Executor(_services(database.state, database.journal, database))
             t0, c0 = time.perf_counter(), time.process_time()
-            outcome = asyncio.run(executor.run(plan))
+            with _held(database):  # as open_runtime does
+                outcome = asyncio.run(executor.run(plan))
             elapsed = (time.perf_counter() - t0, time.process_time() - c0)
         finally:
             database.close()

@@ -529,6 +529,9 @@ class Database(Protocol):
     def unit_of_work(self) -> AbstractContextManager[None]:
         """Commit every state and journal write inside the block together."""
 
+    def hold(self) -> AbstractContextManager[None]:
+        """Reuse one connection for this thread's reads and writes inside the block (a run)."""
+
     def close(self) -> None: ...
 
 

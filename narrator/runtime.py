@@ -199,6 +199,7 @@ async def open_runtime(
 
     env = environment(options, config)
     async with AsyncExitStack() as stack:
+        stack.enter_context(database.hold())  # one connection for the run's acts
         services = Services(
             state=database.state,
             journal=database.journal,

@@ -73,6 +73,10 @@ class Database:  # satisfies narrator.protocols.Database (tests/state/test_proto
         """Commit every state and journal write inside the block together."""
         return self.gateway.unit_of_work()
 
+    def hold(self) -> AbstractContextManager[None]:
+        """One connection for this thread's reads and writes inside the block (a run)."""
+        return self.gateway.hold()
+
     def upgrade(self) -> list[str]:
         """Apply pending migrations; the revision ids applied (empty when up to date)."""
         return run_migrations(self.gateway)

@@ -12,6 +12,10 @@ database through one :class:`Gateway`; this module imports none of them.
 * :meth:`Gateway.driver` runs a function on the driver's own connection
   (sqlite3) inside the same transactions: the SQLite hot paths are translated
   and retried like every other statement.
+* :meth:`Gateway.hold` pins one connection to the calling thread for a block
+  (a run): its reads, writes and units of work skip the pool's checkout and
+  check-in (and PostgreSQL's pre-ping); every read and write still ends its
+  own transaction, so nothing is held between statements.
 * :func:`upsert` builds ``INSERT ... ON CONFLICT DO UPDATE`` for either engine.
 """
 
@@ -49,6 +53,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_ATTEMPTS = 8
+_WRITE = "narrator_write"  # set in Connection.info while a write transaction begins (SQLite)
 _POSTGRES_HINT = (
     "pip install 'narrator-workflows[postgres]' (it brings psycopg, the PostgreSQL driver)"
 )
@@ -145,9 +150,7 @@ def _sqlite_setup(engine: Engine) -> None:
         # straight to the driver: a full SQLAlchemy execution per BEGIN was 12% of a run
         raw = conn.connection.driver_connection
         assert raw is not None
-        raw.execute(
-            "BEGIN IMMEDIATE" if conn.get_execution_options().get("narrator_write") else "BEGIN"
-        )
+        raw.execute("BEGIN IMMEDIATE" if conn.info.get(_WRITE) else "BEGIN")
 
 
 def _postgres_setup(engine: Engine) -> None:
@@ -242,6 +245,69 @@ class Gateway:
         conn: Connection | None = getattr(self._local, "conn", None)
         return conn
 
+    def _begin_write(self, conn: Connection) -> Any:
+        """``conn.begin()``; on SQLite as ``BEGIN IMMEDIATE`` (see ``_sqlite_setup``)."""
+        if not self.is_sqlite:
+            return conn.begin()
+        info = conn.info
+        info[_WRITE] = True
+        try:
+            return conn.begin()
+        finally:
+            del info[_WRITE]
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Pin one connection to this thread for the block: every read, write and unit
+        of work of this thread inside it uses that connection instead of a pool checkout.
+
+        A run holds one (:func:`narrator.runtime.open_runtime`): four checkouts per act
+        were more of an act's time than SQLite itself, and on PostgreSQL each checkout
+        also pinged the server (``pool_pre_ping``); the held connection is pinged once,
+        when the block starts. Each read still ends its transaction before returning
+        (no stale snapshot, no read lock kept between statements), each write commits,
+        and a write still retries a busy database. After a database error the held
+        connection is put back and a fresh one is taken on next use. Other threads
+        (the lease renewer, the ledger's) keep using the pool. Nested blocks join.
+        """
+        if getattr(self._local, "holding", False):
+            yield
+            return
+        self._local.holding = True
+        try:
+            yield
+        finally:
+            self._local.holding = False
+            self._drop_held()
+
+    def _held(self) -> Connection | None:
+        """This thread's held connection (taken now if the block has none yet), or None."""
+        if not getattr(self._local, "holding", False):
+            return None
+        conn: Connection | None = getattr(self._local, "held", None)
+        if conn is None:
+            conn = self._local.held = self.engine.connect()
+        return conn
+
+    def _drop_held(self) -> None:
+        """Give the held connection back to the pool (its reset rolls back anything open)."""
+        conn: Connection | None = getattr(self._local, "held", None)
+        self._local.held = None
+        if conn is not None:
+            try:
+                conn.close()
+            except self._errors:
+                conn.invalidate()
+
+    def _end_read(self, held: Connection) -> None:
+        """End a read on the held connection: no snapshot or read lock kept after it."""
+        if held.in_transaction():
+            try:
+                held.rollback()
+            except self._errors:
+                self._drop_held()
+                raise
+
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
         """One write transaction for every read and write of this thread inside the block.
@@ -255,15 +321,25 @@ class Gateway:
             yield
             return
         try:
-            with self.engine.connect() as conn:
-                if self.is_sqlite:
-                    conn.execution_options(narrator_write=True)
-                with conn.begin():
-                    self._local.conn = conn
-                    try:
-                        yield
-                    finally:
-                        self._local.conn = None
+            held = self._held()
+            if held is not None:
+                try:
+                    with self._begin_write(held):
+                        self._local.conn = held
+                        try:
+                            yield
+                        finally:
+                            self._local.conn = None
+                except self._errors:
+                    self._drop_held()
+                    raise
+                return
+            with self.engine.connect() as conn, self._begin_write(conn):
+                self._local.conn = conn
+                try:
+                    yield
+                finally:
+                    self._local.conn = None
         except self._errors as error:
             raise translate(self._wrapped(error), self.url) from None
 
@@ -272,6 +348,18 @@ class Gateway:
         if joined is not None:
             return fn(joined)
         try:
+            held = self._held()
+            if held is not None:
+                try:
+                    result = fn(held)
+                except self._errors:
+                    self._drop_held()
+                    raise
+                except BaseException:
+                    self._end_read(held)
+                    raise
+                self._end_read(held)
+                return result
             with self.engine.connect() as conn:
                 return fn(conn)
         except self._errors as error:
@@ -285,11 +373,16 @@ class Gateway:
         delay = 0.01
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                with self.engine.connect() as conn:
-                    if self.is_sqlite:
-                        conn.execution_options(narrator_write=True)
-                    with conn.begin():
-                        return fn(conn)
+                held = self._held()
+                if held is not None:
+                    try:
+                        with self._begin_write(held):
+                            return fn(held)
+                    except self._errors:
+                        self._drop_held()
+                        raise
+                with self.engine.connect() as conn, self._begin_write(conn):
+                    return fn(conn)
             except self._errors as caught:
                 error = self._wrapped(caught)
                 if not _is_busy(error) or attempt == WRITE_ATTEMPTS - 1:

@@ -590,5 +590,8 @@ class MemoryDatabase:
     def unit_of_work(self) -> AbstractContextManager[None]:
         return nullcontext()
 
+    def hold(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
     def close(self) -> None:
         pass
