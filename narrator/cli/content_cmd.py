@@ -21,6 +21,7 @@ from narrator.errors import UsageError
 
 if TYPE_CHECKING:
     from narrator.content.model import ContentRow, TableSummary
+    from narrator.content_ops import RunClaims
     from narrator.state.database import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +48,17 @@ def _label(sandbox: bool) -> str:
 def _preview(row: ContentRow, width: int = 90) -> str:
     text = json.dumps(row.fields, ensure_ascii=False, separators=(", ", ": "))
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _status_cell(row: ContentRow) -> str:
+    """The status, and who holds the row when a run has claimed it."""
+    return row.status + (f" (claimed by {row.claimed_by})" if row.claimed_by else "")
+
+
+def _row_json(row: ContentRow, record: Callable[[ContentRow], dict[str, Any]]) -> dict[str, Any]:
+    """A row as export writes it, plus ``claimed_by`` while a run holds it."""
+    out = record(row)
+    return {**out, "claimed_by": row.claimed_by} if row.claimed_by else out
 
 
 def _summary_json(summary: TableSummary) -> dict[str, Any]:
@@ -151,15 +163,15 @@ def list_(
             db.content, table, status=status, where=where, limit=limit, database=_label(sandbox)
         )
     if as_json:
-        emit_json([row_record(r) for r in rows])
+        emit_json([_row_json(r, row_record) for r in rows])
         return
     if not rows:
         which = f" with status {status!r}" if status else ""
         which += f" where {where}" if where else ""
         click.echo(f"no rows in table {table!r}{which} in {_label(sandbox)}", err=True)
         return
-    cells = [(str(r.id), r.status, _preview(r, 70)) for r in rows]
-    plain = [f"{r.id}  {r.status}  {_preview(r)}" for r in rows]
+    cells = [(str(r.id), _status_cell(r), _preview(r, 70)) for r in rows]
+    plain = [f"{r.id}  {_status_cell(r)}  {_preview(r)}" for r in rows]
     print_table(("id", "status", "fields"), cells, plain, styles=("cyan",), right=(0,))
 
 
@@ -184,7 +196,7 @@ def show(table: str, row_id: int, as_json: bool, sandbox: bool) -> None:
     with _open(sandbox) as db:
         row = get_row(db.content, table, row_id, database=_label(sandbox))
     if as_json:
-        emit_json(row_record(row))
+        emit_json(_row_json(row, row_record))
         return
     click.echo("\n".join(row_lines(row)))
 
@@ -381,3 +393,68 @@ def import_(file: str, sandbox: bool) -> None:
     skipped = len(records) - count
     tail = f", skipped {skipped} already present" if skipped else ""
     click.echo(f"imported {count} row{'s' if count != 1 else ''}{tail}")
+
+
+@content.command("release")
+@click.argument("run_id", metavar="[RUN_ID]", required=False)
+@click.option("--table", default=None, metavar="T", help="Only claims on rows of table T.")
+@_json_option
+@_sandbox_option
+@handle_errors
+def release(run_id: str | None, table: str | None, as_json: bool, sandbox: bool) -> None:
+    """Give back the rows claimed by runs that no process runs any more.
+
+    A run that takes rows (take = N, pull_and_delete) holds them until it ends;
+    one that failed, was interrupted or abandoned keeps them for `narrator resume`.
+    Without RUN_ID: every run holding claims whose owner is gone (or that is no
+    longer in the journal) gives them back; a live run keeps its claims. With
+    RUN_ID (or a unique prefix): that run only; refused while it runs.
+
+    A row whose iteration may already have posted it (a platform command ran
+    after the take) is not put back: it becomes 'taken', so nothing is posted
+    twice.
+
+    \b
+    Examples:
+      narrator content release
+      narrator content release 0190c2a4e1f8
+      narrator content release --table curated --sandbox
+    """
+    from narrator.content_ops import release_claims
+
+    with _open(sandbox) as db:
+        found = release_claims(db.content, db.journal, run_id, table=table, sandbox=sandbox)
+    if as_json:
+        emit_json([_claims_json(c) for c in found])
+        return
+    if not found:
+        scope = f" of table {table!r}" if table else ""
+        whose = f"run {run_id} holds no claimed rows" if run_id else f"no claimed rows{scope}"
+        click.echo(f"{whose} in {_label(sandbox)}", err=True)
+        return
+    for item in found:
+        click.echo(_claims_line(item))
+
+
+def _claims_json(item: RunClaims) -> dict[str, Any]:
+    return {
+        "run_id": item.run_id,
+        "state": item.state,
+        "rows": item.rows,
+        "tables": list(item.tables),
+        "live": item.live,
+        "released": item.back,
+        "taken": item.consumed,
+        "owner": item.owner,
+    }
+
+
+def _claims_line(item: RunClaims) -> str:
+    tables = ", ".join(item.tables)
+    rows = f"{item.rows} row{'s' if item.rows != 1 else ''}"
+    if item.live:
+        return f"run {item.run_id} ({item.state}, {item.owner}): kept {rows} of {tables} — it runs"
+    parts = [f"{item.back} back to the pool"]
+    if item.consumed:
+        parts.append(f"{item.consumed} taken (their iteration may have posted them)")
+    return f"run {item.run_id} ({item.state}): released {rows} of {tables}: {', '.join(parts)}"

@@ -11,6 +11,7 @@ Pure: no database import. The stores live in ``narrator/state/content.py``
 
 from __future__ import annotations
 
+from narrator.content.claims import ClaimCount
 from narrator.content.condition import (
     ALIASES,
     COLUMNS,
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_STATUS",
     "FORMATS",
     "And",
+    "ClaimCount",
     "Compare",
     "Condition",
     "ContentRow",

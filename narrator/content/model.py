@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from narrator.content.claims import ClaimCount
 from narrator.content.condition import ALIASES, Condition, Field
 from narrator.errors import InvalidValue
 from narrator.protocols import JSON
@@ -158,6 +159,16 @@ class ContentStore(Protocol):
 
     def delete_claimed(self, run_id: str) -> int:
         """Delete the rows the run holds claims on (``pull_and_delete``)."""
+
+    def claims(self, *, table: str | None = None, run_id: str | None = None) -> list[ClaimCount]:
+        """Who holds claims: rows claimed per claimant and table (of one table, of one
+        run), sorted by claimant and table."""
+
+    def release_claimants(
+        self, claimants: Sequence[str], *, consumed: bool, table: str | None = None
+    ) -> int:
+        """Settle the claims of exactly these claimants (of one table) as ``release``
+        does for a whole run; the number of rows whose claim was cleared."""
 
     def update(
         self,

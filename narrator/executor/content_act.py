@@ -31,6 +31,7 @@ from narrator.content import (
     WhereError,
     render_rows,
 )
+from narrator.content.claims import settle
 from narrator.errors import ActFailed, NotConfigured, ReferenceFailed
 from narrator.outcome import ActOutcome
 from narrator.parser.where_slots import SlotError, bind, literal, quoted, reference_spans
@@ -434,11 +435,21 @@ def plan_claims(plan: Plan) -> tuple[bool, bool]:
 
 def finish_claims(services: Services, plan: Plan, run_id: str, status: str) -> None:
     """The end of a run: done → claims consumed (``pull_and_delete``: the claimed rows
-    deleted); failed or interrupted → kept, so ``narrator resume`` gets the same rows
-    back and nothing is taken twice."""
+    deleted), except those of an iteration that failed (a carousel's
+    ``continue_on_error``) and sent nothing after its take: those rows go back
+    (:func:`narrator.content.claims.settle`). Failed or interrupted → kept, so
+    ``narrator resume`` gets the same rows back and nothing is taken twice
+    (``narrator content release`` gives them back without resuming)."""
     claims, deletes = plan_claims(plan)
-    if not claims or services.content is None or status != "done":
+    store = services.content
+    if not claims or store is None or status != "done":
         return
+    held = [c.claimant for c in store.claims(run_id=run_id)]
+    if held:
+        record = services.journal.get_run(run_id)
+        back = settle(held, record.acts if record else (), finished=True).back
+        if back:
+            store.release_claimants(back, consumed=False)
     if deletes:
-        services.content.delete_claimed(run_id)
-    services.content.release(run_id, consumed=True)
+        store.delete_claimed(run_id)
+    store.release(run_id, consumed=True)

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from narrator.content.claims import ClaimCount
 from narrator.content.condition import Condition
 from narrator.content.model import (
     CLAIM_CONSUMED,
@@ -402,7 +403,36 @@ class SqlContent:
         conn.execute(stmt)
 
     def release(self, run_id: str, *, consumed: bool) -> int:
-        mine = _run_claims(run_id)
+        return self._settle(_run_claims(run_id), consumed)
+
+    def release_claimants(
+        self, claimants: Sequence[str], *, consumed: bool, table: str | None = None
+    ) -> int:
+        wanted = sorted(set(claimants))
+        if not wanted:
+            return 0
+        mine = _C.claimed_by.in_(wanted)
+        return self._settle(
+            mine if table is None else sa.and_(mine, _C.table_name == table), consumed
+        )
+
+    def claims(self, *, table: str | None = None, run_id: str | None = None) -> list[ClaimCount]:
+        who = sa.and_(
+            _C.claimed_by.is_not(None),
+            sa.true() if run_id is None else _run_claims(run_id),
+            sa.true() if table is None else _C.table_name == table,
+        )
+        stmt = (
+            sa.select(_C.claimed_by, _C.table_name, sa.func.count())
+            .where(who)
+            .group_by(_C.claimed_by, _C.table_name)
+            .order_by(_C.claimed_by, _C.table_name)
+        )
+        found = self._gw.read(lambda c: c.execute(stmt).all())
+        return [ClaimCount(str(by), str(name), int(n)) for by, name, n in found]
+
+    def _settle(self, mine: ColumnElement[bool], consumed: bool) -> int:
+        """Clear the claims ``mine`` selects; ``consumed``: unchanged rows become taken."""
         cleared: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "claimed_status": None}
 
         def tx(conn: Connection) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from narrator.content.claims import ClaimCount
 from narrator.content.condition import Condition
 from narrator.content.model import (
     CLAIM_CONSUMED,
@@ -229,20 +230,48 @@ class MemoryContent:
             for row_id, claim in list(self._claims.items()):
                 if not _owned(claim.claimant, run_id):
                     continue
-                row = self._rows[row_id]
-                status = row.status
-                if consumed and row.status == claim.status:
-                    status = CLAIM_CONSUMED
-                changed = status != row.status
-                self._rows[row_id] = replace(
-                    row,
-                    claimed_by=None,
-                    status=status,
-                    updated_at=self._clock() if changed else row.updated_at,
-                )
-                del self._claims[row_id]
+                self._settle(row_id, claim, consumed)
                 count += 1
             return count
+
+    def claims(self, *, table: str | None = None, run_id: str | None = None) -> list[ClaimCount]:
+        with self._lock:
+            counts: dict[tuple[str, str], int] = {}
+            for row_id, claim in self._claims.items():
+                row = self._rows[row_id]
+                if table is not None and row.table != table:
+                    continue
+                if run_id is not None and not _owned(claim.claimant, run_id):
+                    continue
+                key = (claim.claimant, row.table)
+                counts[key] = counts.get(key, 0) + 1
+        return [ClaimCount(who, name, n) for (who, name), n in sorted(counts.items())]
+
+    def release_claimants(
+        self, claimants: Sequence[str], *, consumed: bool, table: str | None = None
+    ) -> int:
+        wanted = set(claimants)
+        with self._lock:
+            count = 0
+            for row_id, claim in list(self._claims.items()):
+                row = self._rows[row_id]
+                if claim.claimant not in wanted or (table is not None and row.table != table):
+                    continue
+                self._settle(row_id, claim, consumed)
+                count += 1
+            return count
+
+    def _settle(self, row_id: int, claim: _Claim, consumed: bool) -> None:
+        row = self._rows[row_id]
+        status = CLAIM_CONSUMED if consumed and row.status == claim.status else row.status
+        changed = status != row.status
+        self._rows[row_id] = replace(
+            row,
+            claimed_by=None,
+            status=status,
+            updated_at=self._clock() if changed else row.updated_at,
+        )
+        del self._claims[row_id]
 
     def delete_claimed(self, run_id: str) -> int:
         with self._lock:
