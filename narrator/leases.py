@@ -14,7 +14,7 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from narrator.protocols import RunOwner, RunRecord
 
@@ -26,6 +26,7 @@ __all__ = [
     "new_owner",
     "owner_gone",
     "pid_alive",
+    "run_status",
     "this_host",
 ]
 
@@ -81,6 +82,11 @@ def display_status(
     ):
         return "abandoned"
     return record.status
+
+
+def run_status(record: RunRecord, now: datetime | None = None) -> str:
+    """The status people see (``abandoned`` for a running run whose owner is gone)."""
+    return display_status(record, now or datetime.now(UTC), host=this_host(), alive=pid_alive)
 
 
 @dataclass(frozen=True, slots=True)

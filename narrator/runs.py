@@ -28,12 +28,8 @@ from narrator.errors import NarrativeInvalid, NarratorError, RunNotFound, UsageE
 from narrator.executor.resume import ResumePoint, resume_point
 from narrator.guilds import effective_guild
 from narrator.interpolate import ResolveError
-from narrator.leases import (
-    display_status,
-    lock_name,
-    pid_alive,
-    this_host,
-)
+from narrator.leases import lock_name
+from narrator.leases import run_status as run_status  # its home: `runs list` needs no more
 from narrator.ownership import LEASE_SECONDS, RENEW_SECONDS, LockHeld, Ownership, RunBusy
 from narrator.protocols import RunJournal, RunRecord
 
@@ -74,13 +70,6 @@ SLOT_LOCK_WAIT = 600.0  # a slot waits this long for a manual run of its narrati
 
 
 # ----------------------------------------------------------------------------- resuming
-
-
-def run_status(record: RunRecord, now: datetime | None = None) -> str:
-    """The status people see (``abandoned`` for a running run whose owner is gone)."""
-    from narrator.clock import SystemClock
-
-    return display_status(record, now or SystemClock().now(), host=this_host(), alive=pid_alive)
 
 
 def check_resumable(record: RunRecord, now: datetime | None = None) -> str:

@@ -63,12 +63,15 @@ def runs() -> None:
 @handle_errors
 def list_(limit: int, as_json: bool, sandbox: bool) -> None:
     """List recent runs, newest first."""
-    database = get_globals().database(sandbox=sandbox)
-    try:
-        records = database.journal.list_runs(limit)
-    finally:
-        database.close()
-    from narrator.runs import run_status
+    from narrator.leases import run_status
+
+    records = get_globals().peek(lambda r: r.list_runs(limit), sandbox=sandbox)
+    if records is None:
+        database = get_globals().database(sandbox=sandbox)
+        try:
+            records = database.journal.list_runs(limit)
+        finally:
+            database.close()
 
     if as_json:
         emit_json([run_json(r, with_acts=False, status=run_status(r)) for r in records])

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection, Row
 from narrator.errors import InvalidValue
 from narrator.protocols import ActRecord, RunOwner, RunRecord, RunStatus
 from narrator.state.gateway import Gateway, upsert
+from narrator.state.run_rows import load_json as _load
+from narrator.state.run_rows import run_record as _run
 from narrator.state.tables import run_acts, runs, to_micros
 
 
@@ -32,10 +34,6 @@ def _dump(what: str, value: Any) -> str | None:
         ) from None
 
 
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
 def _act(row: Row[Any]) -> ActRecord:
     return ActRecord(
         run_id=row.run_id,
@@ -48,24 +46,6 @@ def _act(row: Row[Any]) -> ActRecord:
         started_at=row.started_at,
         finished_at=row.finished_at,
         input=_load(row.input),
-    )
-
-
-def _run(row: Row[Any], acts: tuple[ActRecord, ...] = ()) -> RunRecord:
-    return RunRecord(
-        run_id=row.run_id,
-        narrative=row.narrative,
-        source=row.source,
-        status=row.status,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        error=row.error,
-        summary=_load(row.summary) or {},
-        acts=acts,
-        owner=RunOwner(row.owner_host, row.owner_pid, row.owner_token)
-        if row.owner_token is not None
-        else None,
-        lease_expires_at=row.lease_expires_at,
     )
 
 

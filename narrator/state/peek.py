@@ -1,9 +1,10 @@
 """Read-only verbs straight from a SQLite file, without SQLAlchemy (issue 14: start-up time).
 
-``state get`` and ``state list`` read through here when the database is a SQLite
+``state get``, ``state list`` and ``runs list`` read through here when the database is a SQLite
 file that exists and is at the head revision: one stdlib ``sqlite3`` connection,
 one read transaction, and the same SQL and row decoding as the SQL repository's
-SQLite hot paths (:mod:`narrator.state.sqlite_reads`). Anything else answers
+SQLite hot paths (:mod:`narrator.state.sqlite_reads`; runs decode as the
+journal's, :mod:`narrator.state.run_rows`). Anything else answers
 None and the caller opens the full :class:`~narrator.state.database.Database`,
 which creates, migrates, retries and translates errors exactly as before: no file
 yet, a migration due, PostgreSQL, a URL with options, any driver error (busy,
@@ -16,20 +17,28 @@ import os
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TypeVar
 from urllib.parse import quote
 
-from narrator.protocols import StateEntry
+from narrator.protocols import RunRecord, StateEntry
 from narrator.state.base import check_prefix, utcnow
 from narrator.state.keys import validate_key
 from narrator.state.revisions import CURRENT_REVISIONS_SQL, head_revisions
-from narrator.state.sqlite_reads import sqlite_entries, sqlite_prefix, to_micros
+from narrator.state.run_rows import RUN_COLUMNS, run_record
+from narrator.state.sqlite_reads import from_micros, sqlite_entries, sqlite_prefix, to_micros
 
 __all__ = ["Reader", "peek", "sqlite_file"]
 
 T = TypeVar("T")
 
 _PLAIN_SQLITE = "sqlite:///"
+
+# SqlRunJournal.list_runs' statement on SQLite: newest first, without their acts
+_LIST_RUNS = (
+    f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?"
+)
+_RUN_TIMES = frozenset({"started_at", "finished_at", "lease_expires_at"})
 
 
 class Reader:
@@ -46,6 +55,17 @@ class Reader:
     def list_prefix(self, prefix: str) -> list[StateEntry]:
         check_prefix(prefix)
         return sqlite_prefix(self._raw, prefix, self._now)
+
+    def list_runs(self, limit: int) -> list[RunRecord]:
+        """As ``SqlRunJournal.list_runs(limit)``: newest first, without their acts."""
+        found = []
+        for row in self._raw.execute(_LIST_RUNS, (limit,)):
+            values = {
+                name: from_micros(value) if name in _RUN_TIMES and value is not None else value
+                for name, value in zip(RUN_COLUMNS, row, strict=True)
+            }
+            found.append(run_record(SimpleNamespace(**values)))
+        return found
 
 
 def sqlite_file(url: str) -> str | None:

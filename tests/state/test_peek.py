@@ -16,11 +16,26 @@ from pathlib import Path
 import pytest
 
 from narrator.errors import InvalidKey
-from narrator.protocols import StateEntry
+from narrator.protocols import RunOwner, RunRecord, StateEntry
 from narrator.state import open_database
 from narrator.state.peek import Reader, peek, sqlite_file
+from narrator.state.run_rows import RUN_COLUMNS
+from narrator.state.tables import runs
 from narrator.testing import FakeClock
-from tests.e2e.cli import Cli
+from tests.e2e.cli import RECORDING_CONFIG, Cli
+
+SETUP = """
+[narrative]
+name = "setup"
+
+[[act]]
+name = "general"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "channels.ensure"
+args = { name = "general" }
+"""
 
 PREFIXES = ["", "a.", "a.b", "discord.", "zzz.", "narrative.welcome."]
 
@@ -45,6 +60,10 @@ def _getting(key: str) -> Callable[[Reader], StateEntry | None]:
     return lambda r: r.get_entry(key)
 
 
+def _runs(limit: int) -> Callable[[Reader], list[RunRecord]]:
+    return lambda r: r.list_runs(limit)
+
+
 def test_peek_reads_exactly_what_the_database_reads(tmp_path: Path, clock: FakeClock) -> None:
     url = f"sqlite:///{tmp_path}/state.db"
     _fill(url, clock)
@@ -59,6 +78,30 @@ def test_peek_reads_exactly_what_the_database_reads(tmp_path: Path, clock: FakeC
         for key in ("a.gone", "a.missing"):  # expired or absent: no answer, as the database
             assert db.state.get_entry(key) is None
             assert peek(url, _getting(key), clock=clock.now) is None
+
+
+def test_runs_list_reads_exactly_what_the_journal_reads(tmp_path: Path, clock: FakeClock) -> None:
+    assert tuple(c.name for c in runs.c) == RUN_COLUMNS  # run_rows decodes every column
+    url = f"sqlite:///{tmp_path}/state.db"
+    with open_database(url, clock=clock.now) as db:
+        for i in range(5):
+            clock.advance(1)
+            owner = RunOwner("host-a", 1000 + i, f"token{i}") if i % 2 else None
+            expires = clock.now() if owner else None
+            db.journal.start_run(
+                f"run{i}",
+                f"n{i}",
+                "[narrative]",
+                {"acts": i},
+                owner=owner,
+                lease_expires_at=expires,
+            )
+        db.journal.finish_run("run1", "failed", error="boom", summary={"done": ["é"]})
+        db.journal.finish_run("run2", "done")
+        for limit in (0, 2, 20):
+            fast = peek(url, _runs(limit), clock=clock.now)
+            assert fast == db.journal.list_runs(limit)
+        assert len(db.journal.list_runs(20)) == 5
 
 
 def test_bad_input_fails_as_it_does_on_the_database(tmp_path: Path, clock: FakeClock) -> None:
@@ -126,6 +169,7 @@ print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.mod
         (("state", "get", "a.b"), "1\n"),
         (("state", "list", "--json"), '"key": "a.b"'),
         (("state", "list"), "a.b = 1"),
+        (("runs", "list", "--json"), "[]"),
     ],
 )
 def test_read_verbs_on_an_up_to_date_sqlite_file_never_import_sqlalchemy(
@@ -151,12 +195,18 @@ def test_read_verbs_on_an_up_to_date_sqlite_file_never_import_sqlalchemy(
 def test_both_paths_print_the_same(tmp_path: Path) -> None:
     """``sqlite+pysqlite://`` is the same driver, but peek leaves it to the full Database."""
     cli = Cli(tmp_path)
+    cli.write("run.toml", SETUP)
     db = tmp_path / "narrator.db"
     fast, full = f"sqlite:///{db}", f"sqlite+pysqlite:///{db}"
     assert cli("--database", fast, "state", "set", "a.b", '{"x": [1, "é"]}').code == 0
     assert cli("--database", fast, "state", "set", "a.c", "text", "--ttl", "1h").code == 0
     assert cli("--database", fast, "state", "set", "discord.1.spec.x", "true").code == 0
+    cli.write("narrator.toml", RECORDING_CONFIG)  # a run without Discord, into this database
+    assert cli("--database", fast, "run", "run.toml").code == 1  # no guild: a failed run
     commands = [
+        ("runs", "list"),
+        ("runs", "list", "--json"),
+        ("runs", "list", "--limit", "0"),
         ("state", "get", "a.b"),
         ("state", "get", "a.b", "--json"),
         ("state", "get", "a.c", "--json"),
@@ -175,5 +225,8 @@ def test_both_paths_print_the_same(tmp_path: Path) -> None:
         one, other = cli("--database", fast, *argv), cli("--database", full, *argv)
         assert (one.code, one.out, one.err) == (other.code, other.out, other.err), argv
         answers.append(one)
-    assert [a.code for a in answers[:3]] == [0, 0, 0] and answers[3].code != 0
-    assert json.loads(answers[1].out)["value"] == {"x": [1, "é"]}
+    assert [(r["narrative"], r["status"]) for r in json.loads(answers[1].out)] == [
+        ("setup", "failed")
+    ]
+    assert [a.code for a in answers[3:6]] == [0, 0, 0] and answers[6].code != 0
+    assert json.loads(answers[4].out)["value"] == {"x": [1, "é"]}
