@@ -453,7 +453,8 @@ def _claims_line(item: RunClaims) -> str:
     tables = ", ".join(item.tables)
     rows = f"{item.rows} row{'s' if item.rows != 1 else ''}"
     if item.live:
-        return f"run {item.run_id} ({item.state}, {item.owner}): kept {rows} of {tables} — it runs"
+        why = "it runs" if item.state == "running" else "its owner's lease is live; try again later"
+        return f"run {item.run_id} ({item.state}, {item.owner}): kept {rows} of {tables} — {why}"
     parts = [f"{item.back} back to the pool"]
     if item.consumed:
         parts.append(f"{item.consumed} taken (their iteration may have posted them)")
