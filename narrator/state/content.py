@@ -408,13 +408,13 @@ class SqlContent:
     def release_claimants(
         self, claimants: Sequence[str], *, consumed: bool, table: str | None = None
     ) -> int:
-        wanted = sorted(set(claimants))
-        if not wanted:
-            return 0
-        mine = _C.claimed_by.in_(wanted)
-        return self._settle(
-            mine if table is None else sa.and_(mine, _C.table_name == table), consumed
-        )
+        wanted, count = sorted(set(claimants)), 0
+        for start in range(0, len(wanted), _CHUNK):  # a long carousel: many claimants
+            mine: ColumnElement[bool] = _C.claimed_by.in_(wanted[start : start + _CHUNK])
+            if table is not None:
+                mine = sa.and_(mine, _C.table_name == table)
+            count += self._settle(mine, consumed)
+        return count
 
     def claims(self, *, table: str | None = None, run_id: str | None = None) -> list[ClaimCount]:
         who = sa.and_(

@@ -191,3 +191,15 @@ def test_release_claims_keeps_a_row_its_iteration_may_have_posted(stores: Any) -
     (found,) = release_claims(store, journal, "r1", now=NOW, host=HOST, alive=alive)
     assert (found.back, found.consumed, found.tables) == (0, 1, ("posts",))
     assert statuses(store) == [("taken", None), ("approved", None)]
+
+
+def test_release_claimants_settles_more_claimants_than_one_statement_binds(stores: Any) -> None:
+    store, _ = stores
+    seed(store, 501)
+    claimants = [f"r1/pick/{i}" for i in range(1, 502)]
+    for who in claimants:
+        store.take(APPROVED, who)
+    assert len(store.claims(run_id="r1")) == 501
+    assert store.release_claimants(claimants, consumed=True) == 501
+    assert store.claims() == []
+    assert {s for s, _ in statuses(store)} == {"taken"}
