@@ -1,7 +1,7 @@
 """Persistent state: the repository, the run journal and the database that holds them.
 
-Importing this package is light: the memory implementations and the records
-need no database library. The SQL parts (:func:`open_database`,
+Importing this package is light: the records need no database library, and the
+memory implementations are imported on first touch too. The SQL parts (:func:`open_database`,
 :class:`Database`, :class:`SqlStateRepository`, :class:`SqlRunJournal`) import
 sqlalchemy only when first touched.
 
@@ -25,19 +25,23 @@ from narrator.state.base import (
     StateStore,
 )
 from narrator.state.keys import MAX_KEY_LENGTH, prefix_end, validate_key
-from narrator.state.memory import (
-    MemoryBlobs,
-    MemoryDatabase,
-    MemoryRunJournal,
-    MemoryStateRepository,
-)
 
 if TYPE_CHECKING:
     from narrator.state.database import Database, open_database
     from narrator.state.journal import SqlRunJournal
+    from narrator.state.memory import (
+        MemoryBlobs,
+        MemoryDatabase,
+        MemoryRunJournal,
+        MemoryStateRepository,
+    )
     from narrator.state.sql import SqlStateRepository
 
 _LAZY = {
+    "MemoryBlobs": "narrator.state.memory",  # the read-only verbs need none of them
+    "MemoryDatabase": "narrator.state.memory",
+    "MemoryRunJournal": "narrator.state.memory",
+    "MemoryStateRepository": "narrator.state.memory",
     "Database": "narrator.state.database",
     "open_database": "narrator.state.database",
     "SqlRunJournal": "narrator.state.journal",
