@@ -1,24 +1,29 @@
 """State writes on SQLite's own driver (``sqlite3``): a whole batch per statement.
 
-``set_many`` and ``import_entries`` on SQLite send their rows as one JSON array
-parameter and let ``json_each`` walk it inside SQLite: one statement writes every
-history row (each reading its key's live value before the upsert, exactly as the
-portable path does), one more upserts every state row. Row-by-row ``executemany``
-paid a statement reset and a statement journal per row, which was most of the
-write cost (benchmarks/state_scale.py, issue 14). Timestamps are integer
-microseconds (``tables.Timestamp``).
-
-Rows go out in slices of :data:`BATCH` so no parameter grows past SQLite's
-length limit; every slice runs in the caller's transaction.
+``set_many`` and ``import_entries`` on SQLite first copy their rows into a per-connection
+TEMP table (plain ``executemany`` inserts: no index, no conflict clause, cheap), then run
+one statement that writes every history row (each reading its key's live value before
+the upsert, exactly as the portable path does) and one that upserts every state row.
+Row-by-row ``INSERT … SELECT`` and upserts paid a statement start (cursors, statement
+journal) per row, which was most of the write cost; one JSON parameter walked with
+``json_each`` cost as much again in ``json_extract`` (benchmarks/state_scale.py, issue 14).
+The TEMP table lives in the caller's transaction: a rollback empties it too. Batches of
+fewer than :data:`SMALL` rows (a single ``set``: the engine's hot path) go row by row.
+Timestamps are integer microseconds (``tables.Timestamp``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-BATCH = 20_000  # rows per JSON parameter: well under SQLite's 1 GB string limit
+_BATCH = "temp.narrator_write_batch"
+_COLUMNS = "key, value, run_id, act, created_at, updated_at, expires_at, metadata, version"
+_CREATE = (
+    "CREATE TEMP TABLE IF NOT EXISTS narrator_write_batch (key TEXT NOT NULL, value TEXT, "
+    "run_id TEXT, act TEXT, created_at INTEGER, updated_at INTEGER, expires_at INTEGER, "
+    "metadata TEXT, version INTEGER)"
+)
 
 # the portable path's upsert (see StateRows._state_upsert) as SQL: an expired row starts
 # over (version 1, new created_at), a live one keeps created_at and bumps its version
@@ -35,44 +40,57 @@ _ON_CONFLICT = (
 )
 
 
-def _at(index: int) -> str:
-    return f"json_extract(j.value, '$[{index}]')"
+# Fewer rows than this go row by row (two statements, no TEMP table): a single set() is
+# the engine's hot path, and the batch's extra statements only pay off past a few rows.
+SMALL = 32
+
+# one history row per key, row by row: 'update' with the live value before, or 'create'.
+# Parameters: after, run_id, act, changed_at, key, now.
+_ROW_HISTORY = (
+    "INSERT INTO state_history (key, op, before, after, run_id, act, changed_at) "
+    "SELECT k.key, CASE WHEN s.key IS NULL THEN 'create' ELSE 'update' END, s.value, "
+    "k.after, k.run_id, k.act, k.at "
+    "FROM (SELECT ? AS after, ? AS run_id, ? AS act, ? AS at, ? AS key) AS k "
+    "LEFT JOIN state AS s ON s.key = k.key "
+    "AND (s.expires_at IS NULL OR s.expires_at > ?)"
+)
+_ROW_UPSERT = (
+    "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
+    "VALUES (?, ?, ?, ?, ?, ?, 1) " + _ON_CONFLICT
+)
 
 
 def _history(run_act: str) -> str:
-    """One history row per element [key, after, ...], in array order: 'update' with the
-    live value before, or 'create'. Parameters: (run_id, act when ``run_act`` has them,)
-    changed_at, the array, now."""
+    """One history row per batch row, in batch order: 'update' with the live value
+    before, or 'create'. Parameters: (run_id, act when ``run_act`` has them,) changed_at,
+    now."""
     return (
         "INSERT INTO state_history (key, op, before, after, run_id, act, changed_at) "
-        f"SELECT {_at(0)}, CASE WHEN s.key IS NULL THEN 'create' ELSE 'update' END, "
-        f"s.value, {_at(1)}, {run_act}, ? "
-        f"FROM json_each(?) AS j LEFT JOIN state AS s ON s.key = {_at(0)} "
-        "AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY j.key"
+        "SELECT b.key, CASE WHEN s.key IS NULL THEN 'create' ELSE 'update' END, "
+        f"s.value, b.value, {run_act}, ? FROM {_BATCH} AS b "
+        "LEFT JOIN state AS s ON s.key = b.key "
+        "AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY b.rowid"
     )
 
 
-# set_many: one run_id and act for the batch, as parameters (extracting them per element
-# cost as much as the rest of the statement)
+# set_many: one run_id and act for the whole batch, as parameters
 _HISTORY = _history("?, ?")
-# import_entries: each element carries its own run_id and act
-_HISTORY_EACH = _history(f"{_at(2)}, {_at(3)}")
+# import_entries: each row carries its own run_id and act
+_HISTORY_EACH = _history("b.run_id, b.act")
 
-# set_many's upsert of elements [key, value]. Parameters: created_at, updated_at,
-# expires_at, metadata, the array. (WHERE true: SQLite's upsert-after-SELECT syntax.)
+# set_many's upsert. Parameters: created_at, updated_at, expires_at, metadata.
+# (WHERE true: SQLite's upsert-after-SELECT syntax.)
 _UPSERT = (
     "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
-    f"SELECT {_at(0)}, {_at(1)}, ?, ?, ?, ?, 1 FROM json_each(?) AS j "
-    "WHERE true ORDER BY j.key " + _ON_CONFLICT
+    f"SELECT key, value, ?, ?, ?, ?, 1 FROM {_BATCH} WHERE true ORDER BY rowid " + _ON_CONFLICT
 )
 
-# import_entries' upsert of elements [key, value, run_id, act, created_at, updated_at,
-# expires_at, metadata, version]: the exported row as it was, its version bumped past a
-# live row's. Parameters: the array, now.
+# import_entries' upsert: the exported row as it was, its version bumped past a live
+# row's. Parameter: now.
 _IMPORT = (
     "INSERT INTO state (key, value, created_at, updated_at, expires_at, metadata, version) "
-    f"SELECT {_at(0)}, {_at(1)}, {_at(4)}, {_at(5)}, {_at(6)}, {_at(7)}, {_at(8)} "
-    "FROM json_each(?) AS j WHERE true ORDER BY j.key "
+    "SELECT key, value, created_at, updated_at, expires_at, metadata, version "
+    f"FROM {_BATCH} WHERE true ORDER BY rowid "
     "ON CONFLICT (key) DO UPDATE SET "
     "value = excluded.value, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at, expires_at = excluded.expires_at, "
@@ -82,9 +100,11 @@ _IMPORT = (
 )
 
 
-def _slices(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
+def _fill(raw: Any, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    raw.execute(_CREATE)
+    raw.execute(f"DELETE FROM {_BATCH}")
+    marks = ", ".join("?" * len(rows[0]))
+    raw.executemany(f"INSERT INTO {_BATCH} ({columns}) VALUES ({marks})", rows)
 
 
 def write_rows(
@@ -96,11 +116,15 @@ def write_rows(
     meta_text: str | None,
 ) -> None:
     """History rows, then upserts, for ``rows`` of (key, JSON text), all written at ``at``."""
-    dumps = json.dumps
-    for part in _slices(rows):
-        array = dumps(part)
-        raw.execute(_HISTORY, (*run_act, at, array, at))
-        raw.execute(_UPSERT, (at, at, until, meta_text, array))
+    if len(rows) < SMALL:
+        run_id, act = run_act
+        raw.executemany(_ROW_HISTORY, [(t, run_id, act, at, k, at) for k, t in rows])
+        raw.executemany(_ROW_UPSERT, [(k, t, at, at, until, meta_text) for k, t in rows])
+        return
+    _fill(raw, "key, value", rows)
+    raw.execute(_HISTORY, (*run_act, at, at))
+    raw.execute(_UPSERT, (at, at, until, meta_text))
+    raw.execute(f"DELETE FROM {_BATCH}")
 
 
 ImportRow = tuple[str, str, str | None, str | None, int, int, int | None, str | None, int]
@@ -109,8 +133,7 @@ ImportRow = tuple[str, str, str | None, str | None, int, int, int | None, str | 
 def import_rows(raw: Any, rows: Sequence[ImportRow], at: int) -> None:
     """History rows, then upserts, for exported rows (key, value, run_id, act, created_at,
     updated_at, expires_at, metadata, version), written at ``at``."""
-    dumps = json.dumps
-    for part in _slices(rows):
-        array = dumps(part)
-        raw.execute(_HISTORY_EACH, (at, array, at))
-        raw.execute(_IMPORT, (array, at))
+    _fill(raw, _COLUMNS, rows)
+    raw.execute(_HISTORY_EACH, (at, at))
+    raw.execute(_IMPORT, (at,))
+    raw.execute(f"DELETE FROM {_BATCH}")

@@ -1,10 +1,10 @@
 """Differential test of the batched SQLite writes (narrator.state.sqlite_writes, issue 14).
 
-``set_many`` and ``import_entries`` on SQLite send a whole batch per statement
-(``json_each`` over one JSON parameter). The same script of writes runs on the memory
-repository (the reference), on SQLite and on PostgreSQL (the portable per-row path);
-entries, versions and every history row must come out identical. The batch size is
-shrunk so each call crosses several slices.
+``set_many`` and ``import_entries`` on SQLite write a whole batch per statement (through
+a TEMP table), or row by row below ``sqlite_writes.SMALL`` rows. The same script of
+writes runs on the memory repository (the reference), on SQLite with either path forced,
+and on PostgreSQL (the portable path); entries, versions and every history row must come
+out identical.
 """
 
 from __future__ import annotations
@@ -68,14 +68,13 @@ def _observed(store: Any, keys: list[str]) -> tuple[list[dict[str, Any]], dict[s
     return entries, history
 
 
-@pytest.fixture
-def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sqlite_writes, "BATCH", 4)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
+@pytest.fixture(params=["sqlite-batched", "sqlite-row-by-row", "postgres"])
+def sql_url(
+    request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    if request.param.startswith("sqlite"):
+        batched = request.param == "sqlite-batched"
+        monkeypatch.setattr(sqlite_writes, "SMALL", 1 if batched else 10**9)
         yield f"sqlite:///{tmp_path}/state.db"
         return
     from tests.postgres import reset_database
@@ -86,9 +85,7 @@ def sql_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     yield url
 
 
-def test_batched_writes_match_the_memory_repository(
-    sql_url: str, clock: FakeClock, small_batches: None
-) -> None:
+def test_batched_writes_match_the_memory_repository(sql_url: str, clock: FakeClock) -> None:
     start = clock.now()
     reference = MemoryStateRepository(clock=clock.now)
     keys = _script(reference, clock)
