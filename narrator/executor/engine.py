@@ -12,6 +12,7 @@ writes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -207,23 +208,31 @@ class Executor:
         """Every act once, in order; stops at the first failure that ends the pass."""
         first = len(run.outcomes)
         should_stop = self.services.should_stop
-        for group in independent_groups(run.plan, run.dry_run):
-            if should_stop is not None and should_stop():
-                raise _Stopped(f"stopped before act '{group[0].name}'")
-            if len(group) > 1:
-                outcomes = await self._concurrently(run, group, iteration)
-                failed = next((o for o in outcomes if o.status == "failed"), None)
-                if failed is not None:
-                    return IterationResult(failure=failed)
-                continue
-            act = group[0]
-            repeats = act.carousel.iterations if act.carousel and not run.dry_run else 1
-            for inner in range(1, repeats + 1):
-                outcome = await self._act(run, act, inner if act.carousel else iteration)
-                if outcome.status != "failed":
+        groups = independent_groups(run.plan, run.dry_run)
+        try:
+            for index, group in enumerate(groups):
+                if should_stop is not None and should_stop():
+                    raise _Stopped(f"stopped before act '{group[0].name}'")
+                if len(group) > 1:
+                    run.upcoming = None
+                    outcomes = await self._concurrently(run, group, iteration)
+                    failed = next((o for o in outcomes if o.status == "failed"), None)
+                    if failed is not None:
+                        return IterationResult(failure=failed)
                     continue
-                if outcome.budget_stop or not (act.carousel and act.carousel.continue_on_error):
-                    return IterationResult(failure=outcome)
+                act = group[0]
+                repeats = act.carousel.iterations if act.carousel and not run.dry_run else 1
+                for inner in range(1, repeats + 1):
+                    run.upcoming = _upcoming(run, act, groups[index + 1 :], iteration)
+                    outcome = await self._act(run, act, inner if act.carousel else iteration)
+                    if outcome.status != "failed":
+                        continue
+                    if outcome.budget_stop or not (act.carousel and act.carousel.continue_on_error):
+                        return IterationResult(failure=outcome)
+        finally:
+            run.upcoming = None
+            if run.announced is not None:  # the run stopped before that act started
+                self._not_started(run)
         ran = run.outcomes[first:]
         return IterationResult(all_skipped=bool(ran) and all(o.status == "skipped" for o in ran))
 
@@ -260,7 +269,10 @@ class Executor:
         seq = run.seq
         pending: Pending = {}
         inputs: list[Any] = []  # the act's rendered arguments or prompt (journal, log)
-        started = services.clock.now()
+        announced, run.announced = run.announced, None
+        if announced is not None and announced[:2] != (seq, key):
+            announced = None  # pragma: no cover - iteration() announces only the act it runs next
+        started = announced[2] if announced is not None else services.clock.now()
         t0 = services.clock.monotonic()
         services.reporter.act_started(act.name, iteration)
         scope = self.performer.scope(run, iteration)
@@ -271,9 +283,10 @@ class Executor:
             skip = bool(test and interpolate.condition(test, scope))  # decide
         except NarratorError as exc:
             skip, undecided = False, exc
-        if not run.dry_run and not skip and undecided is None:
+        if not run.dry_run and not skip and undecided is None and announced is None:
             # only an act that does I/O can be cut off mid-way: a skipped act (decided
-            # without I/O) writes no `running` row, one commit fewer per skipped act
+            # without I/O) writes no `running` row, one commit fewer per skipped act; an
+            # act the previous act's commit announced (`_announce`) has its row already
             services.journal.record_act(
                 ActRecord(run.run_id, seq, act.name, "running", iteration, started_at=started)
             )
@@ -424,6 +437,50 @@ class Executor:
             else:
                 services.state.set(state_key, value, metadata=meta)
         services.journal.record_act(record)
+        self._announce(run, outcome)
+
+    def _announce(self, run: RunState, outcome: ActOutcome) -> None:
+        """Journal the act that runs next as ``running`` in this act's transaction: one
+        commit per act instead of two.
+
+        Its row is committed before it does any I/O, as crash recovery needs (a resume
+        reconciles an act journalled ``running``); it may be one decision early — an act
+        that then skips overwrites the row with ``skipped``, and one that never starts
+        (the run stopped in between) is journalled ``interrupted`` by ``iteration()``.
+        Not after a failure (the pass ends) nor when the run is asked to stop.
+        """
+        upcoming, run.upcoming = run.upcoming, None
+        should_stop = self.services.should_stop
+        if upcoming is None or outcome.status == "failed":
+            return
+        if should_stop is not None and should_stop():
+            return
+        act, iteration = upcoming
+        seq, started = run.seq + 1, self.services.clock.now()
+        self.services.journal.record_act(
+            ActRecord(run.run_id, seq, act.name, "running", iteration, started_at=started)
+        )
+        run.announced = (seq, (iteration or 0, act.name), started)
+
+    def _not_started(self, run: RunState) -> None:
+        """The announced act never started (the run stopped first): ``interrupted``, never
+        left ``running``; a resume decides it again."""
+        assert run.announced is not None
+        seq, (iteration, name), started = run.announced
+        run.announced = None
+        with contextlib.suppress(NarratorError):  # already failing: keep the first error
+            self.services.journal.record_act(
+                ActRecord(
+                    run.run_id,
+                    seq,
+                    name,
+                    "interrupted",
+                    iteration or None,  # the key's 0 is "no iteration"
+                    error="not started: the run stopped before this act",
+                    started_at=started,
+                    finished_at=self.services.clock.now(),
+                )
+            )
 
     def _interrupted(
         self, run: RunState, act: Act, iteration: int | None, seq: int, started: datetime
@@ -443,6 +500,20 @@ class Executor:
                 finished_at=self.services.clock.now(),
             )
         )
+
+
+def _upcoming(
+    run: RunState, act: Act, rest: list[list[Act]], iteration: int | None
+) -> tuple[Act, int | None] | None:
+    """The act that certainly runs right after ``act`` when it does not fail (its
+    ``running`` row can go in ``act``'s commit), or None: the last act of the pass, an
+    act carousel, a group run concurrently, an act a resumed run finished already."""
+    if run.dry_run or act.carousel is not None or not rest or len(rest[0]) > 1:
+        return None
+    after = rest[0][0]
+    if after.carousel is not None or (iteration or 0, after.name) in run.done:
+        return None
+    return after, iteration
 
 
 def _soft(outcome: ActOutcome) -> str | None:

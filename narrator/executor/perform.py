@@ -63,6 +63,10 @@ class RunState:
     tokens_used: int = 0
     summary: dict[str, Any] = field(default_factory=dict)  # kept in the journal's run row
     progress: Progress | None = None  # a carousel's, while it turns
+    # the act that runs right after the current one (iteration() knows), and the `running`
+    # row the current act's commit journalled for it: (seq, (iteration or 0, name), started)
+    upcoming: tuple[Act, int | None] | None = None
+    announced: tuple[int, tuple[int, str], datetime] | None = None
 
 
 class Performer:
