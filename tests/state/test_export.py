@@ -75,12 +75,21 @@ def test_control_characters_and_del_are_escaped_as_toml_requires() -> None:
     assert back.value == "a\x7fb\x00c\u2028d\n"
 
 
+def test_json_lines_allow_json_whitespace_around_each_line() -> None:
+    text = ' {"narrator_state_export": 1}\r\n\n\t{"key": "a", "value": [1, "\\u2028"]} \r\n'
+    (back,) = import_toml(text, "f.jsonl")
+    assert (back.key, back.value) == ("a", [1, "\u2028"])
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ('{"other": 1}\n', "not a narrator state export"),
         ('{"narrator_state_export": 1}\n[1]\n', ":2: each line must be a JSON object"),
         ('{"narrator_state_export": 1}\n{"key": "a"\n', ":2: not valid JSON"),
+        ('{"narrator_state_export": 1}\n{"key": "a", "value": 1} x\n', ":2: not valid JSON"),
+        ('{"narrator_state_export": 1}\n{"key": "a", "value": 1}{}\n', ":2: not valid JSON"),
+        ('{"narrator_state_export": 1}\n\n{"key": "a", "value": 1}\x85\n', ":3: not valid JSON"),
         ('{"narrator_state_export": 1}\n{"key": "a", "value": 1, "created_at": "x"}', "date-time"),
     ],
 )
