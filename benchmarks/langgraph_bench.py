@@ -104,7 +104,8 @@ def run_narrator(plan: Any, path: Path) -> tuple[float, float]:
         )
         executor = Executor(services)
         t0, c0 = time.perf_counter(), time.process_time()
-        outcome = asyncio.run(executor.run(plan))
+        with database.hold():  # one connection for the run, as open_runtime takes it
+            outcome = asyncio.run(executor.run(plan))
         elapsed = (time.perf_counter() - t0, time.process_time() - c0)
         if outcome.status != "done" or any(a.status != "done" for a in outcome.acts):
             raise SystemExit(f"narrator run failed: {outcome.error}")

@@ -53,7 +53,8 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_ATTEMPTS = 8
-_WRITE = "narrator_write"  # set in Connection.info while a write transaction begins (SQLite)
+_WRITE = "narrator_write"  # set in Connection.info while a write transaction begins
+_AUTOCOMMIT = "narrator_autocommit"  # a held PostgreSQL connection: reads outside transactions
 _POSTGRES_HINT = (
     "pip install 'narrator-workflows[postgres]' (it brings psycopg, the PostgreSQL driver)"
 )
@@ -161,6 +162,14 @@ def _postgres_setup(engine: Engine) -> None:
         # json columns come back as their text; the repository parses them.
         dbapi_conn.adapters.register_loader("json", TextLoader)
 
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # a held connection is in autocommit, so a read is one round trip (no BEGIN and
+        # ROLLBACK around it); its write transactions begin here, explicitly
+        info = conn.info
+        if info.get(_AUTOCOMMIT) and info.get(_WRITE):
+            driver_connection(conn).execute("BEGIN")
+
 
 def create_engine(url: str) -> Engine:
     """An engine with narrator's settings for SQLite (WAL, busy timeout) or PostgreSQL."""
@@ -246,9 +255,8 @@ class Gateway:
         return conn
 
     def _begin_write(self, conn: Connection) -> Any:
-        """``conn.begin()``; on SQLite as ``BEGIN IMMEDIATE`` (see ``_sqlite_setup``)."""
-        if not self.is_sqlite:
-            return conn.begin()
+        """``conn.begin()``: on SQLite as ``BEGIN IMMEDIATE`` (see ``_sqlite_setup``), on a
+        held PostgreSQL connection an explicit ``BEGIN`` (``_postgres_setup``)."""
         info = conn.info
         info[_WRITE] = True
         try:
@@ -264,9 +272,10 @@ class Gateway:
         A run holds one (:func:`narrator.runtime.open_runtime`): four checkouts per act
         were more of an act's time than SQLite itself, and on PostgreSQL each checkout
         also pinged the server (``pool_pre_ping``); the held connection is pinged once,
-        when the block starts. Each read still ends its transaction before returning
-        (no stale snapshot, no read lock kept between statements), each write commits,
-        and a write still retries a busy database. After a database error the held
+        when the block starts, and on PostgreSQL reads in autocommit (one round trip a
+        query; writes ``BEGIN`` explicitly). Each read still ends its transaction before
+        returning (no stale snapshot, no read lock kept between statements), each write
+        commits, and a write still retries a busy database. After a database error the held
         connection is put back and a fresh one is taken on next use. Other threads
         (the lease renewer, the ledger's) keep using the pool. Nested blocks join.
         """
@@ -287,17 +296,26 @@ class Gateway:
         conn: Connection | None = getattr(self._local, "held", None)
         if conn is None:
             conn = self._local.held = self.engine.connect()
+            if self.is_postgres:  # reads autocommit; writes BEGIN explicitly
+                driver_connection(conn).autocommit = True
+                conn.info[_AUTOCOMMIT] = True
         return conn
 
     def _drop_held(self) -> None:
         """Give the held connection back to the pool (its reset rolls back anything open)."""
         conn: Connection | None = getattr(self._local, "held", None)
         self._local.held = None
-        if conn is not None:
-            try:
-                conn.close()
-            except self._errors:
-                conn.invalidate()
+        if conn is None:
+            return
+        try:
+            if not conn.invalidated and conn.info.pop(_AUTOCOMMIT, None):
+                raw = driver_connection(conn)
+                raw.rollback()  # a write an error cut short
+                raw.autocommit = False  # as the pool hands connections out
+            conn.close()
+        except self._errors:
+            conn.invalidate()
+            conn.close()
 
     def _end_read(self, held: Connection) -> None:
         """End a read on the held connection: no snapshot or read lock kept after it."""

@@ -113,8 +113,29 @@ def test_postgres_holds_one_connection_and_pings_it_once(postgres_url: str) -> N
                 with db.unit_of_work():
                     db.state.set(f"j{i}", i)
                     db.journal.start_run(f"r{i}", "n", "n.toml", {})
+            assert db.state.get_entry("k1") is not None  # a read keeps no transaction open
+            assert _open_transactions(postgres_url) == 0
             with pytest.raises(StateError):
                 db.journal.start_run("r0", "n", "n.toml", {})  # duplicate: a fresh one next
             assert db.state.get("k2") == 2
-        assert len(seen) == 2
+            with pytest.raises(StateError), db.unit_of_work():  # all or nothing, held too
+                db.state.set("gone", 1)
+                db.journal.start_run("r1", "n", "n.toml", {})
+            assert db.state.get("gone") is None
+            assert _open_transactions(postgres_url) == 0
+        assert len(seen) == 3  # the first, and a fresh one after each of the two errors
         assert db.state.get_many(["j0", "j1", "j2"]) == {"j0": 0, "j1": 1, "j2": 2}
+
+
+def _open_transactions(url: str) -> int:
+    """Other sessions of this database idle inside a transaction (from a new connection)."""
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
