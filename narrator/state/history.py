@@ -25,7 +25,14 @@ from narrator.state.base import (
 )
 from narrator.state.gateway import Gateway, upsert
 from narrator.state.keys import dump_metadata, dump_value, load_value, validate_key
-from narrator.state.sql_rows import ENTRY_COLUMNS, StateRows, history_row, key_range, live
+from narrator.state.sql_rows import (
+    ENTRY_COLUMNS,
+    StateRows,
+    history_row,
+    key_range,
+    live,
+    sqlite_import_rows,
+)
 from narrator.state.tables import snapshot_entries, snapshots, state, state_history
 
 _c = state.c
@@ -177,6 +184,12 @@ class SqlHistory:
 
     def import_entries(self, entries: Iterable[StateEntry]) -> int:
         """Write exported entries back with their timestamps, metadata and version."""
+        if self._gw.is_sqlite:  # checked and turned into driver rows in one pass
+            rows = sqlite_import_rows(entries)
+            if rows:
+                moment = self._gw.clock()
+                self._gw.write(lambda c: self._rows.import_rows_sqlite(c, rows, moment))
+            return len(rows)
         prepared = [
             (e, dump_value(validate_key(e.key), e.value), dump_metadata(e.key, e.metadata))
             for e in entries
@@ -187,9 +200,6 @@ class SqlHistory:
         plain = upsert(self._gw, state, ["key"])
 
         def write(conn: Connection) -> int:
-            if self._gw.is_sqlite:  # the same steps on the driver (2 executemany)
-                self._rows.import_rows_sqlite(conn, prepared, now)
-                return len(prepared)
             old = self._rows.live_values(conn, [e.key for e, _, _ in prepared], now, lock=True)
             conn.execute(
                 plain,

@@ -10,7 +10,7 @@ the driver's connection, through the gateway.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from narrator.protocols import StateEntry
 from narrator.state import sqlite_writes
 from narrator.state.base import ChangeOp, run_and_act
 from narrator.state.gateway import Gateway, driver_connection
-from narrator.state.keys import prefix_end
+from narrator.state.keys import dump_metadata, dump_value, prefix_end, validate_key
 from narrator.state.sqlite_reads import chunks
 from narrator.state.tables import Timestamp, state, state_history, to_micros
 
@@ -84,6 +84,34 @@ def history_row(
         "act": _trim(run_act[1], 200),
         "changed_at": now,
     }
+
+
+def sqlite_import_rows(entries: Iterable[StateEntry]) -> list[sqlite_writes.ImportRow]:
+    """``import_entries``' checks (key, value, metadata) and its rows for the SQLite
+    driver, in one pass over the entries (two passes were a tenth of an import)."""
+    rows: list[sqlite_writes.ImportRow] = []
+    append = rows.append
+    for entry in entries:
+        key = validate_key(entry.key)
+        text = dump_value(key, entry.value)
+        metadata = entry.metadata
+        meta = dump_metadata(key, metadata)
+        run_id, act = (None, None) if not metadata else run_and_act(metadata)
+        expires = entry.expires_at
+        append(
+            (
+                key,
+                text,
+                _trim(run_id, 64),
+                _trim(act, 200),
+                to_micros(entry.created_at),
+                to_micros(entry.updated_at),
+                None if expires is None else to_micros(expires),
+                meta,
+                entry.version,
+            )
+        )
+    return rows
 
 
 class StateRows:
@@ -191,21 +219,10 @@ class StateRows:
         sqlite_writes.write_rows(raw, rows, to_micros(now), until, run_act, meta_text)
 
     def import_rows_sqlite(
-        self,
-        conn: Connection,
-        prepared: Sequence[tuple[StateEntry, str, str | None]],
-        now: datetime,
+        self, conn: Connection, rows: Sequence[sqlite_writes.ImportRow], now: datetime
     ) -> None:
         """``import_entries`` on SQLite: history rows (reading each key's live value inside
         SQLite), then the upserts, a whole batch per statement on the driver."""
-        rows: list[sqlite_writes.ImportRow] = []
-        for entry, text, meta in prepared:
-            run_id, act = run_and_act(entry.metadata)
-            until = None if entry.expires_at is None else to_micros(entry.expires_at)
-            created, updated = to_micros(entry.created_at), to_micros(entry.updated_at)
-            run_id, act = _trim(run_id, 64), _trim(act, 200)
-            version = entry.version
-            rows.append((entry.key, text, run_id, act, created, updated, until, meta, version))
         sqlite_writes.import_rows(driver_connection(conn), rows, to_micros(now))
 
     def delete_keys(self, conn: Connection, keys: Sequence[str], now: datetime) -> int:
