@@ -139,7 +139,17 @@ def export_toml(
     return buffer.getvalue()
 
 
-def _aware(value: Any, key: str, field: str, source: str) -> datetime:
+def _date(text: str) -> datetime | str:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return text  # _aware says "not a date-time"
+
+
+def _aware(value: Any, key: str, field: str, source: str, *, iso_text: bool = False) -> datetime:
+    """A date-time of an entry in UTC; ``iso_text``: JSON lines spell them as ISO text."""
+    if iso_text and type(value) is str:
+        value = _date(value)
     if type(value) is datetime and value.tzinfo is UTC:  # the common case, as exported
         return value
     if not isinstance(value, datetime):
@@ -172,7 +182,7 @@ def import_toml(text: str, source: str = "<import>") -> list[StateEntry]:
     """Parse an export (TOML, or JSON lines) back into entries; a malformed file raises
     :class:`UsageError`."""
     if text.lstrip().startswith("{"):
-        return _import_rows(_jsonl(text, source), source)
+        return _import_rows(_jsonl(text, source), source, iso_text=True)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -189,7 +199,7 @@ def import_toml(text: str, source: str = "<import>") -> list[StateEntry]:
     return _import_rows(raw, source)
 
 
-def _import_rows(raw: Iterable[Any], source: str) -> list[StateEntry]:
+def _import_rows(raw: Iterable[Any], source: str, *, iso_text: bool = False) -> list[StateEntry]:
     now = datetime.now(UTC)
     entries: list[StateEntry] = []
     seen: set[str] = set()
@@ -216,16 +226,19 @@ def _import_rows(raw: Iterable[Any], source: str) -> list[StateEntry]:
         version = table.get("version", 1)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise UsageError(f"{source}: entry {key!r}: version must be a positive integer")
-        created = table.get("created_at", now)
+        created = _aware(table.get("created_at", now), key, "created_at", source, iso_text=iso_text)
         updated = table.get("updated_at", created)
+        updated = _aware(updated, key, "updated_at", source, iso_text=iso_text)
         expires = table.get("expires_at")
+        if expires is not None:
+            expires = _aware(expires, key, "expires_at", source, iso_text=iso_text)
         entries.append(
             StateEntry(
                 key=key,
                 value=value,
-                created_at=_aware(created, key, "created_at", source),
-                updated_at=_aware(updated, key, "updated_at", source),
-                expires_at=None if expires is None else _aware(expires, key, "expires_at", source),
+                created_at=created,
+                updated_at=updated,
+                expires_at=expires,
                 metadata=metadata if isinstance(metadata, dict) else {},
                 version=version,
             )
@@ -270,42 +283,34 @@ def write_jsonl(
 
 # json's C scanner, called directly: json.loads' own per-call steps (three Python calls,
 # two whitespace matches) were a third of a JSON-lines import
-_DATES = ("created_at", "updated_at", "expires_at")
 _SCAN: Callable[[str, int], tuple[Any, int]] = make_scanner(
     json.JSONDecoder()  # type: ignore[arg-type]  # typeshed types it as taking itself
 )
 
 
-def _line(line: str, number: int, source: str) -> Any:
-    """One line as one JSON value: the C scanner, or json.loads to name the fault."""
-    body = line.strip(" \t\r")  # JSON's whitespace, as json.loads allows around a value
-    try:
-        value, end = _SCAN(body, 0)
-    except (StopIteration, ValueError):
-        end = -1
-    if end == len(body):
-        return value
+def _bad_line(line: str, number: int, source: str) -> Any:
+    """A line the scanner did not take whole: json.loads names the fault."""
     try:
         return json.loads(line)
     except ValueError as exc:
         raise UsageError(f"{source}:{number}: not valid JSON ({exc})") from None
 
 
-def _date(text: str) -> datetime | str:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return text  # _aware says "not a date-time"
-
-
 def _jsonl(text: str, source: str) -> list[dict[str, Any]]:
     """The rows of a JSON-lines export; the first non-empty line is its header."""
     rows: list[dict[str, Any]] = []
     header_seen = False
+    scan = _SCAN
     for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: \x85, \u2028
-        if not line.strip():
+        body = line.strip(" \t\r")  # JSON's whitespace, as json.loads allows around a value
+        if not body or body.isspace():
             continue
-        row = _line(line, number, source)
+        try:
+            row, end = scan(body, 0)
+        except (StopIteration, ValueError):
+            end = -1
+        if end != len(body):
+            row = _bad_line(line, number, source)
         if not isinstance(row, dict):
             raise UsageError(f"{source}:{number}: each line must be a JSON object")
         if not header_seen:
@@ -316,9 +321,5 @@ def _jsonl(text: str, source: str) -> list[dict[str, Any]]:
                 )
             header_seen = True
             continue
-        for field in _DATES:
-            when = row.get(field)
-            if type(when) is str:
-                row[field] = _date(when)
         rows.append(row)
     return rows
