@@ -394,3 +394,26 @@ def test_an_argument_botticelli_ignores_is_left_out_with_the_parsers_warning() -
     command = parse(result.text).act("post").commands[0]
     assert command.args == {"channel_id": "100000000000000002", "content": "hi"}
     assert [(w.location.line, "embed_color" in w.message) for w in result.warnings] == [(8, True)]
+
+
+def test_a_file_argument_stays_relative_and_names_the_same_file(tmp_path: Path) -> None:
+    """guild.ensure icon: the parser joins a relative file argument to the narrative's
+    folder; the native file written elsewhere names the same file, without an absolute path."""
+    source = tmp_path / "icon.toml"
+    source.write_text(
+        '[toc]\norder = ["g"]\n[bots.g]\nplatform = "discord"\ncommand = "guild.ensure"\n'
+        'guild_id = "100000000000000001"\nicon = "logo.png"\n[acts]\ng = "bots.g"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = convert(
+        source.read_text(encoding="utf-8"),
+        str(source),
+        base_dir=str(tmp_path),
+        target_dir=str(out),
+    )
+    assert str(tmp_path) not in result.text
+    after = parse(result.text, str(out / "icon.toml"), base_dir=str(out))
+    assert differences(parse_file(source), after) == []
+    assert not [w for w in result.warnings if "please report" in w.message]

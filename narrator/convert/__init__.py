@@ -140,7 +140,9 @@ class _Job:
                         warnings.extend(more)
                 else:
                     nested[item.nested] = nested_stem(item.nested, self.base_dir, self.target)
-        notes = Gatherer(self.text, self.data, self.locator, where).notes(plan, nested_names=nested)
+        notes = Gatherer(self.text, self.data, self.locator, where).notes(
+            plan, nested_names=nested, folder=self.target
+        )
         lowered, lost = lower(plan, target_dir=self.target)
         lowered = dataclasses.replace(  # a composed narrative reads back as its companion
             lowered,

@@ -13,7 +13,9 @@ a key's line. This module knows nothing about Botticelli.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +57,7 @@ class Notes:
     carousel_above: list[str] = field(default_factory=list)
     carousel_keys: dict[str, str] = field(default_factory=dict)
     before_acts: list[str] = field(default_factory=list)
+    folder: str | None = None  # where the native file goes (file arguments are relative to it)
     acts: dict[str, ActNotes] = field(default_factory=dict)
     trailer: list[str] = field(default_factory=list)  # comments that found no place
 
@@ -132,7 +135,7 @@ def emit(plan: Plan, notes: Notes) -> str:
         out.blank()
         out.comments(notes.before_acts)
     for act in plan.acts:
-        _act(out, act, notes.acts.get(act.name, ActNotes()))
+        _act(out, act, notes.acts.get(act.name, ActNotes()), notes.folder)
     if notes.trailer:
         out.blank()
         out.comments(notes.trailer)
@@ -152,7 +155,7 @@ def _carousel(out: _Writer, spec: CarouselSpec, keys: Mapping[str, str]) -> None
             out.pair(key, value, keys.get(key))
 
 
-def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
+def _act(out: _Writer, act: Act, notes: ActNotes, folder: str | None) -> None:
     out.header("[[act]]", notes.above, notes.after)
     keys = notes.keys
     out.pair("name", act.name)
@@ -190,7 +193,7 @@ def _act(out: _Writer, act: Act, notes: ActNotes) -> None:
         _carousel(out, act.carousel, {})
     for index, item in enumerate(act.inputs):
         note = notes.inputs[index] if index < len(notes.inputs) else InputNotes()
-        _input(out, item, note)
+        _input(out, item, note, folder)
 
 
 def _template_schema(name: str | None) -> dict[str, Any] | None:
@@ -206,13 +209,32 @@ def _template_schema(name: str | None) -> dict[str, Any] | None:
     return schema
 
 
-def _input(out: _Writer, item: Input, notes: InputNotes) -> None:
+def _input(out: _Writer, item: Input, notes: InputNotes, folder: str | None) -> None:
     out.header("[[act.input]]", notes.above, notes.after)
     kind = getattr(item, "type", None)
     writer = _INPUTS.get(str(kind))
     if writer is None:
         raise Unconvertible(f"{kind} inputs have no native form in this version of convert")
+    if kind == "bot_command" and folder is not None:
+        item = _relative_files(item, folder)
     writer(out, item, notes)
+
+
+def _relative_files(item: Any, folder: str) -> Any:
+    """A command's file arguments (``guild.ensure icon``), which the parser made absolute,
+    written relative to the native file's folder when the file is near: the native
+    parser joins them to that folder again, to the same path, and the file stays portable."""
+    from narrator.parser import media
+
+    names = getattr(media, "FILE_ARGS", {}).get((item.platform, item.command), ())
+    args = dict(item.args)
+    for name in names:
+        value = args.get(name)
+        if isinstance(value, str) and os.path.isabs(value):
+            relative = os.path.relpath(value, folder)
+            if not relative.startswith(os.path.join(os.pardir, os.pardir)):
+                args[name] = relative.replace(os.sep, "/")
+    return dataclasses.replace(item, args=args) if args != item.args else item
 
 
 def _text(out: _Writer, item: Any, notes: InputNotes) -> None:

@@ -131,8 +131,10 @@ class Gatherer:
                 out[key] = comment
         return out
 
-    def notes(self, plan: Plan, *, nested_names: dict[str, str]) -> Notes:
-        notes = Notes(header=self.comments.header())
+    def notes(
+        self, plan: Plan, *, nested_names: dict[str, str], folder: str | None = None
+    ) -> Notes:
+        notes = Notes(header=self.comments.header(), folder=folder)
         head, at = self.where.head, self.where.head_path
         if head is not None:
             notes.narrative_above = self.above(at)
