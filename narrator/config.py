@@ -127,6 +127,9 @@ def load_config(path: str | None = None, *, environ: dict[str, str] | None = Non
         raise ConfigError(f"{file}: {exc}", hint="fix the TOML syntax") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    from narrator.media_files import guard_config  # no input may send it, whatever its name
+
+    guard_config(str(file))
     return parse_config(data, str(file))
 
 

@@ -17,12 +17,13 @@ Where a file is (:func:`resolve`):
 
 What is read (:func:`read_bounded`): regular files only — never a FIFO, a
 device, a socket or anything under ``/proc``, ``/sys`` or ``/dev``, nor a hidden
-file, a file in a hidden directory of the home directory (``~/.ssh``, ``~/.aws``)
-or narrator's configuration (:func:`off_limits`) — and at most
+file, a file in any hidden directory (``.git/``, ``~/.ssh``, ``~/.aws``) or
+narrator's configuration, whatever its name (:func:`off_limits`) — and at most
 :data:`narrator.media.MAX_MEDIA_BYTES` (media) or
 :data:`narrator.media.MAX_TEXT_FILE_BYTES` (text) bytes. Text read from a file is
 sent as it is (no references resolved in it), with the values of secret
-environment variables redacted. A failure is an :class:`~narrator.errors.ActFailed`
+environment variables redacted — and so is a ``type = "document"`` file whose MIME type
+is ``text/*`` (:func:`redact_bytes`). A failure is an :class:`~narrator.errors.ActFailed`
 naming the act and the input's place in the narrative.
 
 :func:`preflight` checks every file and every media input against the
@@ -31,6 +32,7 @@ provider its act will use, before a run or plan starts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
@@ -42,6 +44,7 @@ from narrator.protocols import MediaPart
 
 __all__ = [
     "MAX_UP",
+    "guard_config",
     "load_part",
     "load_text",
     "media_note",
@@ -114,24 +117,39 @@ def _special(path: str) -> bool:
     return any(path == root or path.startswith(root + "/") for root in _SPECIAL_ROOTS)
 
 
+_config_files: set[str] = set()  # the configuration files this process read (real paths)
+
+
+def guard_config(path: str) -> None:
+    """Remember a configuration file this process read (``--config prod.toml``): no input
+    may send it, whatever its name (:func:`off_limits`)."""
+    with contextlib.suppress(OSError):  # no working directory to resolve a relative name
+        _config_files.add(os.path.realpath(path))
+
+
 def off_limits(path: str, real: str, environ: Mapping[str, str] | None = None) -> str | None:
     """Why the file at ``path`` (``real`` once links are followed) may not be sent to a
-    model, or None: a system file, a hidden file, anything in a hidden directory of the
-    home directory (``~/.ssh``, ``~/.aws``, ``~/.config``, ...), narrator's configuration.
+    model, or None: a system file; a hidden file or anything in a hidden directory, anywhere
+    (a path component starting with ``.``: ``.git/config``, ``~/.ssh``, ``.env`` — the
+    relative forms ``./x`` and ``../x`` are no hidden names); narrator's configuration
+    (``narrator.toml``, ``$NARRATOR_CONFIG`` and every file read with ``--config``).
     A narrative may come from someone else; it must not mail your keys to a provider."""
     if _special(real):
         return f"{path} is a system file ({real}); name an ordinary file"
     fix = "copy what you mean to send to an ordinary file and name that"
     if os.path.basename(real).startswith("."):
         return f"{path} is a hidden file ({real}); {fix}"
-    home = os.path.realpath(os.path.expanduser("~"))
-    if real.startswith(home + os.sep):
-        inside = real[len(home) + 1 :].split(os.sep)[:-1]
-        if any(part.startswith(".") for part in inside):
-            return f"{path} is in a hidden directory of your home ({real}); {fix}"
+    for seen in (os.path.abspath(path), real):
+        hidden = [part for part in seen.split(os.sep)[:-1] if part.startswith(".")]
+        if hidden:
+            return f"{path} is in a hidden directory ({hidden[0]}); {fix}"
     env = os.environ if environ is None else environ
     config = env.get("NARRATOR_CONFIG")
-    if os.path.basename(real) == "narrator.toml" or (config and real == os.path.realpath(config)):
+    if (
+        os.path.basename(real) == "narrator.toml"
+        or (config and real == os.path.realpath(config))
+        or real in _config_files
+    ):
         return f"{path} is narrator's configuration; {fix}"
     return None
 
@@ -186,6 +204,14 @@ def load_text(item: TextInput, act: str, environ: Mapping[str, str] | None = Non
     return logs.redact_secrets(text)
 
 
+def redact_bytes(data: bytes) -> bytes:
+    """The bytes of a text document with secrets redacted (:func:`logs.redact_secrets`);
+    bytes that are not UTF-8 pass through unchanged around what is redacted."""
+    text = data.decode("utf-8", "surrogateescape")
+    redacted = logs.redact_secrets(text)
+    return data if redacted == text else redacted.encode("utf-8", "surrogateescape")
+
+
 def load_part(item: MediaInput, act: str, environ: Mapping[str, str] | None = None) -> MediaPart:
     """The :class:`MediaPart` a media input sends (a file read now, base64 as written)."""
     if item.url is not None:
@@ -199,6 +225,8 @@ def load_part(item: MediaInput, act: str, environ: Mapping[str, str] | None = No
         data = read_bounded(path, media.MAX_MEDIA_BYTES)
     except FileProblem as exc:
         raise _failed(act, item, f"{item.kind} file: {exc}") from None
+    if item.mime.startswith("text/"):  # a text document is text: redacted as text files are
+        data = redact_bytes(data)
     return MediaPart(
         item.kind,
         item.mime,

@@ -16,7 +16,12 @@ from narrator.parser.checks import check_command
 from narrator.parser.context import Context
 from narrator.parser.fields import IGNORED_INPUT_KEYS
 from narrator.parser.locate import Path
-from narrator.parser.media import botticelli_media, botticelli_media_ref, botticelli_text_file
+from narrator.parser.media import (
+    botticelli_media,
+    botticelli_media_ref,
+    botticelli_text_file,
+    with_file_args,
+)
 from narrator.parser.native import native_input
 from narrator.parser.nested import load_nested
 from narrator.parser.references import StringSite, strings_in
@@ -205,7 +210,7 @@ def _bot(
         BotCommandInput(
             platform=platform,
             command=command,
-            args=args,
+            args=with_file_args(ctx, platform, command, args),
             required=False,
             location=ctx.at_key(path),
         )

@@ -28,15 +28,47 @@ from narrator.parser.locate import Path
 from narrator.plan import FileRef, MediaInput, TextInput
 
 __all__ = [
+    "FILE_ARGS",
     "botticelli_media",
     "botticelli_media_ref",
     "botticelli_text_file",
     "native_media",
     "native_text_file",
+    "with_file_args",
 ]
 
 SOURCES = ("url", "file", "base64")
 _MIME_FIX = 'add mime = "image/png" (or the type it is)'
+
+
+# command arguments that name a file narrator reads and sends (both dialects): a literal
+# relative path is relative to the narrative file's directory, made absolute here
+FILE_ARGS: dict[tuple[str, str], tuple[str, ...]] = {("discord", "guild.ensure"): ("icon",)}
+_REFERENCE_MARKS = ("{", "$", "<")
+
+
+def with_file_args(
+    ctx: Context, platform: str, command: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    """``args`` with each literal relative file argument (``guild.ensure icon``) joined to
+    the narrative's directory, so the command never reads relative to the working
+    directory. A value with a reference in it, a ``data:`` URI, ``""`` and ``~/…`` stay."""
+    names = FILE_ARGS.get((platform, command), ())
+    base = narrative_dir(ctx)
+    if not names or base is None:
+        return args
+    out = dict(args)
+    for name in names:
+        value = out.get(name)
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and not value.strip().startswith(("data:", "~"))
+            and not any(mark in value for mark in _REFERENCE_MARKS)
+            and not os.path.isabs(value.strip())
+        ):
+            out[name] = os.path.normpath(os.path.join(base, value.strip()))
+    return out
 
 
 def _a(kind: str) -> str:

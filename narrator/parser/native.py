@@ -25,7 +25,7 @@ from narrator.parser.fields import (
 )
 from narrator.parser.fields import NATIVE_TOP_KEYS as TOP_KEYS
 from narrator.parser.locate import Path
-from narrator.parser.media import native_media, native_text_file
+from narrator.parser.media import native_media, native_text_file, with_file_args
 from narrator.parser.nested import nested_act
 from narrator.parser.references import StringSite, check_references, strings_in
 from narrator.parser.tables import (
@@ -281,7 +281,7 @@ def native_input(
     return BotCommandInput(
         platform=platform,
         command=values["command"],
-        args=dict(args),
+        args=with_file_args(ctx, platform, values["command"], dict(args)),
         required=values.get("required", True),
         location=location,
     )

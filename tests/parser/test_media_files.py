@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from narrator import logs, media
+from narrator.config import load_config
 from narrator.errors import ActFailed, Location, NarrativeInvalid
 from narrator.media_files import (
     MAX_UP,
@@ -22,6 +23,7 @@ from narrator.media_files import (
 )
 from narrator.parser import parse
 from narrator.plan import FileRef, MediaInput, TextInput
+from narrator.protocols import MediaPart
 
 AT = Location("n.toml", 7, 1)
 
@@ -162,8 +164,8 @@ def test_keys_and_configuration_are_never_read(
     (home / "project" / "ok.md").write_text("fine")
     monkeypatch.setenv("HOME", str(home))
     refused = {
-        str(home / ".ssh" / "id_ed25519"): "in a hidden directory of your home",
-        str(home / "project" / "cat.png"): "in a hidden directory of your home",
+        str(home / ".ssh" / "id_ed25519"): r"in a hidden directory \(\.ssh\)",
+        str(home / "project" / "cat.png"): r"in a hidden directory \(\.ssh\)",
         str(home / "project" / ".env"): "is a hidden file",
         str(home / "project" / "narrator.toml"): "is narrator's configuration",
     }
@@ -175,5 +177,65 @@ def test_keys_and_configuration_are_never_read(
         '[[act]]\nname = "a"\n[[act.input]]\ntype = "image"\nfile = "cat.png"\n',
         str(home / "project" / "n.toml"),
     )
-    with pytest.raises(NarrativeInvalid, match="hidden directory of your home"):
+    with pytest.raises(NarrativeInvalid, match="hidden directory"):
         preflight(plan)
+
+
+def test_a_hidden_directory_anywhere_is_refused_and_dot_relative_forms_are_not_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/work/main/.git/config`` is outside the home directory, and still refused."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".git" / "config").write_text("[remote] url = https://user:pw@example")
+    (repo / "story").mkdir()
+    (repo / "ok.md").write_text("fine")
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    with pytest.raises(FileProblem, match=r"in a hidden directory \(\.git\)"):
+        read_bounded(str(repo / ".git" / "config"), 1000)
+    monkeypatch.chdir(repo / "story")
+    text = TextInput(content="", file=FileRef(path="../.git/config"), location=AT)
+    with pytest.raises(ActFailed, match="hidden directory"):
+        load_text(text, "a")
+    for relative in ("../ok.md", "./../ok.md"):
+        ok = TextInput(content="", file=FileRef(path=relative), location=AT)
+        assert load_text(ok, "a") == "fine"
+
+
+def test_a_configuration_read_with_any_name_is_never_sent(tmp_path: Path) -> None:
+    """``narrator --config prod.toml run``: prod.toml is the configuration too."""
+    (tmp_path / "prod.toml").write_text('[discord]\ntoken_env = "DISCORD_TOKEN"\n')
+    assert read_bounded(str(tmp_path / "prod.toml"), 1000)  # an ordinary file until read
+    load_config(str(tmp_path / "prod.toml"), environ={})
+    with pytest.raises(FileProblem, match="is narrator's configuration"):
+        read_bounded(str(tmp_path / "prod.toml"), 1000)
+
+
+def test_a_text_document_is_redacted_as_a_text_file_is(tmp_path: Path) -> None:
+    logs.add_secrets(["d0cument-secret-456"])
+    (tmp_path / "notes.txt").write_bytes(b"key d0cument-secret-456 and \xff raw\n")
+    (tmp_path / "C.md").write_text("key d0cument-secret-456\n")
+    document = MediaInput(
+        kind="document",
+        mime="text/plain",
+        file=FileRef(path="notes.txt", base_dir=str(tmp_path)),
+        location=AT,
+    )
+    part = load_part(document, "a")
+    assert part.data is not None
+    sent = media.decode_base64(part.data)
+    assert sent == b"key [redacted] and \xff raw\n" and part.size == len(sent)
+    text = TextInput(content="", file=FileRef(path="C.md", base_dir=str(tmp_path)), location=AT)
+    assert load_text(text, "a") == "key [redacted]\n"
+    pdf = MediaInput(  # a binary document is sent byte for byte
+        kind="document",
+        mime="application/pdf",
+        file=FileRef(path="notes.txt", base_dir=str(tmp_path)),
+        location=AT,
+    )
+    assert pdf_data(load_part(pdf, "a")) == (tmp_path / "notes.txt").read_bytes()
+
+
+def pdf_data(part: MediaPart) -> bytes:
+    assert part.data is not None
+    return media.decode_base64(part.data)

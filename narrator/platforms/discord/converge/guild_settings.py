@@ -13,13 +13,12 @@ State: ``discord.{guild}.spec.guild.settings`` (fingerprint), ``discord.{guild}.
 
 from __future__ import annotations
 
-import base64
-import mimetypes
+import os
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from narrator import media, media_files
 from narrator.catalogue import keys
 from narrator.errors import DestructiveRefused, PlatformError, did_you_mean
 from narrator.platforms.discord.converge import setup_decide as pure
@@ -44,19 +43,51 @@ class GuildTarget(Target):
 
 
 def _icon_data(call: Call, value: Any) -> str:
-    """A data: URI as given, else the file at that path read into one."""
+    """A data: URI as given, else the file at that path read into one — through the reader
+    media inputs use (:func:`~narrator.media_files.read_bounded`: regular files only, never
+    a system, hidden or configuration file), at most :data:`~.setup_decide.ICON_MAX_BYTES`,
+    and only when its first bytes are a PNG, JPEG, GIF or WebP image."""
     text = str(value).strip()
+    fix = "give the path of a PNG, JPEG, GIF or WebP file, or a data: URI"
     if text.startswith("data:"):
-        return text
-    path = Path(text).expanduser()
-    if not path.is_file():
+        parsed = media.parse_data_url(text)
+        try:
+            data = media.decode_base64(parsed[1]) if parsed is not None else b""
+        except ValueError:
+            data = b""
+        where = "the icon's data: URI"
+    else:
+        path = os.path.expanduser(text)
+        if not os.path.isabs(path):  # literal paths are made absolute when the file is read
+            raise PlatformError(
+                f"guild.ensure: the icon path {text[:80]!r} is relative and the narrative's "
+                "folder is unknown here",
+                act=call.act,
+                hint="write the path literally in the narrative (relative to its file), "
+                "or an absolute path",
+            )
+        try:
+            data = media_files.read_bounded(path, pure.ICON_MAX_BYTES)
+        except media_files.FileProblem as exc:
+            raise PlatformError(f"guild.ensure: icon: {exc}", act=call.act, hint=fix) from None
+        where = path
+    if len(data) > pure.ICON_MAX_BYTES:
         raise PlatformError(
-            f"guild.ensure: no icon file at {text[:80]!r}",
+            f"guild.ensure: {where} has {len(data)} bytes, more than the "
+            f"{pure.ICON_MAX_BYTES} Discord takes for an icon",
             act=call.act,
-            hint="give the path of a PNG, JPEG or GIF file, or a data: URI",
+            hint="send a smaller image",
         )
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    mime = media.sniff(data)
+    if mime not in pure.ICON_TYPES:
+        raise PlatformError(
+            f"guild.ensure: {where[:120]} is not a PNG, JPEG, GIF or WebP image",
+            act=call.act,
+            hint=fix,
+        )
+    if text.startswith("data:"):
+        return text  # as given: the fingerprint of what earlier runs uploaded stays
+    return f"data:{mime};base64,{media.encode_base64(data)}"
 
 
 async def _channel_ids(

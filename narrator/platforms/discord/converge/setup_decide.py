@@ -39,6 +39,10 @@ SYSTEM_FLAGS: Mapping[str, int] = {
     "suppress_role_subscription_purchase_notification_replies": 1 << 5,
 }
 AFK_TIMEOUTS = (60, 300, 900, 1800, 3600)
+# Discord refuses a server icon over 10 MiB (its image-data limit for icons and avatars;
+# the OpenAPI spec gives no maxLength) and takes these image types
+ICON_MAX_BYTES = 10 * 1024 * 1024
+ICON_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 # argument → (Discord's field, the channel type it must be: 2 voice, 0 text)
 CHANNEL_REFS: Mapping[str, tuple[str, int]] = {
     "afk_channel": ("afk_channel_id", 2),
