@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
+from typing import TypeVar
 
 __all__ = [
     "ALIASES",
@@ -26,6 +27,8 @@ __all__ = [
     "Operand",
     "Or",
     "Scalar",
+    "Slot",
+    "bound_value",
     "column_kind",
 ]
 
@@ -81,7 +84,31 @@ class Literal:
     value: Scalar
 
 
-Operand = Field | Literal
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A reference's place in a where parsed at load, bound to its value at run
+    (:func:`narrator.content.where.bind`) — never spliced into text.
+
+    ``quoted=False``: a bare operand, ``parts == (INDEX,)``; ``quoted=True``: a
+    ``'...'`` string of text (``str``) and references (``int``: an index into the
+    where's references). ``offset`` is where the operand starts in the text.
+    """
+
+    parts: tuple[str | int, ...]
+    quoted: bool
+    offset: int
+
+
+Operand = Field | Literal | Slot
+
+_T = TypeVar("_T")
+
+
+def bound_value(value: _T | Slot) -> _T:
+    """A value of a bound tree (a Slot left in it is a programming error)."""
+    if isinstance(value, Slot):
+        raise TypeError("a where is used before bind() gave its references their values")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +123,7 @@ class Compare:
 @dataclass(frozen=True, slots=True)
 class In:
     operand: Field
-    values: tuple[Scalar, ...]
+    values: tuple[Scalar | Slot, ...]  # a Slot only before binding
     negated: bool = False
 
 
@@ -106,7 +133,7 @@ class Like:
     character, ``\\`` escapes the next character."""
 
     operand: Field
-    pattern: str
+    pattern: str | Slot  # a Slot only before binding: its values are literal text
     negated: bool = False
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,16 +47,20 @@ from narrator.content.condition import (
     Operand,
     Or,
     Scalar,
+    Slot,
+    bound_value,
 )
 from narrator.content.model import ContentRow, OrderKey, field_value, parse_time
 
 __all__ = [
     "WhereError",
+    "check_kind",
     "compare_values",
     "like_regex",
     "matches",
     "parse_order",
     "parse_where",
+    "reference_quoting",
     "row_value",
     "sort_rows",
 ]
@@ -101,35 +105,77 @@ class _Token:
     value: Any = None
 
 
-def _tokens(text: str) -> list[_Token]:
+_SLOT_HINT = (
+    "a reference can only be a whole value: bare (id = {act.x.output.0.id}) or inside "
+    "a '...' string (title = '{act.x.output}')"
+)
+
+
+def _string(text: str, i: int, starts: dict[int, tuple[int, int]]) -> tuple[_Token, int]:
+    """The '...' literal at ``i`` (references in it skipped whole: a quote inside a
+    reference is not the literal's end) and the offset after it."""
+    parts: list[str | int] = []
+    buf: list[str] = []
+    j, n = i + 1, len(text)
+    while True:
+        if j in starts:
+            index, j = starts[j]
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(index)
+            continue
+        if j >= n:
+            raise WhereError("unterminated string (a ' is missing)", i)
+        ch = text[j]
+        if ch == "'":
+            if text.startswith("''", j):
+                buf.append("'")
+                j += 2
+                continue
+            break
+        buf.append(ch)
+        j += 1
+    spelled = text[i : j + 1]
+    if all(isinstance(p, str) for p in parts):
+        return _Token("string", spelled, i, "".join(buf)), j + 1
+    if buf:
+        parts.append("".join(buf))
+    return _Token("string", spelled, i, Slot(tuple(parts), quoted=True, offset=i)), j + 1
+
+
+def _tokens(text: str, spans: Sequence[tuple[int, int]] = ()) -> list[_Token]:
+    """Tokens of ``text``; each reference span (``{act.x}`` …) is one slot token, or a
+    part of the '...' literal it stands in — anywhere else it is refused."""
+    starts = {start: (index, end) for index, (start, end) in enumerate(spans)}
     out: list[_Token] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
-        if ch.isspace():
+        if i in starts:
+            index, end = starts[i]
+            out.append(_Token("slot", text[i:end], i, Slot((index,), quoted=False, offset=i)))
+            i = end
+        elif ch.isspace():
             i += 1
         elif text.startswith("--", i) or text.startswith("/*", i):
             raise WhereError("comments are not allowed in a where", i)
         elif ch == "'":
-            j, parts = i + 1, []
-            while True:
-                end = text.find("'", j)
-                if end < 0:
-                    raise WhereError("unterminated string (a ' is missing)", i)
-                parts.append(text[j:end])
-                if text.startswith("''", end):
-                    parts.append("'")
-                    j = end + 2
-                    continue
-                break
-            out.append(_Token("string", text[i : end + 1], i, "".join(parts)))
-            i = end + 1
+            token, i = _string(text, i, starts)
+            out.append(token)
         elif ch == '"':
             end = text.find('"', i + 1)
             if end < 0:
                 raise WhereError('unterminated quoted name (a " is missing)', i)
             if end == i + 1:
                 raise WhereError("empty quoted name", i)
+            inside = [s for s in starts if i < s < end]
+            if inside:
+                raise WhereError(
+                    'a reference cannot stand inside a "quoted name" (a value is never a '
+                    "name); " + _SLOT_HINT,
+                    inside[0],
+                )
             out.append(_Token("qname", text[i : end + 1], i, text[i + 1 : end]))
             i = end + 1
         elif (number := _NUMBER.match(text, i)) is not None and (
@@ -157,9 +203,9 @@ def _tokens(text: str) -> list[_Token]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, spans: Sequence[tuple[int, int]] = ()) -> None:
         self.text = text
-        self.toks = _tokens(text)
+        self.toks = _tokens(text, spans)
         self.pos = 0
 
     @property
@@ -247,10 +293,14 @@ class _Parser:
                 raise WhereError(
                     f"LIKE needs a text column or field, not {field.name}", start.offset
                 )
+            if self.tok.kind == "slot":  # LIKE {ref}: the value is the whole, literal text
+                return Like(field, self.take().value, negated)
             pattern = self.expect("string", "a 'pattern' string after LIKE")
-            if re.search(r"(?<!\\)(\\\\)*\\$", str(pattern.value)):
-                raise WhereError("a LIKE pattern cannot end with a lone '\\'", pattern.offset)
-            return Like(field, str(pattern.value), negated)
+            texts = pattern.value.parts if isinstance(pattern.value, Slot) else [pattern.value]
+            for part in texts:  # a lone \ before a reference would escape its escaping
+                if isinstance(part, str) and re.search(r"(?<!\\)(\\\\)*\\$", part):
+                    raise WhereError("a LIKE pattern cannot end with a lone '\\'", pattern.offset)
+            return Like(field, pattern.value, negated)
         if self.word("IS"):
             self.take()
             is_not = False
@@ -268,22 +318,28 @@ class _Parser:
         self.expect("(", "'(' after IN")
         if self.word("SELECT"):
             raise self.fail("a list of values")
-        values: list[Scalar] = []
+        values: list[Scalar | Slot] = []
         while True:
             tok = self.tok
             value = self.literal()
             if value is None:
                 raise self.fail("a literal value in the IN list", tok)
-            _check_kind(field, value.value, tok)
-            values.append(value.value)
+            if isinstance(value, Slot):
+                values.append(value)
+            else:
+                check_kind(field, value.value, tok.offset)
+                values.append(value.value)
             if self.tok.kind == ",":
                 self.take()
                 continue
             self.expect(")", "',' or ')' in the IN list")
             return In(field, tuple(values), negated)
 
-    def literal(self) -> Literal | None:
+    def literal(self) -> Literal | Slot | None:
         tok = self.tok
+        if tok.kind == "slot" or isinstance(tok.value, Slot):
+            self.take()
+            return tok.value  # type: ignore[no-any-return]
         if tok.kind in ("string", "number"):
             self.take()
             return Literal(tok.value)
@@ -339,26 +395,26 @@ def _field(operand: Operand, tok: _Token, what: str) -> Field:
     return operand
 
 
-def _check_kind(field: Field, value: Scalar, tok: _Token) -> None:
+def check_kind(field: Field, value: Scalar, offset: int) -> None:
     """A metadata column compares with values of its own kind; JSON fields with any."""
     if value is None or field.kind == "json":
         return
     if field.kind == "int" and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise WhereError(f"{field.name} is a number; compare it with a number", tok.offset)
+        raise WhereError(f"{field.name} is a number; compare it with a number", offset)
     if field.kind == "text" and not isinstance(value, str):
-        raise WhereError(f"{field.name} is text; compare it with a 'string'", tok.offset)
+        raise WhereError(f"{field.name} is text; compare it with a 'string'", offset)
     if field.kind == "time":
         if not isinstance(value, str):
             raise WhereError(
                 f"{field.name} is a time; compare it with an ISO-8601 string like "
                 "'2024-06-01T12:00:00Z'",
-                tok.offset,
+                offset,
             )
         try:
             parse_time(value)
         except ValueError:
             raise WhereError(
-                f"{value!r} is not an ISO-8601 time (e.g. '2024-06-01T12:00:00Z')", tok.offset
+                f"{value!r} is not an ISO-8601 time (e.g. '2024-06-01T12:00:00Z')", offset
             ) from None
 
 
@@ -367,21 +423,38 @@ def _compare(left: Operand, op: CompareOp, right: Operand, lt: _Token, rt: _Toke
         raise WhereError(
             "compare a field with a value: comparing two fields is not supported", lt.offset
         )
-    if isinstance(left, Field):
-        _check_kind(left, right.value, rt)  # type: ignore[union-attr]
-    elif isinstance(right, Field):
-        _check_kind(right, left.value, lt)
+    if isinstance(left, Field) and isinstance(right, Literal):
+        check_kind(left, right.value, rt.offset)
+    elif isinstance(right, Field) and isinstance(left, Literal):
+        check_kind(right, left.value, lt.offset)
     return Compare(left, op, right)
 
 
-def parse_where(text: str) -> Condition:
-    """Parse a where text; raises :class:`WhereError` with the 0-based offset."""
+def parse_where(text: str, spans: Sequence[tuple[int, int]] = ()) -> Condition:
+    """Parse a where text; raises :class:`WhereError` with the 0-based offset.
+
+    ``spans``: where the text's references are; each becomes a :class:`Slot` of the
+    tree (a whole literal: bare, or in a '...' string), bound by :func:`bind` at run.
+    A reference anywhere else (in a "quoted name", inside a name) is refused.
+    """
     if not text.strip():
         raise WhereError("the where is empty", 0)
-    parser = _Parser(text)
+    parser = _Parser(text, spans)
     condition = parser.or_expr()
     parser.finish()
     return condition
+
+
+def reference_quoting(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+    """For each reference span, whether it stands inside a '...' string (the tokenizer
+    decides, so quotes in names or in other references do not count)."""
+    inside = [False] * len(spans)
+    for tok in _tokens(text, spans):
+        if isinstance(tok.value, Slot) and tok.value.quoted:
+            for part in tok.value.parts:
+                if isinstance(part, int):
+                    inside[part] = True
+    return inside
 
 
 def parse_order(text: str) -> tuple[OrderKey, ...]:
@@ -476,12 +549,12 @@ def _eval(condition: Condition, row: ContentRow) -> bool | None:
         value = row_value(row, condition.operand)
         if not isinstance(value, str):
             return None
-        found = like_regex(condition.pattern).fullmatch(value) is not None
+        found = like_regex(bound_value(condition.pattern)).fullmatch(value) is not None
         return found != condition.negated
     if isinstance(condition, In):
         value = row_value(row, condition.operand)
         kind = condition.operand.kind
-        results = [compare_values(value, "=", v, kind) for v in condition.values]
+        results = [compare_values(value, "=", bound_value(v), kind) for v in condition.values]
         hit = True if True in results else None if None in results else False
         return hit if hit is None or not condition.negated else not hit
     left, op, right = condition.left, condition.op, condition.right
@@ -489,7 +562,8 @@ def _eval(condition: Condition, row: ContentRow) -> bool | None:
         return compare_values(left.value, op, right.value)
     if isinstance(left, Literal):
         left, op, right = right, _FLIPPED[op], left
-    assert isinstance(left, Field) and isinstance(right, Literal)
+    if not (isinstance(left, Field) and isinstance(right, Literal)):
+        raise TypeError("a where is evaluated before its references were bound")
     return compare_values(row_value(row, left), op, right.value, left.kind)
 
 

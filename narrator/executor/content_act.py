@@ -10,8 +10,8 @@ and the claims a run holds.
   the insert in :mod:`narrator.executor.engine`).
 * **Commands** — ``content.insert|update|delete`` and Botticelli's
   ``database`` ``update_table`` run against the content store, never a chat
-  platform; a ``where`` with references is bound as literals
-  (:mod:`narrator.parser.where_slots`).
+  platform; a ``where`` with references is parsed with them as slots and their
+  values bound into the tree as literals (:mod:`narrator.parser.where_slots`).
 * **Claims** — released when the run ends (:func:`finish_claims`).
 """
 
@@ -34,7 +34,7 @@ from narrator.content import (
 from narrator.content.claims import settle
 from narrator.errors import ActFailed, NotConfigured, ReferenceFailed
 from narrator.outcome import ActOutcome
-from narrator.parser.where_slots import SlotError, bind, literal, quoted, reference_spans
+from narrator.parser.where_slots import bind_values, parse_slotted, reference_spans, shown
 from narrator.plan import Act, Plan, TableInput
 from narrator.protocols import Change
 from narrator.structured import extract_json, validate
@@ -82,47 +82,43 @@ def _values(text: str, scope: interpolate.Scope) -> tuple[list[tuple[int, int]],
     return spans, [interpolate.render(text[s:e], scope).value for s, e in spans]
 
 
-def _bound(text: str, spans: list[tuple[int, int]], values: list[Any], act: str) -> Condition:
+def _bound(
+    text: str, tree: Condition | None, spans: list[tuple[int, int]], values: list[Any], act: str
+) -> Condition:
+    """``text``'s tree (``tree``: parsed at load; else parsed now, as written — never
+    with a value in it) with the values put in as literals."""
     try:
-        return bind(text, spans, values)
-    except (SlotError, WhereError) as exc:
-        message = exc.message if isinstance(exc, WhereError) else str(exc)
+        return bind_values(tree or parse_slotted(text, spans), values)
+    except WhereError as exc:
         raise ActFailed(
-            f"where {text!r}: {message}",
+            f"where {text!r}: {exc.message}",
             act=act,
             hint="a reference in a where must give a value of the column's type",
         ) from None
 
 
-def bind_where(text: str | None, scope: interpolate.Scope, act: str) -> Condition | None:
-    """The condition of a where, each reference's value bound as one literal."""
+def bind_where(
+    text: str | None, scope: interpolate.Scope, act: str, condition: Condition | None = None
+) -> Condition | None:
+    """The condition of a where, each reference's value bound into its tree as a literal."""
     if text is None:
         return None
     try:
         spans, values = _values(text, scope)
     except interpolate.ResolveError as exc:
         raise ReferenceFailed(exc.message, act=act, hint=exc.hint) from None
-    return _bound(text, spans, values, act)
+    return _bound(text, condition, spans, values, act)
 
 
 def where_display(text: str, spans: list[tuple[int, int]], values: list[Any]) -> str:
     """The where as it runs (each reference shown as its literal), for the journal."""
-    out, last = [], 0
-    for (start, end), value, inside in zip(spans, values, quoted(text, spans), strict=True):
-        try:
-            shown = literal(value, quoted=inside)
-        except SlotError:
-            shown = interpolate.to_text(value)
-        out += [text[last:start], shown]
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+    return shown(text, spans, values)
 
 
 def _query(item: TableInput, scope: interpolate.Scope, act: str) -> Query:
     if not item.references:
         return item.query
-    return replace(item.query, where=bind_where(item.where, scope, act))
+    return replace(item.query, where=bind_where(item.where, scope, act, item.query.where))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -334,7 +330,7 @@ def render_command_args(
         text = args.get(key)
         if isinstance(text, str):
             spans, values = _values(text, scope)  # interpolate.ResolveError: the caller's
-            _bound(text, spans, values, act)  # a value of the wrong type fails now
+            _bound(text, None, spans, values, act)  # a value of the wrong type fails now
             rendered[key] = where_display(text, spans, values)
     return rendered, tainted
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from narrator.content import Query, WhereError, parse_order, parse_where
+from narrator.content import Query, WhereError, parse_order
 from narrator.parser.context import Context, show
 from narrator.parser.fields import Field, as_bool, as_choice, as_int, as_str, as_str_list, take
 from narrator.parser.locate import Path
 from narrator.parser.references import StringSite
-from narrator.parser.where_slots import reference_spans, slotted
+from narrator.parser.where_slots import parse_slotted, reference_spans
 from narrator.plan import TableInput
 
 __all__ = [
@@ -97,7 +97,7 @@ def where_problem(
     except TemplateSyntaxError:
         return False  # reported by the reference check of the same string
     try:
-        parse_where(slotted(text, spans))
+        parse_slotted(text, spans)
     except WhereError as exc:
         offset = offset_map(exc.offset) if offset_map else exc.offset
         ctx.inside_problem(
@@ -171,11 +171,9 @@ def table_input(
         wpath = (*path, where_key)
         sites.append(StringSite(where_text, wpath, offset_map=offset_map))
         if where_problem(ctx, where_text, wpath, label, offset_map=offset_map):
-            spans = reference_spans(where_text)
-            if spans:
-                references = tuple(where_text[s:e] for s, e in spans)
-            else:
-                condition = parse_where(where_text)
+            spans = reference_spans(where_text)  # parsed once, its references as slots
+            references = tuple(where_text[s:e] for s, e in spans)
+            condition = parse_slotted(where_text, spans)
         else:
             ok = False
     order: tuple[Any, ...] = ()

@@ -36,6 +36,7 @@ from narrator.content.condition import (
     Not,
     Or,
     Scalar,
+    bound_value,
 )
 from narrator.content.model import OrderKey, parse_time
 from narrator.content.where import compare_values
@@ -161,10 +162,11 @@ def _like(condition: Like, postgres: bool) -> ColumnElement[bool]:
         target: ColumnElement[Any] = _column(field)
     else:
         target = _Json(field.path, postgres).typed("string")
-    if postgres:
-        matched = target.like(_bind(condition.pattern))
+    pattern = bound_value(condition.pattern)
+    if postgres:  # the escape is written out: LIKE's default is not every server's
+        matched = target.like(_bind(pattern), escape="\\")
     else:
-        matched = target.op("GLOB")(_bind(glob_pattern(condition.pattern)))
+        matched = target.op("GLOB")(_bind(glob_pattern(pattern)))
     return sa.not_(matched) if condition.negated else matched
 
 
@@ -179,7 +181,11 @@ def _is_null(condition: IsNull, postgres: bool) -> ColumnElement[bool]:
 
 def _in(condition: In, postgres: bool) -> ColumnElement[bool]:
     field = condition.operand
-    values = [v for v in condition.values if v is not None]
+    values: list[Scalar] = []
+    for item in condition.values:
+        value: Scalar = bound_value(item)
+        if value is not None:
+            values.append(value)
     has_null = len(values) < len(condition.values)
     if field.column is not None and field.kind != "time":
         hit: ColumnElement[bool] = _column(field).in_(values) if values else sa.false()
@@ -211,7 +217,8 @@ def condition_sql(condition: Condition | None, *, postgres: bool) -> ColumnEleme
         return _constant(compare_values(left.value, op, right.value))
     if isinstance(left, Literal):
         left, right, op = right, left, _FLIPPED[op]  # type: ignore[assignment]
-    assert isinstance(left, Field) and isinstance(right, Literal)
+    if not (isinstance(left, Field) and isinstance(right, Literal)):
+        raise TypeError("a where with references is compiled before it was bound")
     return _compare(left, op, right.value, postgres)
 
 

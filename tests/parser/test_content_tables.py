@@ -7,7 +7,7 @@ import pytest
 
 from narrator.errors import NarrativeInvalid
 from narrator.parser import parse
-from narrator.parser.where_slots import bind, reference_spans, slotted
+from narrator.parser.where_slots import bind_values, parse_slotted, reference_spans
 
 
 def problems(text: str) -> list[str]:
@@ -66,8 +66,7 @@ def test_references_in_a_where_are_checked_and_become_slots() -> None:
     assert problem.startswith("f.toml:6:15: act 'pick' refers to unknown act 'nope'")
     text = "id = {act.a.output.0.id} AND title LIKE '%{state.topic}%'"
     spans = reference_spans(text)
-    assert slotted(text, spans) == "id = NULL" + " " * 15 + " AND title LIKE '%" + "x" * 13 + "%'"
-    condition = bind(text, spans, [7, "it's"])
+    condition = bind_values(parse_slotted(text, spans), [7, "it's"])
     assert "7" in repr(condition) and "%it's%" in repr(condition)
 
 
@@ -207,6 +206,5 @@ def test_a_quote_inside_a_reference_does_not_confuse_the_next_one() -> None:
     text = "note = {{ \"it's\" }} AND title LIKE '%{state.topic}%'"
     spans = reference_spans(text)
     assert len(spans) == 2
-    assert slotted(text, spans).endswith("LIKE '%" + "x" * 13 + "%'")
-    condition = bind(text, spans, ["it's", "a'b"])
+    condition = bind_values(parse_slotted(text, spans), ["it's", "a'b"])
     assert '"it\'s"' in repr(condition) and "%a'b%" in repr(condition)
