@@ -80,6 +80,12 @@ def convert(file: str, out: str | None, force: bool, narrative: str | None) -> N
         sys.stdout.write(result.text)
         sys.stdout.flush()
         return
+    for name in result.companions:  # the parser refuses such narrative names; never write one
+        if os.path.basename(name) != name or name.startswith("."):
+            raise UsageError(
+                f"{file}: a composed narrative would be written as {name!r}, outside {target_dir}",
+                hint="rename the narrative (letters, digits, '_' and '-')",
+            )
     paths = [out, *(os.path.join(target_dir, name) for name in sorted(result.companions))]
     taken = [path for path in paths if os.path.lexists(path)]
     if taken and not force:

@@ -213,7 +213,13 @@ def _check(
         else:
             files = {**_nested_files(plans, source, target), **companions}
             copy = os.path.join(os.path.abspath(target), f"{stem}.toml")
-            again = parse_stored(native, files, copy, secrets=secrets)
+            again = parse_stored(
+                native,
+                files,
+                copy,
+                secrets=secrets,
+                missing="is neither a nested file of the original nor a file convert writes",
+            )
     except (NarrativeInvalid, OSError) as exc:
         problems = getattr(exc, "problems", None)
         first = problems[0].message if problems else str(exc)

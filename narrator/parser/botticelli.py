@@ -32,7 +32,14 @@ from narrator.parser.botticelli_content import content_generation
 from narrator.parser.botticelli_inputs import ActInputs, BotticelliFile, add_item, add_nested
 from narrator.parser.botticelli_multi import Selection, narrative_entries, select
 from narrator.parser.botticelli_refs import translate, translate_site, translated_input
-from narrator.parser.checks import carousel, check_name, check_output_var, plan_of, schema_from
+from narrator.parser.checks import (
+    carousel,
+    check_name,
+    check_narrative_name,
+    check_output_var,
+    plan_of,
+    schema_from,
+)
 from narrator.parser.context import Context
 from narrator.parser.fields import (
     BOTT_ACT_FIELDS,
@@ -156,6 +163,8 @@ def _narrative(ctx: Context, head: Any, at: Path) -> tuple[dict[str, Any], Any]:
         ignored=IGNORED_NARRATIVE_KEYS,
         skip=frozenset({"carousel"}),
     )
+    if len(at) == 1:  # each [narrative.NAME]'s name: botticelli_multi.select
+        check_narrative_name(ctx, meta.get("name"), (*at, "name"))
     spec = carousel(ctx, head["carousel"], (*at, "carousel")) if "carousel" in head else None
     return meta, spec
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from narrator.errors import did_you_mean
+from narrator.parser.checks import check_narrative_name
 from narrator.parser.context import Context
 from narrator.parser.locate import Path
 
@@ -70,6 +71,8 @@ def select(ctx: Context, data: dict[str, Any], name: str | None) -> Selection:
             shared_paths,
         )
     names = list(entries)
+    for each in names:
+        check_narrative_name(ctx, each, ("narrative", each), table=True)
     if name is None and len(names) == 1:
         name = names[0]
     if name is None or name not in entries:

@@ -113,6 +113,18 @@ def check_name(ctx: Context, name: Any, path: Path, what: str) -> str | None:
     return name
 
 
+def check_narrative_name(ctx: Context, name: Any, path: Path, *, table: bool = False) -> None:
+    """A narrative's name names files (``narrator convert`` writes ``OUT.NAME.toml`` for a
+    composed one) and state keys: no ``/``, no ``\\``, no leading ``.`` (``../../x``)."""
+    if isinstance(name, str) and ("/" in name or "\\" in name or name.startswith(".")):
+        report = ctx.key_problem if table else ctx.value_problem  # [narrative.NAME] or name =
+        report(
+            path,
+            f"narrative name {show(name)} may not contain '/' or '\\' or start with '.'; "
+            "use letters, digits, '_' and '-', e.g. \"daily_digest\"",
+        )
+
+
 def check_output_var(ctx: Context, value: Any, path: Path) -> str | None:
     if not isinstance(value, str):
         ctx.value_problem(

@@ -9,6 +9,7 @@ from narrator.parser.checks import (
     carousel,
     check_command,
     check_name,
+    check_narrative_name,
     check_output_var,
     plan_of,
     schema_from,
@@ -67,6 +68,7 @@ def parse_native(ctx: Context, data: dict[str, Any]) -> Plan:
                 what=f"[{head_key}]",
                 skip=frozenset({"carousel"}),
             )
+            check_narrative_name(ctx, meta.get("name"), (head_key, "name"))
             if "carousel" in head:
                 plan_carousel = carousel(ctx, head["carousel"], (head_key, "carousel"))
     if "carousel" in data:

@@ -109,8 +109,11 @@ def parse_stored(
     source: str,
     *,
     secrets: Collection[str] | None = None,
+    missing: str = "was not stored with the schedule "
+    "(run `narrator schedule refresh NAME` to store the files it reads now)",
 ) -> Plan:
-    """Parse a stored narrative; nested files come from ``files``, never from the disk.
+    """Parse a stored narrative; nested files come from ``files``, never from the disk
+    (one that is not there: "'KEY' " + ``missing``).
 
     ``source`` is the path the narrative was scheduled from: problems are
     located in it, and nested names resolve against its directory into the
@@ -125,11 +128,7 @@ def parse_stored(
     def reader(full: str) -> str:
         key = _key(root, full)
         if key not in stored:
-            raise FileNotFoundError(
-                errno.ENOENT,
-                f"'{key}' was not stored with the schedule "
-                "(run `narrator schedule refresh NAME` to store the files it reads now)",
-            )
+            raise FileNotFoundError(errno.ENOENT, f"'{key}' {missing}")
         return stored[key]
 
     top = os.path.join(root, os.path.basename(source)) if not os.path.isabs(source) else source
