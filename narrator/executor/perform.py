@@ -39,7 +39,9 @@ __all__ = [
     "RepositoryReader",
     "RunState",
     "admit",
+    "output_tainted",
     "result_id_captures",
+    "tainted_entry",
 ]
 
 Pending = dict[str, tuple[Any, dict[str, Any]]]  # an act's state writes, committed at its end
@@ -94,7 +96,7 @@ class Performer:
         if act.output_var:
             entry = self.services.state.get_entry(act.output_var)
             if entry is not None:
-                tainted = entry.metadata.get("source") == "model"
+                tainted = tainted_entry(entry.metadata)
                 run.acts[act.name] = interpolate.ActValue(entry.value, tainted=tainted)
                 return ActOutcome(act.name, "skipped", entry.value)
             run.acts[act.name] = interpolate.ActValue(
@@ -203,9 +205,11 @@ class Performer:
             return asked
         # the last command's result (Botticelli: the last that succeeded, else a note)
         output: Any = outputs[-1] if outputs else botticelli.ACTION_DONE
-        run.acts[act.name] = interpolate.ActValue(output, has_output=True)
+        rows = output_tainted(act)  # content.* answers with rows of a content table
+        run.acts[act.name] = interpolate.ActValue(output, has_output=True, tainted=rows)
         if act.output_var and not run.dry_run:
-            pending[act.output_var] = (output, metadata(run, act, "command"))
+            source = "content" if rows else "command"
+            pending[act.output_var] = (output, metadata(run, act, source))
         return ActOutcome(act.name, "done", output, changes=changes, soft_failures=soft)
 
     async def _command(
@@ -321,6 +325,25 @@ def metadata(run: RunState, act: Act, source: str) -> dict[str, Any]:
     return {"run_id": run.run_id, "narrative": run.plan.name, "act": act.name, "source": source}
 
 
+# Writers of text narrator did not write itself: a model's answer, rows of a content table
+# (stored from a model, imported, edited), a nested narrative's output. Such text is
+# tainted: it is posted with no allowed mentions, wherever it flows.
+_TAINTED_SOURCES = frozenset({"model", "content", "subplan"})
+
+
+def tainted_entry(entry_metadata: Mapping[str, Any]) -> bool:
+    """Whether a state entry's value is tainted (its writer is one of the above)."""
+    return entry_metadata.get("source") in _TAINTED_SOURCES
+
+
+def output_tainted(act: Act) -> bool:
+    """Whether ``act``'s output may hold tainted text (a resumed act's value, a command
+    act's): anything but the answers of chat-platform commands is."""
+    if act.commands and not (act.text_inputs or act.media_inputs or act.subplan is not None):
+        return any(c.platform in content_act.PLATFORMS for c in act.commands)
+    return True
+
+
 # ----------------------------------------------------------------------------- reading state
 
 
@@ -335,7 +358,8 @@ class _ListsKeys(Protocol):
 
 class RepositoryReader:
     """What templates read of state (a :class:`narrator.protocols.StateReader`), backed
-    by the repository; a value a model act wrote reads as tainted."""
+    by the repository; a value a model act, a content table or a nested narrative wrote
+    reads as tainted (:func:`tainted_entry`)."""
 
     def __init__(self, state: StateRepository) -> None:
         self._state = state
@@ -345,12 +369,12 @@ class RepositoryReader:
         entry = self._state.get_entry(key)
         if entry is None:
             return None
-        return interpolate.StateHit(entry.value, entry.metadata.get("source") == "model")
+        return interpolate.StateHit(entry.value, tainted_entry(entry.metadata))
 
     def get_many(self, keys: Sequence[str]) -> dict[str, interpolate.StateHit]:
         entries = self._state.get_entries(keys)  # one query for every key
         return {
-            key: interpolate.StateHit(entry.value, entry.metadata.get("source") == "model")
+            key: interpolate.StateHit(entry.value, tainted_entry(entry.metadata))
             for key, entry in entries.items()
         }
 

@@ -1,0 +1,73 @@
+"""Text from a content table pings nobody, through the real command and the Discord
+emulator (issue 11 review): a table read's rows are tainted like a model's answer,
+in the act's value and in its ``output_var`` — also when the act is skipped and its
+output is read back from state.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.e2e.cli import Cli
+from tests.e2e.emulator import EmulatorProcess
+
+TITLE = "hi <@100000000000000123> and <@&100000000000000456>"
+
+NARRATIVE = """[narrative]
+name = "taint"
+
+[[act]]
+name = "channel"
+[[act.input]]
+type = "bot_command"
+command = "channels.ensure"
+[act.input.args]
+name = "taintroom"
+
+[[act]]
+name = "pick"
+output_var = "picked"
+skip_if = "${SKIP}"
+[[act.input]]
+type = "table"
+table = "taint"
+
+[[act]]
+name = "send"
+[[act.input]]
+type = "bot_command"
+command = "messages.send"
+[act.input.args]
+channel_id = "{act.channel.output.id}"
+content = "{act.pick.output.0.title}"
+"""
+
+
+def _sent(emulator: EmulatorProcess) -> list[dict[str, Any]]:
+    """Every message the emulator holds whose content is the row's title, in order."""
+    world = emulator.world()
+    found = [
+        message
+        for channel in world["messages"].values()
+        for message in channel.values()
+        if message.get("content") == TITLE
+    ]
+    return sorted(found, key=lambda m: int(m["id"]))
+
+
+def test_rows_of_a_table_are_posted_with_no_mentions_even_after_a_skip(
+    discord_cli: Cli, emulator: EmulatorProcess
+) -> None:
+    cli = discord_cli
+    cli.write("rows.jsonl", json.dumps({"table": "taint", "fields": {"title": TITLE}}) + "\n")
+    assert cli("content", "import", "rows.jsonl").code == 0
+    cli.write("taint.toml", NARRATIVE)
+    read = cli("run", "taint.toml", "--var", "SKIP=")
+    assert read.code == 0, read.err
+    skipped = cli("run", "taint.toml", "--var", "SKIP=1")
+    assert skipped.code == 0, skipped.err
+    assert "pick" in skipped.err and "skipped" in skipped.err.lower(), skipped.err
+    first, second = _sent(emulator)
+    assert first["_allowed_mentions"] == {"parse": []}  # the rows, read in this run
+    assert second["_allowed_mentions"] == {"parse": []}  # the rows, read back from state
