@@ -32,7 +32,14 @@ from narrator.executor.carousel import (
 )
 from narrator.executor.groups import independent_groups
 from narrator.executor.model_act import Conversation
-from narrator.executor.perform import DELETE, Pending, Performer, RunState, metadata
+from narrator.executor.perform import (
+    DELETE,
+    Pending,
+    Performer,
+    RunState,
+    metadata,
+    output_tainted,
+)
 from narrator.executor.services import Services, new_run_id
 from narrator.outcome import ActOutcome, RunOutcome, StopReason
 from narrator.plan import Act, CarouselSpec, Plan
@@ -260,7 +267,7 @@ class Executor:
     async def _one_act(self, run: RunState, act: Act, iteration: int | None) -> ActOutcome:
         key = (iteration or 0, act.name)
         if key in run.done:  # resumed: this act finished in the earlier attempt
-            run.acts[act.name] = interpolate.ActValue(run.done[key])
+            run.acts[act.name] = interpolate.ActValue(run.done[key], tainted=output_tainted(act))
             resumed = ActOutcome(act.name, "done", run.done[key], iteration=iteration)
             run.outcomes.append(resumed)
             return resumed
