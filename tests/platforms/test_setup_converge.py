@@ -5,6 +5,7 @@ the request log), plan's drift fields, and a repair with exactly the writes it n
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -218,8 +219,14 @@ async def test_member_roles_add_and_remove_only_the_managed_ones(h: Harness) -> 
 
 async def test_member_roles_exactly_removes_every_other_assignable_role(h: Harness) -> None:
     ids = await _member_setup(h)
+    before = list(h.emu.world.guilds[GUILD]["members"][USER]["roles"])
     h.emu.clear_log()
-    await h.run("members.roles_ensure", act="alice", user_id=USER, roles=["Members"], exactly=True)
+    args: dict[str, Any] = {"user_id": USER, "roles": ["Members"], "exactly": True}
+    for dry_run in (True, False):  # plan shows the refusal; run refuses before any request
+        with pytest.raises(DestructiveRefused, match=r"exactly = true would take '"):
+            await h.run("members.roles_ensure", act="alice", dry_run=dry_run, **args)
+    assert writes(h.emu) == [] and h.emu.world.guilds[GUILD]["members"][USER]["roles"] == before
+    await h.run("members.roles_ensure", act="alice", allow_destructive=True, **args)
     held = h.emu.world.guilds[GUILD]["members"][USER]["roles"]
     assert held == [ids["Members"]]
     assert len(writes(h.emu)) == 3  # one PUT, two DELETEs; the bot's managed role untouched
@@ -263,6 +270,20 @@ async def test_forum_ensure_tags_and_reaction_keep_tag_ids(h: Harness) -> None:
     after = {t["name"]: t["id"] for t in forum["available_tags"]}
     assert {k: after[k] for k in kept} == kept, "tags that stay keep their ids"
     assert "Question" in after
+
+    h.emu.clear_log()  # a tag left out is deleted (posts lose it): destructive
+    for dry_run in (True, False):
+        with pytest.raises(DestructiveRefused, match="would delete the tag 'Question'"):
+            await h.run(
+                "forum.ensure", act="forum", dry_run=dry_run, name="Ideas", tags=tags,
+                default_reaction="👍",
+            )  # fmt: skip
+    assert writes(h.emu) == [] and "Question" in [t["name"] for t in forum["available_tags"]]
+    await h.run(
+        "forum.ensure", act="forum", name="Ideas", tags=tags, default_reaction="👍",
+        allow_destructive=True,
+    )  # fmt: skip
+    assert [t["name"] for t in forum["available_tags"]] == ["Bug", "Idea", "Staff"]
 
 
 async def test_invites_ensure_adopts_instead_of_making_another(h: Harness) -> None:

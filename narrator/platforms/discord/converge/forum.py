@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from narrator.errors import DestructiveRefused
 from narrator.platforms.discord.converge import setup_decide as pure
 from narrator.platforms.discord.converge.apply import Kind, Live
 from narrator.platforms.discord.converge.resources import ChannelTarget, channel_kind
@@ -75,6 +76,17 @@ async def _find(session: Session, call: Call, t: ForumTarget) -> Live | None:
     if raw is None:
         return None
     t.raw_tags = list(raw.get("available_tags") or [])
+    if "available_tags" in t.desired and not call.raw.allow_destructive:
+        dropped = pure.dropped_tags(t.desired["available_tags"], t.raw_tags)
+        if dropped:  # posts that carry a tag lose it: destructive, refused in plan too
+            raise DestructiveRefused(
+                f"forum.ensure would delete the tag{'s' * (len(dropped) > 1)} "
+                f"{', '.join(repr(n) for n in dropped)} of {t.resource} (posts lose them); "
+                "refused before any request",
+                act=call.act,
+                hint="list the tags to keep, or set allow_destructive = true on the act or "
+                "in [narrative], or run with --allow-destructive",
+            )
     return _normalised(raw)
 
 

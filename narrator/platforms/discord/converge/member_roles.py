@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from narrator.catalogue import keys
-from narrator.errors import PlatformError
+from narrator.errors import DestructiveRefused, PlatformError
 from narrator.platforms.discord.converge import setup_decide as pure
 from narrator.platforms.discord.converge.apply import Kind, Live, Target
 from narrator.platforms.discord.session import Call, Session
@@ -34,6 +34,7 @@ class MemberRolesTarget(Target):
     scope: list[str]  # governed role ids, in declaration order
     wanted: list[str]
     ids: dict[str, str]  # role name (as a field) -> id
+    named: frozenset[str] = frozenset()  # fields named in roles or managed (not by exactly)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
@@ -87,6 +88,7 @@ async def _prepare(session: Session, call: Call) -> MemberRolesTarget:
         scope=scope,
         wanted=wanted,
         ids={name: rid for rid, name in names.items()},
+        named=frozenset(names[rid] for rid in (*wanted, *managed) if rid in names),
     )
 
 
@@ -96,7 +98,7 @@ def _live(t: MemberRolesTarget, member: Live) -> Live:
     return {"id": t.user_id, **live}
 
 
-async def _find(session: Session, _call: Call, t: MemberRolesTarget) -> Live:
+async def _find(session: Session, call: Call, t: MemberRolesTarget) -> Live:
     member: Live = await session.http.request(
         "GET",
         "/guilds/{guild_id}/members/{user_id}",
@@ -108,7 +110,18 @@ async def _find(session: Session, _call: Call, t: MemberRolesTarget) -> Live:
     shown = user.get("global_name") or user.get("username")
     if shown:
         t.resource = f"roles of member {shown} ({t.user_id})"
-    return _live(t, member)
+    live = _live(t, member)
+    stripped = pure.stripped_roles(t.desired, live, t.named)
+    if stripped and not call.raw.allow_destructive:  # exactly = true: refused in plan too
+        raise DestructiveRefused(
+            f"members.roles_ensure exactly = true would take "
+            f"{', '.join(repr(n) for n in stripped)} from member {t.user_id}; "
+            "refused before any request",
+            act=call.act,
+            hint="name the roles to remove in managed, or set allow_destructive = true on "
+            "the act or in [narrative], or run with --allow-destructive",
+        )
+    return live
 
 
 async def _patch(

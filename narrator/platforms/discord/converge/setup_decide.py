@@ -20,7 +20,7 @@ No I/O. The drivers (:mod:`.guild_settings`, :mod:`.member_roles`, :mod:`.forum`
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 # --------------------------------------------------------------------------- server settings
@@ -188,6 +188,18 @@ def show_guild_field(field: str, value: Any) -> Any:
 # --------------------------------------------------------------------------- member roles
 
 
+def stripped_roles(
+    desired: Mapping[str, Any], live: Mapping[str, Any], named: Collection[str]
+) -> list[str]:
+    """The roles (fields) a member would lose that the act does not name in ``roles`` or
+    ``managed`` — what ``exactly = true`` takes away: destructive."""
+    return [
+        field
+        for field, want in desired.items()
+        if want is False and live.get(field) is True and field not in named
+    ]
+
+
 def governed(
     wanted: Sequence[str],
     managed: Sequence[str] | None,
@@ -294,6 +306,16 @@ def tags_payload(
                 used.add(tag_id)
         out.append({"id": tag_id, **tag} if tag_id else dict(tag))
     return out
+
+
+def dropped_tags(
+    desired: Sequence[Mapping[str, Any]], live: Iterable[Mapping[str, Any]] | None
+) -> list[str]:
+    """The live tags :func:`tags_payload` would drop (their id is sent for no tag): posts
+    lose them, so removing one is destructive. A tag renamed back keeps its id: not dropped."""
+    listed = [tag for tag in live or [] if tag.get("id")]
+    kept = {str(tag["id"]) for tag in tags_payload(desired, listed) if tag.get("id")}
+    return [str(tag.get("name")) for tag in listed if str(tag["id"]) not in kept]
 
 
 def show_emoji(mark: Mapping[str, Any] | None) -> str | None:
