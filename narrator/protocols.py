@@ -160,6 +160,9 @@ class RunJournal(Protocol):
     def record_act(self, record: ActRecord) -> None:
         """Insert or update the act row identified by (run_id, seq)."""
 
+    def record_acts(self, records: Sequence[ActRecord]) -> None:
+        """``record_act`` for each of ``records``, sent together where the database can."""
+
     def finish_run(
         self,
         run_id: str,

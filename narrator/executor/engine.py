@@ -413,7 +413,10 @@ class Executor:
             if items is not None:  # rows first: the act's output is the stored rows
                 meta = metadata(run, act, "model")
                 content_act.store_items(services, run, act, outcome, pending, items, meta)
-            self._commit(run, act, outcome, seq, started, pending, rendered)
+            following = self._commit(run, act, outcome, seq, started, pending, rendered)
+        if following is not None and following.started_at is not None:  # committed
+            key = (following.iteration or 0, following.name)
+            run.announced = (following.seq, key, following.started_at)
 
     def _commit(
         self,
@@ -424,7 +427,9 @@ class Executor:
         started: datetime,
         pending: Pending,
         rendered: Any,
-    ) -> None:
+    ) -> ActRecord | None:
+        """The act's state writes and journal row, with the next act's ``running`` row
+        (returned) when :meth:`_announce` gives one."""
         services = self.services
         record = ActRecord(
             run.run_id,
@@ -443,12 +448,16 @@ class Executor:
                 services.state.delete(state_key)
             else:
                 services.state.set(state_key, value, metadata=meta)
-        services.journal.record_act(record)
-        self._announce(run, outcome)
+        following = self._announce(run, outcome)
+        if following is None:
+            services.journal.record_act(record)
+            return None
+        services.journal.record_acts([record, following])  # one statement for both rows
+        return following
 
-    def _announce(self, run: RunState, outcome: ActOutcome) -> None:
-        """Journal the act that runs next as ``running`` in this act's transaction: one
-        commit per act instead of two.
+    def _announce(self, run: RunState, outcome: ActOutcome) -> ActRecord | None:
+        """The ``running`` row of the act that runs next, to go in this act's transaction
+        (one commit per act instead of two), or None.
 
         Its row is committed before it does any I/O, as crash recovery needs (a resume
         reconciles an act journalled ``running``); it may be one decision early — an act
@@ -459,15 +468,14 @@ class Executor:
         upcoming, run.upcoming = run.upcoming, None
         should_stop = self.services.should_stop
         if upcoming is None or outcome.status == "failed":
-            return
+            return None
         if should_stop is not None and should_stop():
-            return
+            return None
         act, iteration = upcoming
-        seq, started = run.seq + 1, self.services.clock.now()
-        self.services.journal.record_act(
-            ActRecord(run.run_id, seq, act.name, "running", iteration, started_at=started)
+        started = self.services.clock.now()
+        return ActRecord(
+            run.run_id, run.seq + 1, act.name, "running", iteration, started_at=started
         )
-        run.announced = (seq, (iteration or 0, act.name), started)
 
     def _not_started(self, run: RunState) -> None:
         """The announced act never started (the run stopped first): ``interrupted``, never

@@ -8,7 +8,7 @@ UPDATE, so of two processes resuming one run only one proceeds.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,22 +121,20 @@ class SqlRunJournal:
 
     def record_act(self, record: ActRecord) -> None:
         """Insert or update the act row identified by (run_id, seq) — one statement."""
-        params = {
-            "run_id": record.run_id,
-            "seq": record.seq,
-            "name": record.name,
-            "iteration": record.iteration,
-            "status": record.status,
-            "output": _dump(f"output of act {record.name!r}", record.output),
-            "error": record.error,
-            "started_at": record.started_at,
-            "finished_at": record.finished_at,
-            "input": _dump(f"input of act {record.name!r}", record.input),
-        }
+        self.record_acts([record])
+
+    def record_acts(self, records: Sequence[ActRecord]) -> None:
+        """``record_act`` for each row, sent together (the engine: an act's row and the
+        next act's ``running`` row, one round trip on PostgreSQL)."""
+        params = [_act_params(r) for r in records]
+        if not params:
+            return
         if self._gw.is_sqlite:  # the hot path of every act: straight to the driver
             self._gw.driver(lambda raw: _sqlite_act_upsert(raw, params), write=True)
             return
-        self._gw.write(lambda c: c.execute(self._act_upsert, params))
+        self._gw.write(
+            lambda c: c.execute(self._act_upsert, params[0] if len(params) == 1 else params)
+        )
 
     def finish_run(
         self,
@@ -201,24 +199,43 @@ _SQLITE_ACT_UPSERT = (
 )
 
 
-def _sqlite_act_upsert(raw: Any, params: dict[str, Any]) -> None:
-    """The same upsert as the portable statement; timestamps as microseconds (tables.Timestamp)."""
+def _act_params(record: ActRecord) -> dict[str, Any]:
+    return {
+        "run_id": record.run_id,
+        "seq": record.seq,
+        "name": record.name,
+        "iteration": record.iteration,
+        "status": record.status,
+        "output": _dump(f"output of act {record.name!r}", record.output),
+        "error": record.error,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "input": _dump(f"input of act {record.name!r}", record.input),
+    }
+
+
+def _sqlite_act_row(params: dict[str, Any]) -> tuple[Any, ...]:
     started, finished = params["started_at"], params["finished_at"]
-    raw.execute(
-        _SQLITE_ACT_UPSERT,
-        (
-            params["run_id"],
-            params["seq"],
-            params["name"],
-            params["iteration"],
-            params["status"],
-            params["output"],
-            params["error"],
-            None if started is None else to_micros(_aware(started)),
-            None if finished is None else to_micros(_aware(finished)),
-            params["input"],
-        ),
+    return (
+        params["run_id"],
+        params["seq"],
+        params["name"],
+        params["iteration"],
+        params["status"],
+        params["output"],
+        params["error"],
+        None if started is None else to_micros(_aware(started)),
+        None if finished is None else to_micros(_aware(finished)),
+        params["input"],
     )
+
+
+def _sqlite_act_upsert(raw: Any, params: list[dict[str, Any]]) -> None:
+    """The same upsert as the portable statement; timestamps as microseconds (tables.Timestamp)."""
+    if len(params) == 1:
+        raw.execute(_SQLITE_ACT_UPSERT, _sqlite_act_row(params[0]))
+    else:
+        raw.executemany(_SQLITE_ACT_UPSERT, [_sqlite_act_row(p) for p in params])
 
 
 def _aware(moment: datetime) -> datetime:

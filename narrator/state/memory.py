@@ -11,7 +11,7 @@ import bisect
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -503,6 +503,10 @@ class MemoryRunJournal:
         with self._lock:
             self._acts.setdefault(record.run_id, {})[record.seq] = record
 
+    def record_acts(self, records: Sequence[ActRecord]) -> None:
+        for record in records:
+            self.record_act(record)
+
     def finish_run(
         self,
         run_id: str,
@@ -590,8 +594,7 @@ class MemoryDatabase:
     def unit_of_work(self) -> AbstractContextManager[None]:
         return nullcontext()
 
-    def hold(self) -> AbstractContextManager[None]:
-        return nullcontext()
+    hold = unit_of_work  # a run's one connection: nothing to hold in memory
 
     def close(self) -> None:
         pass

@@ -55,6 +55,26 @@ def test_finish_run_keeps_the_summary_unless_given_and_records_the_error(journal
     assert run.acts[0].error == "boom"
 
 
+def test_record_acts_upserts_several_rows_together(journal: Any, clock: Any) -> None:
+    """An act's row and the next act's `running` row (the engine sends them together)."""
+    journal.start_run("run-2", "n", "n.toml", {})
+    started = clock.now()
+    journal.record_acts([ActRecord("run-2", 1, "one", "running", started_at=started)])
+    journal.record_acts(
+        [
+            ActRecord("run-2", 1, "one", "done", output={"id": "1"}, started_at=started),
+            ActRecord("run-2", 2, "two", "running", 3, started_at=started),
+        ]
+    )
+    journal.record_acts([])
+    acts = journal.get_run("run-2").acts
+    assert [(a.seq, a.name, a.status, a.iteration, a.output) for a in acts] == [
+        (1, "one", "done", None, {"id": "1"}),
+        (2, "two", "running", 3, None),
+    ]
+    assert acts[1].started_at == started
+
+
 def test_unknown_run_is_none(journal: Any) -> None:
     assert journal.get_run("nope") is None
 
