@@ -319,13 +319,24 @@ def parse_import(text: str, source: str) -> list[dict[str, JSON]]:
     return records
 
 
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    kinds = {list: "a list", str: "a string", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _record_problem(record: Any) -> str | None:
     if not isinstance(record, dict):
         return "a line must be a JSON object"
     if not isinstance(record.get("table"), str) or not record["table"]:
         return 'missing "table"'
     if not isinstance(record.get("fields"), dict):
-        return 'missing "fields" (an object)'
+        if "fields" not in record:
+            return 'missing "fields" (an object)'
+        return f'"fields" must be an object, not {_json_kind(record["fields"])}'
     status = record.get("status")
     if status is not None and not isinstance(status, str):
         return '"status" must be a string'
@@ -500,6 +511,7 @@ class Review:
         self.position = -1
         self.decisions: dict[int, str] = {}
         self.edited: set[int] = set()
+        self.passed: set[int] = set()  # rows left forward undecided: skipped
         self._ahead: list[ContentRow] = []
         self._exhausted = False
 
@@ -509,6 +521,8 @@ class Review:
 
     def advance(self) -> ContentRow | None:
         """The next row (None past the last one: the review is over)."""
+        if self.current is not None and self.current.id not in self.decisions:
+            self.passed.add(self.current.id)
         if self.position + 1 < len(self.seen):
             self.position += 1
             return self._refresh()
@@ -548,7 +562,8 @@ class Review:
             approved=decided.count(APPROVED),
             rejected=decided.count(REJECTED),
             edited=len(self.edited),
-            skipped=sum(1 for r in self.seen if r.id not in self.decisions),
+            # the row on screen when the review ends (q, Ctrl-C, end of input) was not skipped
+            skipped=len(self.passed - self.decisions.keys()),
             seen=len(self.seen),
         )
 

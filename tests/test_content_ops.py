@@ -69,10 +69,13 @@ def test_each_rows_last_decision_counts_and_back_reads_it_again(store: ContentSt
     edited = review.replace({"n": 1, "note": "better"})
     assert edited.fields == {"n": 1, "note": "better"}
     tally = review.tally()
-    assert (tally.approved, tally.rejected, tally.edited, tally.skipped) == (0, 1, 1, 1)
+    tally = review.tally()  # the row on screen (edited, undecided) was never skipped
+    assert (tally.approved, tally.rejected, tally.edited, tally.skipped) == (0, 1, 1, 0)
     assert tally.summary("posts") == (
-        "reviewed 2 rows of posts: 0 approved, 1 rejected, 1 edited, 1 skipped"
+        "reviewed 2 rows of posts: 0 approved, 1 rejected, 1 edited, 0 skipped"
     )
+    review.advance()  # leaving it undecided is skipping it
+    assert review.tally().skipped == 1
     assert [r.status for r in store.export_rows("posts")] == ["rejected", "pending", "pending"]
 
 
@@ -131,5 +134,10 @@ def test_export_lines_go_table_by_table_and_parse_back(store: ContentStore) -> N
     ]
     with pytest.raises(UsageError, match=r"^x\.jsonl:1: missing \"fields\""):
         ops.parse_import('{"table": "t"}', "x.jsonl")
+    for fields, kind in (("[1, 2]", "a list"), ('"x"', "a string"), ("null", "null")):
+        with pytest.raises(
+            UsageError, match=rf'^x\.jsonl:1: "fields" must be an object, not {kind}\n'
+        ):
+            ops.parse_import(f'{{"table": "t", "fields": {fields}}}', "x.jsonl")
     with pytest.raises(UsageError, match=r"created_at 'yesterday' is not an ISO-8601 time"):
         ops.parse_import('{"table": "t", "fields": {}, "created_at": "yesterday"}', "x.jsonl")

@@ -21,7 +21,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from narrator.errors import ActFailed, BudgetExhausted, GuildMissing, NarratorError, NotConfigured
+from narrator.errors import (
+    ActFailed,
+    BudgetExhausted,
+    DestructiveRefused,
+    GuildMissing,
+    NarratorError,
+    NotConfigured,
+)
 
 __all__ = [
     "ACTION_DONE",
@@ -41,11 +48,14 @@ def command_text(output: Any) -> str:
 
 
 def soft_failure(command: str, exc: NarratorError) -> str:
-    """The text an optional command's failure becomes (Botticelli's exact wording)."""
+    """The text an optional command's failure becomes (Botticelli's exact wording); a
+    command refused as destructive says how to allow it (the run exits 0 otherwise silent)."""
     message = exc.message
     act = getattr(exc, "act", None)
     if act and message.startswith(f"act '{act}': "):
         message = message[len(f"act '{act}': ") :]
+    if isinstance(exc, DestructiveRefused):  # the one soft failure the user can lift
+        message += "; run with --allow-destructive (or allow_destructive = true) to let it run"
     return f"[Bot command '{command}' failed: {message}]"
 
 

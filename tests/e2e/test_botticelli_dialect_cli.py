@@ -178,6 +178,7 @@ def test_plan_shows_an_optional_command_that_would_fail_softly(cli: Cli) -> None
     assert planned.code == 0, planned.err
     assert (
         "      ! soft failure [Bot command 'messages.clear' failed: messages.clear is "
-        "destructive and was refused before any request]"
+        "destructive and was refused before any request; run with --allow-destructive (or "
+        "allow_destructive = true) to let it run]"
     ) in planned.out
     assert "  run   select_best" in planned.out

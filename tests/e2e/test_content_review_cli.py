@@ -148,7 +148,7 @@ def test_review_in_a_real_terminal_acts_on_single_keys(
     _key(tmux, "q")
     final = _wait_for(tmux, "NARRATOR-EXIT-")
     assert "NARRATOR-EXIT-0" in final
-    assert "reviewed 3 rows of posts: 1 approved, 1 rejected, 1 edited, 1 skipped" in final
+    assert "reviewed 3 rows of posts: 1 approved, 1 rejected, 1 edited, 0 skipped" in final
 
     assert _statuses(cli) == [
         ("approved", "first post"),
@@ -168,7 +168,7 @@ def test_ctrl_c_in_a_review_prints_the_summary_and_exits_130(
     _key(tmux, "C-c")
     final = _wait_for(tmux, "NARRATOR-EXIT-")
     assert "NARRATOR-EXIT-130" in final
-    assert "reviewed 2 rows of posts: 0 approved, 1 rejected, 0 edited, 1 skipped" in final
+    assert "reviewed 2 rows of posts: 0 approved, 1 rejected, 0 edited, 0 skipped" in final
     assert [s for s, _ in _statuses(cli)] == ["rejected", "pending", "pending"]
 
 
@@ -203,11 +203,12 @@ def test_review_from_a_pipe_reads_one_key_a_line(tmp_path: Path, cli: Cli) -> No
     )
     assert [s for s, _ in _statuses(cli)] == ["approved", "pending", "rejected"]
 
-    # only the pending row is left; EOF (no more lines) ends the review like q
+    # only the pending row is left; EOF (no more lines) ends the review like q, and the
+    # row on screen then was not skipped
     rest = _review(tmp_path, "")
     assert rest.returncode == 0, rest.stderr
     assert f"posts #{ids[1]}  [pending]  1 of 1" in rest.stdout
-    assert "reviewed 1 row of posts: 0 approved, 0 rejected, 0 edited, 1 skipped" in rest.stdout
+    assert "reviewed 1 row of posts: 0 approved, 0 rejected, 0 edited, 0 skipped" in rest.stdout
 
     no_editor = _review(tmp_path, "e\nq\n", env={"EDITOR": "/nonexistent/editor", "VISUAL": ""})
     assert no_editor.returncode == 0, no_editor.stderr
