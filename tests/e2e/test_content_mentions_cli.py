@@ -71,3 +71,52 @@ def test_rows_of_a_table_are_posted_with_no_mentions_even_after_a_skip(
     first, second = _sent(emulator)
     assert first["_allowed_mentions"] == {"parse": []}  # the rows, read in this run
     assert second["_allowed_mentions"] == {"parse": []}  # the rows, read back from state
+
+
+UPDATE = """[narrative]
+name = "taint_update"
+
+[[act]]
+name = "channel"
+[[act.input]]
+type = "bot_command"
+command = "channels.ensure"
+[act.input.args]
+name = "taintroom"
+
+[[act]]
+name = "mark"
+output_var = "marked"
+skip_if = "${SKIP}"
+[[act.input]]
+type = "bot_command"
+platform = "content"
+command = "content.update"
+[act.input.args]
+table = "taint"
+where = "status = 'pending' OR status = 'seen'"
+status = "seen"
+
+[[act]]
+name = "send"
+[[act.input]]
+type = "bot_command"
+command = "messages.send"
+[act.input.args]
+channel_id = "{act.channel.output.id}"
+content = "{act.mark.output.0.title}"
+"""
+
+
+def test_rows_a_content_command_answers_are_posted_with_no_mentions(
+    discord_cli: Cli, emulator: EmulatorProcess
+) -> None:
+    cli = discord_cli
+    cli.write("rows.jsonl", json.dumps({"table": "taint", "fields": {"title": TITLE}}) + "\n")
+    assert cli("content", "import", "rows.jsonl").code == 0
+    cli.write("update.toml", UPDATE)
+    for skip in ("", "1"):  # the updated rows: this run's, then read back from state
+        result = cli("run", "update.toml", "--var", f"SKIP={skip}")
+        assert result.code == 0, result.err
+    sent = _sent(emulator)
+    assert [m["_allowed_mentions"] for m in sent] == [{"parse": []}, {"parse": []}]
