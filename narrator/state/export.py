@@ -32,7 +32,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from json.scanner import make_scanner
 from typing import Any, TextIO
@@ -296,9 +296,10 @@ def _bad_line(line: str, number: int, source: str) -> Any:
         raise UsageError(f"{source}:{number}: not valid JSON ({exc})") from None
 
 
-def _jsonl(text: str, source: str) -> list[dict[str, Any]]:
-    """The rows of a JSON-lines export; the first non-empty line is its header."""
-    rows: list[dict[str, Any]] = []
+def _jsonl(text: str, source: str) -> Iterator[dict[str, Any]]:
+    """The rows of a JSON-lines export, one at a time (each row's dict is garbage as soon
+    as its entry is built: less memory, less for the cyclic collector to walk); the first
+    non-empty line is its header."""
     header_seen = False
     scan = _SCAN
     for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: \x85, \u2028
@@ -321,5 +322,4 @@ def _jsonl(text: str, source: str) -> list[dict[str, Any]]:
                 )
             header_seen = True
             continue
-        rows.append(row)
-    return rows
+        yield row
