@@ -19,7 +19,9 @@ _GUILD_SETTINGS = {
     **GUILD,
     "name": Arg("str", doc="server name (2-100 characters)"),
     "icon": Arg(
-        "str", doc='path of a PNG/JPEG/GIF file, or a data: URI; "" removes the icon (destructive)'
+        "str",
+        doc="a PNG/JPEG/GIF/WebP file (relative to the narrative, at most 10 MiB) or a data: "
+        'URI; "" removes the icon (destructive)',
     ),
     "description": Arg("str", doc="server description"),
     "verification_level": Arg(
