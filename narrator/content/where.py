@@ -105,10 +105,7 @@ class _Token:
     value: Any = None
 
 
-_SLOT_HINT = (
-    "a reference can only be a whole value: bare (id = {act.x.output.0.id}) or inside "
-    "a '...' string (title = '{act.x.output}')"
-)
+_SLOT_HINT = "a reference is a whole value: id = {act.x.output.0.id} or title = '{act.x.output}'"
 
 
 def _string(text: str, i: int, starts: dict[int, tuple[int, int]]) -> tuple[_Token, int]:
@@ -169,13 +166,9 @@ def _tokens(text: str, spans: Sequence[tuple[int, int]] = ()) -> list[_Token]:
                 raise WhereError('unterminated quoted name (a " is missing)', i)
             if end == i + 1:
                 raise WhereError("empty quoted name", i)
-            inside = [s for s in starts if i < s < end]
-            if inside:
-                raise WhereError(
-                    'a reference cannot stand inside a "quoted name" (a value is never a '
-                    "name); " + _SLOT_HINT,
-                    inside[0],
-                )
+            if inside := [s for s in starts if i < s < end]:
+                message = f'a reference cannot stand inside a "quoted name"; {_SLOT_HINT}'
+                raise WhereError(message, inside[0])
             out.append(_Token("qname", text[i : end + 1], i, text[i + 1 : end]))
             i = end + 1
         elif (number := _NUMBER.match(text, i)) is not None and (
@@ -324,11 +317,8 @@ class _Parser:
             value = self.literal()
             if value is None:
                 raise self.fail("a literal value in the IN list", tok)
-            if isinstance(value, Slot):
-                values.append(value)
-            else:
-                check_kind(field, value.value, tok.offset)
-                values.append(value.value)
+            _check_operand(field, value, tok.offset)
+            values.append(value if isinstance(value, Slot) else value.value)
             if self.tok.kind == ",":
                 self.take()
                 continue
@@ -423,11 +413,18 @@ def _compare(left: Operand, op: CompareOp, right: Operand, lt: _Token, rt: _Toke
         raise WhereError(
             "compare a field with a value: comparing two fields is not supported", lt.offset
         )
-    if isinstance(left, Field) and isinstance(right, Literal):
-        check_kind(left, right.value, rt.offset)
-    elif isinstance(right, Field) and isinstance(left, Literal):
-        check_kind(right, left.value, lt.offset)
+    for field, value, tok in ((left, right, rt), (right, left, lt)):
+        if isinstance(field, Field) and not isinstance(value, Field):
+            _check_operand(field, value, tok.offset)
     return Compare(left, op, right)
+
+
+def _check_operand(field: Field, value: Literal | Slot, offset: int) -> None:
+    """A literal's kind at load; a '...' slot is a string (a bare one is known at run)."""
+    if isinstance(value, Literal):
+        check_kind(field, value.value, offset)
+    elif value.quoted and field.kind == "int":
+        check_kind(field, "", offset)
 
 
 def parse_where(text: str, spans: Sequence[tuple[int, int]] = ()) -> Condition:

@@ -43,6 +43,8 @@ def hits(text: str, *values: Any) -> list[int]:
         ('"{state.v}" = 1', 1),
         ("\"x{state.v}\" = 'a'", 2),
         ("n{state.v} = 1", 1),
+        ("id = '{state.v}'", 5),
+        ("id IN (1, 'a{state.v}')", 10),
     ],
 )
 def test_a_reference_that_is_not_a_whole_literal_is_refused_at_its_offset(
