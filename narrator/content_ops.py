@@ -319,13 +319,7 @@ def parse_import(text: str, source: str) -> list[dict[str, JSON]]:
     return records
 
 
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    kinds = {list: "a list", str: "a string", int: "a number", float: "a number"}
-    return kinds.get(type(value), type(value).__name__)
+_JSON_KINDS = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}
 
 
 def _record_problem(record: Any) -> str | None:
@@ -336,7 +330,8 @@ def _record_problem(record: Any) -> str | None:
     if not isinstance(record.get("fields"), dict):
         if "fields" not in record:
             return 'missing "fields" (an object)'
-        return f'"fields" must be an object, not {_json_kind(record["fields"])}'
+        kind = _JSON_KINDS.get(type(record["fields"]), "a number")
+        return f'"fields" must be an object, not {kind}'
     status = record.get("status")
     if status is not None and not isinstance(status, str):
         return '"status" must be a string'

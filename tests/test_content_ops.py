@@ -134,7 +134,8 @@ def test_export_lines_go_table_by_table_and_parse_back(store: ContentStore) -> N
     ]
     with pytest.raises(UsageError, match=r"^x\.jsonl:1: missing \"fields\""):
         ops.parse_import('{"table": "t"}', "x.jsonl")
-    for fields, kind in (("[1, 2]", "a list"), ('"x"', "a string"), ("null", "null")):
+    wrong = (("[1, 2]", "a list"), ('"x"', "a string"), ("null", "null"), ("1.5", "a number"))
+    for fields, kind in wrong:
         with pytest.raises(
             UsageError, match=rf'^x\.jsonl:1: "fields" must be an object, not {kind}\n'
         ):
