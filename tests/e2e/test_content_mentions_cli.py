@@ -120,3 +120,21 @@ def test_rows_a_content_command_answers_are_posted_with_no_mentions(
         assert result.code == 0, result.err
     sent = _sent(emulator)
     assert [m["_allowed_mentions"] for m in sent] == [{"parse": []}, {"parse": []}]
+
+
+def test_a_resumed_table_read_is_still_posted_with_no_mentions(
+    discord_cli: Cli, emulator: EmulatorProcess
+) -> None:
+    """The send fails once; ``resume`` replays the finished read from the journal."""
+    cli = discord_cli
+    cli.write("rows.jsonl", json.dumps({"table": "taint", "fields": {"title": TITLE}}) + "\n")
+    assert cli("content", "import", "rows.jsonl").code == 0
+    cli.write("taint.toml", NARRATIVE)
+    emulator.inject({"pattern": "POST /channels/*/messages", "status": 403, "count": 1})
+    failed = cli("run", "taint.toml", "--var", "SKIP=", "--json")
+    assert failed.code == 1, failed.err
+    assert _sent(emulator) == []
+    resumed = cli("resume", failed.json()["run_id"])  # pick finished: replayed, not run
+    assert resumed.code == 0, resumed.err
+    (sent,) = _sent(emulator)
+    assert sent["_allowed_mentions"] == {"parse": []}
