@@ -138,3 +138,69 @@ def test_a_resumed_table_read_is_still_posted_with_no_mentions(
     assert resumed.code == 0, resumed.err
     (sent,) = _sent(emulator)
     assert sent["_allowed_mentions"] == {"parse": []}
+
+
+INNER = """[narrative]
+name = "inner"
+
+[[act]]
+name = "read"
+[[act.input]]
+type = "table"
+table = "taint"
+columns = ["title"]
+format = "markdown"
+"""
+
+OUTER = """[narrative]
+name = "outer"
+
+[[act]]
+name = "channel"
+[[act.input]]
+type = "bot_command"
+command = "channels.ensure"
+[act.input.args]
+name = "taintroom"
+
+[[act]]
+name = "nest"
+narrative = "inner"
+narrative_joins = true
+output_var = "nested"
+skip_if = "${SKIP}"
+
+[[act]]
+name = "send"
+[[act.input]]
+type = "bot_command"
+command = "messages.send"
+[act.input.args]
+channel_id = "{act.channel.output.id}"
+content = "{act.nest.output}"
+"""
+
+
+def test_a_nested_narratives_output_is_posted_with_no_mentions_after_a_skip(
+    discord_cli: Cli, emulator: EmulatorProcess
+) -> None:
+    cli = discord_cli
+    cli.write("rows.jsonl", json.dumps({"table": "taint", "fields": {"title": TITLE}}) + "\n")
+    assert cli("content", "import", "rows.jsonl").code == 0
+    cli.write("inner.toml", INNER)
+    cli.write("outer.toml", OUTER)
+    for skip in ("", "1"):  # the joined output: this run's, then read back from state
+        result = cli("run", "outer.toml", "--var", f"SKIP={skip}")
+        assert result.code == 0, result.err
+    world = emulator.world()
+    sent = sorted(
+        (
+            m
+            for channel in world["messages"].values()
+            for m in channel.values()
+            if "<@100000000000000123>" in str(m.get("content"))
+        ),
+        key=lambda m: int(m["id"]),
+    )
+    assert len(sent) == 2
+    assert [m["_allowed_mentions"] for m in sent] == [{"parse": []}, {"parse": []}]
