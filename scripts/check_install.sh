@@ -20,9 +20,12 @@ step "building the wheel"
 "$WORK/build-venv/bin/python" -m build -q --wheel --outdir "$WORK/dist" "$ROOT" >"$WORK/build.log" 2>&1 \
   || { cat "$WORK/build.log"; fail "the wheel did not build"; }
 WHEEL=$(ls "$WORK"/dist/*.whl)
-unzip -l "$WHEEL" | grep -q "narrator/migrations/versions/0001_initial.py" \
+# the listing is read whole first: `unzip -l | grep -q` under pipefail fails when grep exits
+# early and unzip gets SIGPIPE on a long listing
+CONTENTS=$(unzip -l "$WHEEL")
+grep -q "narrator/migrations/versions/0001_initial.py" <<<"$CONTENTS" \
   || fail "the wheel lacks narrator/migrations"
-unzip -l "$WHEEL" | grep -q "narrator/content/templates/discord_guilds.json" \
+grep -q "narrator/content/templates/discord_guilds.json" <<<"$CONTENTS" \
   || fail "the wheel lacks the content templates (narrator/content/templates/*.json)"
 
 step "installing $(basename "$WHEEL") into a fresh venv"
@@ -72,10 +75,12 @@ env -u PYTHONPATH "$WORK/venv/bin/python" -c \
 step "content import / tables / list / review (piped)"
 printf '%s\n' '{"table": "posts", "fields": {"title": "hello"}}' \
   '{"table": "posts", "fields": {"title": "again"}}' >posts.jsonl
-n content import posts.jsonl | grep -q "imported 2 rows" || fail "content import did not import 2 rows"
-n content tables | grep -q "posts  2 rows (2 pending)" || fail "content tables does not show posts"
-printf 'a\nr\n' | n content review posts | grep -q "1 approved, 1 rejected" \
-  || fail "a piped content review did not approve and reject"
+out=$(n content import posts.jsonl)
+grep -q "imported 2 rows" <<<"$out" || fail "content import did not import 2 rows"
+out=$(n content tables)
+grep -q "posts  2 rows (2 pending)" <<<"$out" || fail "content tables does not show posts"
+out=$(printf 'a\nr\n' | n content review posts)
+grep -q "1 approved, 1 rejected" <<<"$out" || fail "a piped content review did not approve and reject"
 n content list posts --status approved --json | "$WORK/venv/bin/python" -c \
   "import json,sys; rows=json.load(sys.stdin); assert [r['fields']['title'] for r in rows] == ['hello'], rows"
 step "runs list"
