@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from narrator.protocols import ActRecord
+if TYPE_CHECKING:  # annotations only: validate imports this package, not the protocols
+    from narrator.protocols import ActRecord
 
 __all__ = ["ClaimCount", "Claimant", "Settlement", "parse_claimant", "settle"]
 

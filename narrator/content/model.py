@@ -15,12 +15,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from narrator.content.claims import ClaimCount
 from narrator.content.condition import ALIASES, Condition, Field
 from narrator.errors import InvalidValue
-from narrator.protocols import JSON
+
+if TYPE_CHECKING:  # annotations only: validate imports this package, not the protocols
+    from narrator.protocols import JSON
 
 __all__ = [
     "CLAIM_CONSUMED",
