@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from narrator.errors import ResourceNotFound
 from narrator.platforms.discord.converge.decide import (
     CHANGED,
     Adopt,
@@ -139,3 +140,20 @@ def _result(
 def planned_only(change: Change, output: Any = None) -> CommandResult:
     """A plan that cannot look further (a channel still to be created): the change alone."""
     return CommandResult(output=output, changes=[change], wrote=False)
+
+
+async def channel_if_known(session: Session, call: Call) -> Live | None:
+    """The act's ``channel_id`` channel (with its guild), or None while planning against a
+    channel that does not exist yet (an unrendered reference, or an id not found); a run
+    raises the usual "must be an id" or not-found error instead."""
+    raw = call.get("channel_id")
+    if raw is not None and str(raw).strip().isdigit():
+        try:
+            return await session.channel_and_guild(call, call.id("channel_id"))
+        except ResourceNotFound:
+            if not call.dry_run:
+                raise
+            return None
+    if not call.dry_run:
+        call.id("channel_id")  # raises the usual "must be an id" error
+    return None

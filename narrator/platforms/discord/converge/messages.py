@@ -13,7 +13,13 @@ from typing import Any
 
 from narrator.catalogue import keys
 from narrator.errors import PlatformError, ResourceNotFound
-from narrator.platforms.discord.converge.apply import Kind, Live, Target, planned_only
+from narrator.platforms.discord.converge.apply import (
+    Kind,
+    Live,
+    Target,
+    channel_if_known,
+    planned_only,
+)
 from narrator.platforms.discord.reconcile import find_ensured
 from narrator.platforms.discord.session import Call, Session
 from narrator.platforms.discord.shapes import fingerprint, message_out
@@ -41,16 +47,7 @@ async def _prepare(session: Session, call: Call) -> MessageTarget | CommandResul
         )
     pin = call.args.get("pin")
     announce: dict[str, Any] = {"content": content, **({"pinned": True} if pin else {})}
-    raw = call.get("channel_id")
-    channel: Live | None = None
-    if raw is not None and str(raw).strip().isdigit():
-        try:
-            channel = await session.channel_and_guild(call, call.id("channel_id"))
-        except ResourceNotFound:
-            if not call.dry_run:
-                raise
-    elif not call.dry_run:
-        call.id("channel_id")
+    channel = await channel_if_known(session, call)
     if channel is None:  # plan, before the channel exists
         fields = {k: (None, v) for k, v in announce.items()}
         return planned_only(Change("send", f"message {key_name}", fields))

@@ -13,7 +13,13 @@ from typing import Any
 from narrator.catalogue import keys
 from narrator.errors import PlatformError, ResourceNotFound
 from narrator.platforms.discord.commands.permissions import overwrite_target, put_overwrite
-from narrator.platforms.discord.converge.apply import Kind, Live, Target, planned_only
+from narrator.platforms.discord.converge.apply import (
+    Kind,
+    Live,
+    Target,
+    channel_if_known,
+    planned_only,
+)
 from narrator.platforms.discord.converge.decide import CHANGED, Fields
 from narrator.platforms.discord.session import Call, Session
 from narrator.platforms.discord.shapes import (
@@ -253,16 +259,7 @@ class OverwriteTarget(Target):
 async def _prepare_overwrite(session: Session, call: Call) -> OverwriteTarget | CommandResult:
     allow = permission_bits(call.get("allow", []))
     deny = permission_bits(call.get("deny", []))
-    raw_channel = call.get("channel_id")
-    channel: Live | None = None
-    if raw_channel is not None and str(raw_channel).strip().isdigit():
-        try:
-            channel = await session.channel_and_guild(call, call.id("channel_id"))
-        except ResourceNotFound:
-            if not call.dry_run:
-                raise
-    elif not call.dry_run:
-        call.id("channel_id")  # raises the usual "must be an id" error
+    channel = await channel_if_known(session, call)
     try:
         target, kind, label = await overwrite_target(session, call)
     except PlatformError:
