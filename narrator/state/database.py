@@ -7,6 +7,8 @@ translation live in :mod:`narrator.state.gateway`, migrations in
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
 from datetime import datetime
@@ -14,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from narrator.errors import NarratorError
 from narrator.state.base import Retention, utcnow
@@ -104,19 +106,23 @@ def open_database(
     """Open the database at ``url`` and (unless ``migrate=False``) migrate it on first use.
 
     An up-to-date database costs one ``SELECT`` on ``alembic_version``; alembic is
-    imported only when a migration is due.
+    imported only when a migration is due. A SQLite file that does not exist yet is
+    built aside and linked into place whole (:func:`_create_sqlite_file`), so two
+    processes opening it at once never see (or delete) a half-made file.
     """
     url = normalise_url(url)
     engine = create_engine(url)
-    created = _new_sqlite_file(engine)
+    path = sqlite_path(engine)
+    if migrate and path is not None and not path.exists():
+        engine.dispose()
+        _create_sqlite_file(url, path, clock)
+        engine = create_engine(url)
     database = Database(url, engine, clock=clock, retention=retention)
     if migrate:
         try:
             database.upgrade()
         except BaseException as error:
             engine.dispose()
-            if created is not None:
-                _remove_sqlite_files(created)
             if isinstance(error, Exception) and not isinstance(error, NarratorError):
                 raise translate(error, url) from None
             raise
@@ -130,14 +136,32 @@ def sqlite_path(engine: Engine) -> Path | None:
     return Path(str(engine.url.database))
 
 
-def _new_sqlite_file(engine: Engine) -> Path | None:
-    """The SQLite file this open is about to create, or None when it exists already."""
-    path = sqlite_path(engine)
-    return path if path is not None and not path.exists() else None
-
-
-def _remove_sqlite_files(path: Path) -> None:
-    """A failed first open leaves nothing behind: the file and its WAL companions."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with suppress(OSError):
-            Path(str(path) + suffix).unlink()
+def _create_sqlite_file(url: str, path: Path, clock: Callable[[], datetime]) -> None:
+    """Build a new SQLite database beside ``path`` (WAL, every migration), then hard-link
+    it to ``path``, which fails if another process got there first: then its file is
+    used and this one thrown away. A failed build leaves nothing behind, and never
+    touches ``path``, which another process may be using (issue 10's trials once saw a
+    failed open delete the file the other run had just created)."""
+    spare = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+    engine = create_engine(str(make_url(url).set(database=str(spare))))
+    try:
+        try:
+            # messages name the user's file, not the spare one
+            Database(url, engine, clock=clock).upgrade()
+        except Exception as error:
+            raise translate(error, url) from None
+        finally:
+            engine.dispose()  # the last connection checkpoints the WAL into the file
+        try:
+            os.link(spare, path)
+        except FileExistsError:
+            pass  # another process created it first; its file is as good as ours
+        except OSError:
+            # a file system without hard links: a rename, which a racing creator could
+            # overwrite with its own equally new file (nothing is written yet)
+            if not path.exists():
+                os.replace(spare, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with suppress(OSError):
+                Path(str(spare) + suffix).unlink()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
-from narrator.errors import VersionConflict
+import pytest
+
+from narrator.errors import StateError, VersionConflict
 from narrator.state import open_database
 
 INCREMENTS = """
@@ -100,3 +103,71 @@ def test_compare_and_set_holds_under_concurrent_postgres_writers(postgres_url: s
     assert db.state.get("pg.counter") == per_thread * threads
     assert len(db.state.history("pg.counter")) == per_thread * threads
     db.close()
+
+
+FIRST_OPEN = """
+import sys, time
+from narrator.state import open_database
+while time.time() < float(sys.argv[2]):
+    pass
+db = open_database(sys.argv[1])
+db.state.set(f"opened.{sys.argv[3]}", True)
+db.close()
+"""
+
+
+def test_four_processes_opening_one_new_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
+    """Each of 5 rounds starts four first opens of one fresh file at the same instant: every
+    one exits 0, the file is migrated once, each process's key is there, no spare is left."""
+    for round_ in range(5):
+        path = tmp_path / f"new{round_}.db"
+        start = str(time.time() + 1.0)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", FIRST_OPEN, f"sqlite:///{path}", start, str(n)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(4)
+        ]
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+        db = open_database(f"sqlite:///{path}")
+        try:
+            assert db.state.list_keys("opened") == [f"opened.{n}" for n in range(4)]
+        finally:
+            db.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"new{r}.db" for r in range(5)]
+
+
+def test_a_failed_first_open_never_deletes_the_file_another_process_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race seen in CI: two runs both find no file; the other one creates it while
+    this one's migration fails (busy). This one must fail without touching that file."""
+    from narrator.state import database as database_module
+
+    path = tmp_path / "narrator.db"
+    url = f"sqlite:///{path}"
+    real_upgrade = database_module.Database.upgrade
+    raced: list[bool] = []
+
+    def racing_upgrade(self: database_module.Database) -> list[str]:
+        if not raced:  # the other process wins the race and writes a key
+            raced.append(True)
+            other = open_database(url)
+            other.state.set("theirs", 1)
+            other.close()
+            raise StateError("database stayed busy: database is locked")
+        return real_upgrade(self)
+
+    monkeypatch.setattr(database_module.Database, "upgrade", racing_upgrade)
+    with pytest.raises(StateError, match="busy"):
+        open_database(url)
+    monkeypatch.undo()
+    db = open_database(url)
+    try:
+        assert db.state.get("theirs") == 1
+    finally:
+        db.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["narrator.db"]
