@@ -8,7 +8,10 @@ directory, kills it with SIGKILL at a seeded point, and recovers once:
   ``narrator resume --latest FILE``;
 * ``carousel``: a carousel of ``--iterations`` (12) posts, then one resume;
 * ``ensure``: ``--keys`` (6) pinned ``messages.ensure`` acts, then
-  ``narrator run`` again, and one more run that must write nothing.
+  ``narrator run`` again, and one more run that must write nothing;
+* ``take``: a posting carousel that claims one of ``--rows`` (8) approved content
+  rows per iteration (``take = 1``), posts it and marks it ``posted``, then one
+  resume; every row must end ``posted`` with the id of its one message.
 
 Every other trial (``--forget alternate``) the emulator forgets every message
 nonce before the recovery, as Discord does after a few minutes.
@@ -17,7 +20,7 @@ Figures: trials, kills while the run was going, kills after Discord had a
 message narrator had not journalled as done, duplicates, missing messages.
 
     .venv/bin/python benchmarks/reliability.py --send-trials 30 --carousel-trials 12 \\
-        --ensure-trials 15 --seed 1
+        --ensure-trials 15 --take-trials 12 --seed 1
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sends", type=int, default=20, help="messages.send acts per narrative")
     parser.add_argument("--iterations", type=int, default=12, help="carousel iterations")
     parser.add_argument("--keys", type=int, default=6, help="messages.ensure acts")
+    parser.add_argument("--take-trials", type=int, default=12)
+    parser.add_argument("--rows", type=int, default=8, help="content rows a take carousel posts")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--forget", choices=("alternate", "always", "never"), default="alternate")
     args = parser.parse_args(argv)
@@ -58,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         ("send", args.send_trials, args.sends),
         ("carousel", args.carousel_trials, args.iterations),
         ("ensure", args.ensure_trials, args.keys),
+        ("take", args.take_trials, args.rows),
     )
     started = time.monotonic()
     all_figures: list[Figures] = []

@@ -12,11 +12,13 @@ Shared by ``benchmarks/reliability.py`` (full counts, figures) and
    around the state commit;
 3. optionally the emulator forgets every nonce (``DELETE /_emulator/nonces``),
    as Discord does after a few minutes;
-4. one recovery: ``narrator resume --latest FILE`` (sends, carousels), or
+4. one recovery: ``narrator resume --latest FILE`` (sends, carousels, takes), or
    ``narrator run FILE`` again (``messages.ensure``), then for ensure one more
    run that must write nothing;
 5. the channel is compared with what the narrative declares: duplicates and
-   missing messages are counted.
+   missing messages are counted. For ``take`` (a posting carousel that claims one
+   approved content row per iteration, posts it and marks it ``posted``), every row
+   of the table must also end ``posted`` with its message's id.
 """
 
 from __future__ import annotations
@@ -99,7 +101,78 @@ pin = true
     return text, [f"Rule {n}: be kind to one another." for n in range(1, keys + 1)]
 
 
-KINDS = {"send": send_narrative, "carousel": carousel_narrative, "ensure": ensure_narrative}
+def take_narrative(rows: int) -> tuple[str, list[str]]:
+    text = f"""
+[narrative]
+name = "kill_take"
+
+[carousel]
+iterations = {rows}
+until = "not pick"
+
+[[act]]
+name = "pick"
+[[act.input]]
+type = "table"
+table = "queue"
+where = "status = 'approved'"
+order_by = "id"
+take = 1
+
+[[act]]
+name = "send"
+skip_if = "not pick"
+[[act.input]]
+type = "bot_command"
+platform = "discord"
+command = "messages.send"
+[act.input.args]
+channel_id = "${{CHANNEL_ID}}"
+content = "{{act.pick.output.0.text}}"
+
+[[act]]
+name = "mark"
+skip_if = "not pick"
+[[act.input]]
+type = "bot_command"
+platform = "content"
+command = "content.update"
+[act.input.args]
+table = "queue"
+where = "id = {{act.pick.output.0.id}}"
+status = "posted"
+message_id = "{{act.send.output.id}}"
+"""
+    return text, [f"Queued post {n} of {rows}" for n in range(1, rows + 1)]
+
+
+def take_seed(rows: int) -> str:
+    """The narrative that fills the ``queue`` table the take narrative posts from."""
+    items = ", ".join(f'{{ text = "Queued post {n} of {rows}" }}' for n in range(1, rows + 1))
+    return f"""
+[narrative]
+name = "kill_take_seed"
+
+[[act]]
+name = "fill"
+[[act.input]]
+type = "bot_command"
+platform = "content"
+command = "content.insert"
+[act.input.args]
+table = "queue"
+status = "approved"
+items = [{items}]
+"""
+
+
+KINDS = {
+    "send": send_narrative,
+    "carousel": carousel_narrative,
+    "ensure": ensure_narrative,
+    "take": take_narrative,
+}
+SEEDS = {"take": take_seed}
 
 
 # --------------------------------------------------------------------------- one trial
@@ -136,13 +209,17 @@ def _posts(emulator: EmulatorProcess, channel: str) -> int:
     )
 
 
-def _last_run(cli: Cli) -> tuple[str, int]:
-    """The newest run's status and how many of its acts are journalled done."""
+def _last_run(cli: Cli, narrative: str) -> tuple[str, int]:
+    """The newest run of ``narrative``: its status and how many of its posting acts are
+    journalled done (the seed narrative's run does not count)."""
     runs = json.loads(cli("runs", "list", "--json").out or "[]")
+    runs = [r for r in runs if r["narrative"] == narrative]
     if not runs:
         return "none", 0
     shown = json.loads(cli("runs", "show", runs[0]["run_id"], "--json").out)
-    return runs[0]["status"], sum(1 for a in shown.get("acts", []) if a["status"] == "done")
+    # the acts that post: a take carousel's pick and mark acts send nothing
+    posted = [a for a in shown.get("acts", []) if a["name"] not in ("pick", "mark")]
+    return runs[0]["status"], sum(1 for a in posted if a["status"] == "done")
 
 
 LATENCY = {"POST /channels/*/messages": 0.04, "PUT /channels/*/messages/pins/*": 0.02}
@@ -166,6 +243,10 @@ def run_trial(
     cli.env["DISCORD_TOKEN"] = TOKEN
     text, expected = KINDS[kind](size)
     cli.write("narrative.toml", text)
+    if kind in SEEDS:
+        cli.write("seed.toml", SEEDS[kind](size))
+        seeded = cli("run", "seed.toml")
+        assert seeded.code == 0, seeded.out + seeded.err
     channel = emulator.discord(
         "POST", f"/guilds/{GUILD}/channels", {"name": f"{kind}-{index}", "type": 0}
     )["id"]
@@ -193,7 +274,7 @@ def run_trial(
     proc.wait(timeout=30)
 
     trial.sent_before_kill = len(_messages(emulator, channel))
-    status, done = _last_run(cli)
+    status, done = _last_run(cli, f"kill_{kind}")
     trial.status = status
     trial.killed = status != "done"  # else the run had finished when the signal came
     trial.in_window = trial.killed and trial.sent_before_kill > done
@@ -233,7 +314,24 @@ def run_trial(
         unpinned = sum(1 for m in found if not m.get("pinned"))
         if unpinned:
             trial.problems.append(f"{unpinned} message(s) not pinned")
+    if kind == "take":
+        trial.problems += _unposted_rows(cli, found)
     return trial
+
+
+def _unposted_rows(cli: Cli, found: list[dict[str, Any]]) -> list[str]:
+    """Rows of ``queue`` that did not end ``posted`` with the id of the message of their text."""
+    listed = cli("content", "list", "queue", "--json")
+    if listed.code != 0:
+        return [f"content list exit {listed.code}: {listed.err[-200:]}"]
+    message_ids = {m["content"]: m["id"] for m in found}
+    return [
+        f"row {row['id']} ({row['fields']['text']!r}) ended {row['status']!r} "
+        f"with message {row.get('message_id')!r}"
+        for row in json.loads(listed.out)
+        if row["status"] != "posted"
+        or row.get("message_id") != message_ids.get(row["fields"]["text"])
+    ]
 
 
 # --------------------------------------------------------------------------- many trials

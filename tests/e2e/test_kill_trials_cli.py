@@ -10,7 +10,9 @@ from tests.e2e.emulator import EmulatorProcess
 from tests.e2e.kill_trials import run_trials
 
 
-@pytest.mark.parametrize(("kind", "size"), [("send", 20), ("carousel", 12), ("ensure", 6)])
+@pytest.mark.parametrize(
+    ("kind", "size"), [("send", 20), ("carousel", 12), ("ensure", 6), ("take", 8)]
+)
 def test_killed_runs_recover_with_nothing_missing_and_nothing_twice(
     emulator: EmulatorProcess, tmp_path: Path, kind: str, size: int
 ) -> None:
@@ -18,7 +20,8 @@ def test_killed_runs_recover_with_nothing_missing_and_nothing_twice(
 
     Discord keeps every declared message exactly once, in order, also when the
     emulator forgot its nonces before the recovery (the second trial); an
-    ensure narrative's next run writes nothing.
+    ensure narrative's next run writes nothing; a posting carousel that takes content
+    rows posts each row once and leaves every row ``posted`` with its message id.
     """
     figures = run_trials(emulator, kind, 3, size, seed=7, forget="alternate", root=tmp_path)
     assert figures.problems == []
