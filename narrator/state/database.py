@@ -130,9 +130,12 @@ def open_database(
 
 
 def sqlite_path(engine: Engine) -> Path | None:
-    """The file of a SQLite database (None for memory or another engine)."""
+    """The file of a SQLite database (None for memory, a ``file:`` URI name such as
+    ``sqlite:///file:narrator.db?mode=ro&uri=true``, or another engine)."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return None
+    if str(engine.url.query.get("uri", "")).lower() in ("true", "1"):
+        return None  # SQLite reads the name as a URI; it is opened as it is, never created
     return Path(str(engine.url.database))
 
 
