@@ -125,7 +125,8 @@ def _query(item: TableInput, scope: interpolate.Scope, act: str) -> Query:
 
 
 def claimant(run_id: str, act: str, iteration: int | None, index: int = 0) -> str:
-    """Who holds a claim: ``RUN_ID/ACT/ITERATION`` (``/N`` for an act's N-th claiming input)."""
+    """Who holds a claim: ``RUN_ID/ACT/ITERATION`` (``/N`` for an act's N-th claiming input;
+    a nested narrative's ACT is ``OUTER.ITERATION>ACT``)."""
     base = f"{run_id}/{act}/{iteration or 0}"
     return base if index == 0 else f"{base}/{index}"
 
@@ -142,7 +143,7 @@ def read_tables(
     for item in act.table_inputs:
         query = _query(item, scope, act.name)
         if item.claims and not run.dry_run:
-            who = claimant(run.run_id, act.name, iteration, claiming)
+            who = claimant(run.run_id, run.instance + act.name, iteration, claiming)
             claiming += 1
             rows = store.take(query, who)
         else:

@@ -363,6 +363,7 @@ class Executor:
         assert act.subplan is not None
         nested = RunState(act.subplan, run.run_id, run.dry_run)
         nested.seq = run.seq
+        nested.instance = f"{run.instance}{act.name}.{iteration or 0}>"
         try:
             result = await self.iteration(nested, None)
             if not result.ok:

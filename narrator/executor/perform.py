@@ -69,6 +69,10 @@ class RunState:
     # row the current act's commit journalled for it: (seq, (iteration or 0, name), started)
     upcoming: tuple[Act, int | None] | None = None
     announced: tuple[int, tuple[int, str], datetime] | None = None
+    # a nested narrative's instance in its run ("post.2>": outer act and iteration), the
+    # prefix of its acts' claimants and idempotency keys: the same nested file used by two
+    # acts, or in every carousel turn, never shares a claim or a message nonce
+    instance: str = ""
 
 
 class Performer:
@@ -460,7 +464,7 @@ def _idempotency_key(
     run: RunState, act: Act, iteration: int | None, index: int, command: BotCommandInput
 ) -> str:
     """Stable across retries and resumes of this act: a message nonce makes a resend a no-op."""
-    return f"{run.run_id}:{iteration or 0}:{act.name}:{index}:{command.command}"
+    return f"{run.run_id}:{iteration or 0}:{run.instance}{act.name}:{index}:{command.command}"
 
 
 def _unset_vars(value: Any, env: Mapping[str, str]) -> list[str]:

@@ -16,7 +16,7 @@ def act(seq: int, name: str, status: Any, iteration: int | None, command: Any = 
     return ActRecord(RUN, seq, name, status, iteration, input=command)
 
 
-def iteration(first: int, it: int, send: str, mark: str) -> list[ActRecord]:
+def iteration(first: int, it: int | None, send: str, mark: str) -> list[ActRecord]:
     """channel → pick (take) → send → mark, as a posting carousel journals them."""
     return [
         act(first, "channel", "done", it, {"platform": "discord", "command": "channels.ensure"}),
@@ -33,6 +33,17 @@ def test_claimants_are_split_into_run_act_and_iteration() -> None:
     assert parse_claimant("nonsense") is None
     assert parse_claimant("/pick/1") is None
     assert ClaimCount(f"{RUN}/pick/2", "posts", 1).run_id == RUN
+
+
+def test_a_nested_narratives_claim_is_matched_to_its_act_by_the_acts_own_name() -> None:
+    # an act of a nested narrative claims as OUTER.ITER>ACT and is journalled as ACT (with
+    # no iteration): the channels.ensure before its pick still does not count as a send
+    acts = iteration(1, None, "failed", "skipped")
+    nested = f"{RUN}/post.2>pick/0"
+    assert parse_claimant(nested) == Claimant(RUN, "post.2>pick", 0)
+    assert settle([nested], acts, finished=False).back == [nested]
+    sent = iteration(1, None, "done", "failed")
+    assert settle([nested], sent, finished=False).consumed == [nested]
 
 
 def test_a_finished_run_consumes_the_claims_of_its_good_iterations() -> None:
