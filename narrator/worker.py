@@ -108,8 +108,10 @@ def _scheduled_plan(record: ScheduleRecord, config: Config, log: Callable[[str],
             f"[{record.name}] scheduled before narratives were stored: running {record.file} "
             f"from this machine's disk; `narrator schedule refresh {record.name}` stores it"
         )
-        return parse_file(record.file, secrets=secrets)
-    return parse_stored(stored.text, stored.files, record.file, secrets=secrets)
+        return parse_file(record.file, secrets=secrets, narrative=record.narrative_name)
+    return parse_stored(
+        stored.text, stored.files, record.file, secrets=secrets, narrative=stored.narrative
+    )
 
 
 class Worker:

@@ -50,15 +50,16 @@ def _database(sandbox: bool) -> Database:
     return get_globals().database(sandbox=sandbox)
 
 
-def _snapshot(file: str) -> tuple[str, StoredNarrative]:
-    """(absolute path, what to store) of a narrative file; refuses an invalid one now."""
+def _snapshot(file: str, narrative: str | None = None) -> tuple[str, StoredNarrative]:
+    """(absolute path, what to store) of a narrative file (``narrative``: which
+    ``[narrative.NAME]`` of a file with several); refuses an invalid one now."""
     from narrator.parser.stored import snapshot_file
 
     path = os.path.abspath(file)
     if not os.path.isfile(path):
         raise UsageError(f"no such file: {file}", hint="give the path of a narrative .toml file")
     # an invalid narrative (or one reading a secret) is refused now, not at 9 am
-    _plan, stored = snapshot_file(path, secrets=get_globals().secret_names())
+    _plan, stored = snapshot_file(path, secrets=get_globals().secret_names(), narrative=narrative)
     return path, stored
 
 
@@ -100,6 +101,7 @@ def schedule() -> None:
     Examples:
       narrator schedule add post.toml --cron '0 9 * * *' --tz Europe/Berlin
       narrator schedule add digest.toml --every 6h --name digest --var CHANNEL_ID=123
+      narrator schedule add bot.toml --narrative daily_tip --every 1d  # one of several
       narrator schedule list          # flags a file edited since it was scheduled
       narrator schedule refresh digest  # store the edit; workers run the stored text
       narrator worker                 # long-running; or `narrator worker --once` from cron
@@ -112,6 +114,11 @@ def schedule() -> None:
 @click.option("--cron", metavar="EXPR", help="Run at the times of a 5-field cron expression.")
 @click.option("--tz", default="UTC", show_default=True, help="Time zone of --cron (IANA name).")
 @click.option("--name", help="Schedule name (default: the file's stem).")
+@click.option(
+    "--narrative",
+    metavar="NAME",
+    help="In a file with several [narrative.NAME] tables (Botticelli), the one to run.",
+)
 @click.option("--var", multiple=True, metavar="K=V", help="Set ${K} for every run (repeatable).")
 @click.option(
     "--catch-up",
@@ -134,6 +141,7 @@ def add(
     cron: str | None,
     tz: str,
     name: str | None,
+    narrative: str | None,
     var: tuple[str, ...],
     catch_up: str,
     replace: bool,
@@ -164,7 +172,7 @@ def add(
         )
     zone(tz)
     policy = check_catch_up(catch_up)
-    path, stored = _snapshot(file)
+    path, stored = _snapshot(file, narrative)
     recurrence = Recurrence(
         anchor=CLOCK.now(),
         every=parse_duration(every) if every is not None else None,
@@ -174,7 +182,7 @@ def add(
     database = _database(sandbox)
     try:
         store = _store(database)
-        name = name or Path(path).stem
+        name = name or (narrative if narrative is not None else Path(path).stem)
         replaced = replace and store.get(name) is not None
         record = (store.replace if replace else store.add)(
             name,
@@ -194,6 +202,7 @@ def add(
         f"{verb} schedule '{record.name}': {record.recurrence.describe()}, catch-up {policy}; "
         f"next run {_when(record.next_due_at, record.recurrence.tz)}; "
         f"narrative {stored.hash[:12]}"
+        + (f" ([narrative.{narrative}])" if narrative is not None else "")
         + (f" with {len(stored.files)} nested file(s)" if stored.files else "")
     )
 
@@ -235,8 +244,9 @@ def list_(sandbox: bool, as_json: bool) -> None:
             state += f" (running slot {_when(r.running_slot, tz)})"
         last = f"last {_when(r.last_run_at, tz)} {r.last_status}" if r.last_run_at else "never run"
         note = _drift_note(r, _on_disk(r))
-        rows.append((r.name, r.recurrence.describe(), state, last, r.file, note or ""))
-        plain.append(f"{r.name}  {r.recurrence.describe()}  {state}  {last}  {r.file}")
+        source = r.file + (f" --narrative {r.narrative_name}" if r.narrative_name else "")
+        rows.append((r.name, r.recurrence.describe(), state, last, source, note or ""))
+        plain.append(f"{r.name}  {r.recurrence.describe()}  {state}  {last}  {source}")
         if note:
             plain.append(f"  ! {note}")
     headers = ("name", "every", "state", "last run", "file", "drift")
@@ -264,7 +274,7 @@ def refresh(name: str, sandbox: bool) -> None:
                 hint="run refresh where the file is, or point the schedule at a new file: "
                 f"`narrator schedule add FILE --name {name} --replace …`",
             )
-        path, stored = _snapshot(record.file)
+        path, stored = _snapshot(record.file, record.narrative_name)
         before = record.narrative_hash
         record = store.refresh(name, path, stored)
     finally:

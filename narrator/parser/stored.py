@@ -74,22 +74,28 @@ def _reading_with(reader: Reader) -> Iterator[None]:
         _reader.reset(token)
 
 
-def narrative_hash(text: str, files: Mapping[str, str]) -> str:
-    """SHA-256 (hex) over a narrative's text and its nested files, stable across machines."""
-    payload = json.dumps({"text": text, "files": dict(files)}, sort_keys=True, ensure_ascii=False)
+def narrative_hash(text: str, files: Mapping[str, str], narrative: str | None = None) -> str:
+    """SHA-256 (hex) over a narrative's text and its nested files (and which narrative of a
+    file with several runs), stable across machines."""
+    document: dict[str, object] = {"text": text, "files": dict(files)}
+    if narrative is not None:  # the hash of a file's only narrative stays what it was
+        document["narrative"] = narrative
+    payload = json.dumps(document, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
 class StoredNarrative:
-    """A narrative's text and its nested files (relative path → text), as scheduled."""
+    """A narrative's text and its nested files (relative path → text), as scheduled, and
+    which ``[narrative.NAME]`` of a file with several runs (None: its only one)."""
 
     text: str
     files: dict[str, str] = field(default_factory=dict)
+    narrative: str | None = None
 
     @property
     def hash(self) -> str:
-        return narrative_hash(self.text, self.files)
+        return narrative_hash(self.text, self.files, self.narrative)
 
 
 def _root(source: str) -> str:
@@ -111,13 +117,15 @@ def parse_stored(
     secrets: Collection[str] | None = None,
     missing: str = "was not stored with the schedule "
     "(run `narrator schedule refresh NAME` to store the files it reads now)",
+    narrative: str | None = None,
 ) -> Plan:
     """Parse a stored narrative; nested files come from ``files``, never from the disk
     (one that is not there: "'KEY' " + ``missing``).
 
     ``source`` is the path the narrative was scheduled from: problems are
     located in it, and nested names resolve against its directory into the
-    keys of ``files``. ``secrets`` as for :func:`narrator.parser.parse`. Pure:
+    keys of ``files``. ``secrets`` and ``narrative`` (which ``[narrative.NAME]``) as for
+    :func:`narrator.parser.parse`. Pure:
     the same arguments give the same plan on any machine.
     """
     from narrator.parser import _parse
@@ -133,18 +141,29 @@ def parse_stored(
 
     top = os.path.join(root, os.path.basename(source)) if not os.path.isabs(source) else source
     with _reading_with(reader):
-        return _parse(text, source, base_dir=root, stack=(os.path.abspath(top),), secrets=secrets)
+        return _parse(
+            text,
+            source,
+            base_dir=root,
+            stack=(os.path.abspath(top),),
+            secrets=secrets,
+            narrative=narrative,
+        )
 
 
 def snapshot_file(
-    path: str | os.PathLike[str], *, secrets: Collection[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    secrets: Collection[str] | None = None,
+    narrative: str | None = None,
 ) -> tuple[Plan, StoredNarrative]:
     """Read and parse the narrative at ``path``; return its plan and what to store.
 
     The stored narrative holds the file's text and every nested file the parse
     read, so :func:`parse_stored` of it gives the same plan without the disk.
     Raises NarrativeInvalid (located, ending with the fix) when the file cannot
-    be read or is invalid.
+    be read or is invalid. ``narrative``: which ``[narrative.NAME]`` of a file with
+    several (stored with it).
     """
     from narrator.parser import _parse
 
@@ -165,8 +184,10 @@ def snapshot_file(
         return content
 
     with _reading_with(reader):
-        plan = _parse(text, source, base_dir=root, stack=(source,), secrets=secrets)
-    return plan, StoredNarrative(text, dict(sorted(read.items())))
+        plan = _parse(
+            text, source, base_dir=root, stack=(source,), secrets=secrets, narrative=narrative
+        )
+    return plan, StoredNarrative(text, dict(sorted(read.items())), narrative)
 
 
 def disk_drift(path: str, stored: StoredNarrative) -> Drift:

@@ -83,6 +83,7 @@ class ScheduleRecord:
     narrative_text: str | None = None  # None: added before narratives were stored
     narrative_files: dict[str, str] | None = None
     narrative_hash: str | None = None
+    narrative_name: str | None = None  # [narrative.NAME] of a file with several
 
     @property
     def stored(self) -> StoredNarrative | None:
@@ -92,7 +93,9 @@ class ScheduleRecord:
         # the parser only when a stored schedule runs: `schedule list` starts without it
         from narrator.parser.stored import StoredNarrative
 
-        return StoredNarrative(self.narrative_text, dict(self.narrative_files or {}))
+        return StoredNarrative(
+            self.narrative_text, dict(self.narrative_files or {}), self.narrative_name
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class ScheduleRecord:
             "stored": self.narrative_text is not None,
             "narrative_hash": self.narrative_hash,
             "nested_files": sorted(self.narrative_files or {}),
+            "narrative": self.narrative_name,
         }
 
 
@@ -168,16 +172,23 @@ def _record(row: Row[Any]) -> ScheduleRecord:
             dict(json.loads(m["narrative_files"])) if m["narrative_files"] is not None else None
         ),
         narrative_hash=m["narrative_hash"],
+        narrative_name=m["narrative_name"],
     )
 
 
 def _narrative_values(narrative: StoredNarrative | None) -> dict[str, Any]:
     if narrative is None:
-        return {"narrative_text": None, "narrative_files": None, "narrative_hash": None}
+        return {
+            "narrative_text": None,
+            "narrative_files": None,
+            "narrative_hash": None,
+            "narrative_name": None,
+        }
     return {
         "narrative_text": narrative.text,
         "narrative_files": json.dumps(narrative.files, sort_keys=True, ensure_ascii=False),
         "narrative_hash": narrative.hash,
+        "narrative_name": narrative.narrative,
     }
 
 

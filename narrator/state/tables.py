@@ -2,7 +2,7 @@
 
 Migration 0001 creates ``state`` … ``blobs``, 0002 ``usage_ledger``, 0003
 ``schedules`` and ``schedule_slots``, 0004 ``locks`` and the ownership columns,
-0006 ``content_rows``.
+0006 ``content_rows``, 0007 ``schedules.narrative_name``.
 No other module defines a table, so importing this one registers them all
 (``narrator/migrations/env.py`` needs nothing else). Two column types keep both
 engines exact and fast:
@@ -244,6 +244,8 @@ schedules = sa.Table(
     sa.Column("narrative_text", sa.Text(), nullable=True),
     sa.Column("narrative_files", JsonText(), nullable=True),
     sa.Column("narrative_hash", sa.String(64), nullable=True),
+    # which [narrative.NAME] of a file with several (migration 0007; NULL: the only one)
+    sa.Column("narrative_name", sa.String(200), nullable=True),
 )
 
 schedule_slots = sa.Table(

@@ -247,3 +247,63 @@ def test_schedule_add_refuses_a_narrative_that_reads_a_secret(tmp_path: Path) ->
     refused = cli("schedule", "add", "leak.toml", "--every", "1h")
     assert refused.code == 2 and "DISCORD_TOKEN" in refused.err
     assert cli("schedule", "list", "--json").json() == []
+
+
+SEVERAL = """
+[narrative.hello]
+toc = ["say_hello"]
+
+[narrative.bye]
+toc = ["say_bye"]
+
+[bots.say_hello]
+platform = "discord"
+command = "messages.send"
+channel_id = "1"
+content = "hello"
+
+[bots.say_bye]
+platform = "discord"
+command = "messages.send"
+channel_id = "1"
+content = "bye"
+
+[acts]
+say_hello = "bots.say_hello"
+say_bye = "bots.say_bye"
+"""
+
+
+def test_one_narrative_of_a_file_with_several_is_scheduled_with_narrative(
+    tmp_path: Path,
+) -> None:
+    """`schedule add --narrative NAME` stores the choice: the worker runs that narrative
+    (named after it by default), `refresh` keeps it; without it the add is refused."""
+    cli = _cli(tmp_path)
+    cli.write("bot.toml", SEVERAL)
+    refused = cli("schedule", "add", "bot.toml", "--every", "1h", at=T0)
+    assert refused.code != 0 and "--narrative" in refused.err
+    assert "Traceback" not in refused.err
+    added = cli("schedule", "add", "bot.toml", "--narrative", "bye", "--every", "1h", at=T0)
+    assert added.code == 0, added.err
+    assert "[narrative.bye]" in added.out
+    listed = _listed(cli)
+    assert (listed["name"], listed["narrative"]) == ("bye", "bye")
+    assert "bot.toml --narrative bye" in cli("schedule", "list").out
+
+    _worker(cli, T0)
+    [run] = cli("runs", "list", "--json").json()
+    assert (run["narrative"], run["status"]) == ("bye", "done")
+    shown = cli("runs", "show", run["run_id"], "--json").json()
+    assert [a["output"]["content"] for a in shown["acts"]] == ["bye"]
+
+    cli.write("bot.toml", SEVERAL.replace('content = "bye"', 'content = "goodbye"'))
+    assert cli("schedule", "refresh", "bye").code == 0
+    assert _listed(cli)["narrative"] == "bye"
+    _worker(cli, T1)
+    newest = cli("runs", "list", "--json").json()[0]
+    shown = cli("runs", "show", newest["run_id"], "--json").json()
+    assert (newest["narrative"], [a["output"]["content"] for a in shown["acts"]]) == (
+        "bye",
+        ["goodbye"],
+    )
