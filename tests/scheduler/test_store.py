@@ -173,3 +173,42 @@ def test_an_idle_worker_sleeps_until_the_next_slot_bounded_by_poll(
     store.set_paused("soon", True, clock.now())
     worker.tick()
     assert worker._idle_wait() == 5.0  # the next slot is hours away: bounded by --poll
+
+
+def test_a_schedule_added_before_migration_0007_keeps_running_its_only_narrative(
+    tmp_path: Path,
+) -> None:
+    """A database at 0006 with a schedule: the upgrade adds ``narrative_name`` (NULL), the
+    schedule reads back unchanged, and the migration downgrades again."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from narrator.parser.stored import StoredNarrative
+    from narrator.state.migrate import migrations_dir
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+    # add at 0006: the repository of today would write narrative_name, so plain SQL
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO schedules (name, uid, file, vars, every_seconds, tz, catch_up, "
+            "paused, created_at, next_due_at, narrative_text, narrative_files, narrative_hash) "
+            "VALUES ('old', 'u1', '/x/old.toml', '{}', 3600, 'UTC', 'latest', 0, 0, 0, "
+            "'[narrative]', '{}', 'h')"
+        )
+    with open_database(url) as database:
+        record = ScheduleStore(database.gateway).require("old")
+        assert record.narrative_name is None
+        assert record.stored == StoredNarrative("[narrative]", {}, None)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("schedules")}
+        assert "narrative_name" not in columns and "narrative_text" in columns
+    engine.dispose()
