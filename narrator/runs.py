@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from narrator.content.claims import RELEASED
 from narrator.errors import NarrativeInvalid, NarratorError, RunNotFound, UsageError
 from narrator.executor.resume import ResumePoint, resume_point
 from narrator.guilds import effective_guild
@@ -75,6 +76,14 @@ SLOT_LOCK_WAIT = 600.0  # a slot waits this long for a manual run of its narrati
 def check_resumable(record: RunRecord, now: datetime | None = None) -> str:
     """The run's status when it may resume; otherwise a one-line error that says why."""
     status = run_status(record, now)
+    released = record.summary.get(RELEASED)
+    if released:
+        raise UsageError(
+            f"run {record.run_id} cannot resume: `narrator content release` gave back or "
+            f"settled its content claims at {released}, so its journalled picks may now "
+            "belong to other runs",
+            hint=f"start it again with `narrator run {record.source}`",
+        )
     if status in RESUMABLE:
         return status
     if status == "running":
@@ -118,7 +127,7 @@ def latest_resumable(journal: RunJournal, file: str, now: datetime | None = None
     for record in journal.list_runs(500, statuses=("running", "failed", "interrupted")):
         if Path(record.source).resolve() != target:
             continue
-        if run_status(record, now) in RESUMABLE:
+        if run_status(record, now) in RESUMABLE and not record.summary.get(RELEASED):
             return record
     raise RunNotFound(
         f"no failed, interrupted or abandoned run of {file}",

@@ -21,7 +21,7 @@ from narrator.errors import UsageError
 
 if TYPE_CHECKING:
     from narrator.content.model import ContentRow, TableSummary
-    from narrator.content_ops import RunClaims
+    from narrator.content_release import RunClaims
     from narrator.state.database import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -420,7 +420,7 @@ def release(run_id: str | None, table: str | None, as_json: bool, sandbox: bool)
       narrator content release 0190c2a4e1f8
       narrator content release --table curated --sandbox
     """
-    from narrator.content_ops import release_claims
+    from narrator.content_release import release_claims
 
     with _open(sandbox) as db:
         found = release_claims(db.content, db.journal, run_id, table=table, sandbox=sandbox)

@@ -27,7 +27,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # annotations only: validate imports this package, not the protocols
     from narrator.protocols import ActRecord
 
-__all__ = ["ClaimCount", "Claimant", "Settlement", "parse_claimant", "settle"]
+__all__ = ["RELEASED", "ClaimCount", "Claimant", "Settlement", "parse_claimant", "settle"]
+
+# the journal summary key of a run whose claims `narrator content release` settled: its
+# journalled picks may belong to other runs now, so it never resumes
+RELEASED = "claims_released_at"
 
 _NOT_SENDING = frozenset({"content", "database"})  # commands on the content store itself
 _MAYBE_SENT = frozenset({"done", "running", "interrupted"})

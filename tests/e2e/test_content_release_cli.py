@@ -155,6 +155,18 @@ def test_release_gives_back_the_rows_of_failed_runs(cli: Cli) -> None:
     unknown = cli("content", "release", "--sandbox", "nope")
     assert unknown.code == 2 and "no run with id 'nope'" in unknown.err
 
+    # a released run never resumes: its journalled pick (row 1) is back in the pool
+    refused = cli("resume", "--sandbox", first["run_id"])
+    assert refused.code == 2, refused.out + refused.err
+    assert "cannot resume: `narrator content release`" in refused.err
+    assert "Traceback" not in refused.err
+    latest = cli("resume", "--sandbox", "--latest", file)
+    assert latest.code != 0 and "no failed, interrupted or abandoned run" in latest.err
+    assert states(cli) == [("approved", False), ("taken", False)]
+    shown_run = cli("runs", "show", "--sandbox", first["run_id"], "--json").json()
+    assert shown_run["status"] == "failed"
+    assert "its content claims were released" in shown_run["error"]
+
 
 def _seed_runs(url: str, table: str) -> tuple[str, str]:
     """Two runs holding one row each of ``table``: one failed long ago (its lease

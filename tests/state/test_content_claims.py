@@ -1,6 +1,6 @@
 """Releasing claims (issue 11): the stores' ``claims`` / ``release_claimants`` on memory,
 SQLite and PostgreSQL, and the release rule of ``narrator content release``
-(``content_ops.release_reason`` / ``release_claims``) over a journal.
+(``content_release.release_reason`` / ``release_claims``) over a journal.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from narrator.content import ClaimCount, Provenance, Query, parse_where
-from narrator.content_ops import release_claims, release_reason
+from narrator.content_release import release_claims, release_reason
 from narrator.errors import RunNotFound
 from narrator.ownership import RunBusy
 from narrator.protocols import ActRecord, RunOwner, RunRecord
