@@ -155,6 +155,7 @@ def _create_sqlite_file(url: str, path: Path, clock: Callable[[], datetime]) -> 
             raise translate(error, url) from None
         finally:
             engine.dispose()  # the last connection checkpoints the WAL into the file
+        _checkpointed(spare)
         try:
             os.link(spare, path)
         except FileExistsError:
@@ -168,3 +169,17 @@ def _create_sqlite_file(url: str, path: Path, clock: Callable[[], datetime]) -> 
         for suffix in ("", "-wal", "-shm", "-journal"):
             with suppress(OSError):
                 Path(str(spare) + suffix).unlink()
+
+
+def _checkpointed(path: Path) -> None:
+    """Make sure everything written to ``path`` is in the file itself, not its WAL: only
+    the file is linked into place (the last close did it; this is cheap insurance)."""
+    import sqlite3
+
+    wal = Path(str(path) + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        connection = sqlite3.connect(str(path))
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
