@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,7 +275,7 @@ def run_trial(
     proc.wait(timeout=30)
 
     trial.sent_before_kill = len(_messages(emulator, channel))
-    status, done = _last_run(cli, f"kill_{kind}")
+    status, done = _last_run(cli, tomllib.loads(text)["narrative"]["name"])
     trial.status = status
     trial.killed = status != "done"  # else the run had finished when the signal came
     trial.in_window = trial.killed and trial.sent_before_kill > done
