@@ -3,11 +3,11 @@
 A plain function over a :class:`~narrator.content.model.ContentStore` and the run
 journal; the pure rule (which claims go back, which are consumed) is
 :func:`narrator.content.claims.settle`, the CLI (``cli/content_cmd.py``) only wires
-and renders. A run whose claims were settled here is marked so in its journal
-summary (``claims_released_at``) and can no longer be resumed: its earlier
-iterations' rows are back in the pool or ``taken``, so a resume that re-used its
-journalled picks could post a row another run now holds
-(:func:`narrator.runs.check_resumable` refuses it).
+and renders. A run whose claims are settled here is first marked so in its journal
+summary (``claims_released_at``), by the same compare-and-set on the run's owner
+that a resume makes, and can no longer be resumed: its earlier iterations' rows are
+back in the pool or ``taken``, so a resume that re-used its journalled picks could
+post a row another run now holds (:func:`narrator.runs.check_resumable` refuses it).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from narrator.clock import SystemClock
 from narrator.content.claims import RELEASED, ClaimCount, settle
 from narrator.content.model import ContentStore
 from narrator.errors import RunNotFound
-from narrator.leases import owner_gone, pid_alive, this_host
+from narrator.leases import new_owner, owner_gone, pid_alive, this_host
 from narrator.ownership import RunBusy
 from narrator.protocols import RunJournal, RunRecord
 
@@ -92,9 +92,7 @@ def release_claims(
                 hint="wait for it to finish or stop it (Ctrl-C); a stopped run's claims "
                 "come back with `narrator resume` or this command",
             )
-        settled = _settle_run(store, run_id, record, reason or _status(record), held, table)
-        _mark_released(journal, record, held, when)
-        return [settled]
+        return [_release_run(store, journal, record, run_id, reason, held, table, when)]
     by_run: dict[str, list[ClaimCount]] = {}
     for claim in store.claims(table=table):
         by_run.setdefault(claim.run_id, []).append(claim)
@@ -114,8 +112,7 @@ def release_claims(
                 )
             )
             continue
-        out.append(_settle_run(store, run_id, record, reason, held, table))
-        _mark_released(journal, record, held, when)
+        out.append(_release_run(store, journal, record, run_id, reason, held, table, when))
     return out
 
 
@@ -164,14 +161,43 @@ def _settle_run(
     return RunClaims(run_id, state, rows, _tables(held), back=back, consumed=consumed)
 
 
-def _mark_released(
-    journal: RunJournal, record: RunRecord | None, held: Sequence[ClaimCount], when: datetime
-) -> None:
-    """Journal that an unfinished run's claims were settled: it ends ``failed`` (so no
-    worker resumes its slot) with the reason, and ``narrator resume`` refuses it."""
-    if record is None or record.status == "done" or not held:
-        return
+def _release_run(
+    store: ContentStore,
+    journal: RunJournal,
+    record: RunRecord | None,
+    run_id: str,
+    reason: str | None,
+    held: Sequence[ClaimCount],
+    table: str | None,
+    when: datetime,
+) -> RunClaims:
+    """Settle one run's claims — after journalling it released, so that it never resumes.
+    A run that a resume took over since it was read is left alone (live)."""
+    unfinished = record is not None and record.status != "done" and bool(held)
+    if unfinished and record is not None and not _mark_released(journal, record, when):
+        rows = sum(c.rows for c in held)
+        return RunClaims(run_id, "running", rows, _tables(held), live=True, owner="a resume")
+    return _settle_run(store, run_id, record, reason or _status(record), held, table)
+
+
+def _mark_released(journal: RunJournal, record: RunRecord, when: datetime) -> bool:
+    """End an unfinished run ``failed`` (so no worker resumes its slot) with the reason and
+    ``claims_released_at`` (so ``narrator resume`` refuses it). First the run is taken
+    over as its owner was read — a compare-and-set on the owner's token, the same one a
+    resume makes — so a resume and a release of one run never both go ahead: False when
+    the resume came first."""
+    owner = record.owner
+    took = journal.take_over(
+        record.run_id,
+        expected_token=owner.token if owner is not None else None,
+        expected_status=record.status,
+        owner=new_owner(),
+        lease_expires_at=when,  # expired at once: a crash right here leaves it abandoned
+    )
+    if not took:
+        return False
     summary = {**record.summary, RELEASED: when.isoformat()}
     was = record.error or ("abandoned" if record.status == "running" else record.status)
     error = f"{was}; its content claims were released by `narrator content release`"
     journal.finish_run(record.run_id, "failed", error=error, summary=summary)
+    return True

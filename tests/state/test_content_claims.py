@@ -179,6 +179,62 @@ def test_release_claims_gives_back_a_dead_runs_rows_and_keeps_a_live_ones(stores
     assert release_claims(store, journal, now=NOW, host=HOST, alive=alive)[0].live
 
 
+def test_a_released_run_is_marked_first_and_a_resume_that_came_first_wins(
+    stores: Any,
+) -> None:
+    """Release marks the run failed + claims_released_at (a compare-and-set on its owner,
+    as a resume's take-over) before touching claims; a resume that took the run over
+    after release read it leaves its claims alone; after a release no take-over works."""
+    from narrator.content.claims import RELEASED
+
+    store, journal = stores
+    seed(store, 2)
+    dead = RunOwner(HOST, 99, "dead")
+    for run_id in ("r1", "r2"):
+        journal.start_run(run_id, "post", "post.toml", {}, owner=dead, lease_expires_at=NOW)
+        journal.finish_run(run_id, "interrupted", error="interrupted by SIGINT")
+        store.take(APPROVED, f"{run_id}/pick/1")
+
+    class ResumedMeanwhile:
+        """r2 is taken over by a resume right after release read it."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(journal, name)
+
+        def get_run(self, run_id: str) -> RunRecord | None:
+            found = journal.get_run(run_id)
+            if run_id == "r2":
+                resumer = RunOwner(HOST, 4242, "resumer")
+                assert journal.take_over(
+                    "r2",
+                    expected_token="dead",
+                    expected_status="interrupted",
+                    owner=resumer,
+                    lease_expires_at=NOW + timedelta(seconds=30),
+                )
+            return found
+
+    found = {f.run_id: f for f in release_claims(store, ResumedMeanwhile(), now=NOW, host=HOST)}
+    assert (found["r1"].back, found["r1"].live) == (1, False)
+    assert found["r2"].live and found["r2"].back == 0
+    assert [c.claimant for c in store.claims()] == ["r2/pick/1"]  # the resume keeps its row
+    r1 = journal.get_run("r1")
+    assert r1 is not None and r1.status == "failed" and RELEASED in r1.summary
+    assert r1.error == "interrupted by SIGINT; its content claims were released by " + (
+        "`narrator content release`"
+    )
+    r2 = journal.get_run("r2")
+    assert r2 is not None and r2.status == "running" and RELEASED not in r2.summary
+    # a resume that read r1 before the release: its take-over finds another owner
+    assert not journal.take_over(
+        "r1",
+        expected_token="dead",
+        expected_status="interrupted",
+        owner=RunOwner(HOST, 4242, "late"),
+        lease_expires_at=NOW,
+    )
+
+
 def test_release_claims_keeps_a_row_its_iteration_may_have_posted(stores: Any) -> None:
     store, journal = stores
     seed(store, 2)
