@@ -11,7 +11,9 @@ directory, kills it with SIGKILL at a seeded point, and recovers once:
   ``narrator run`` again, and one more run that must write nothing;
 * ``take``: a posting carousel that claims one of ``--rows`` (8) approved content
   rows per iteration (``take = 1``), posts it and marks it ``posted``, then one
-  resume; every row must end ``posted`` with the id of its one message.
+  resume; every row must end ``posted`` with the id of its one message;
+* ``nested``: one act running a nested narrative of ``--sends`` (20) sends, killed
+  inside it, then one resume.
 
 Every other trial (``--forget alternate``) the emulator forgets every message
 nonce before the recovery, as Discord does after a few minutes.
@@ -20,7 +22,7 @@ Figures: trials, kills while the run was going, kills after Discord had a
 message narrator had not journalled as done, duplicates, missing messages.
 
     .venv/bin/python benchmarks/reliability.py --send-trials 30 --carousel-trials 12 \\
-        --ensure-trials 15 --take-trials 12 --seed 1
+        --ensure-trials 15 --take-trials 12 --nested-trials 12 --seed 1
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=12, help="carousel iterations")
     parser.add_argument("--keys", type=int, default=6, help="messages.ensure acts")
     parser.add_argument("--take-trials", type=int, default=12)
+    parser.add_argument("--nested-trials", type=int, default=12)
     parser.add_argument("--rows", type=int, default=8, help="content rows a take carousel posts")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--forget", choices=("alternate", "always", "never"), default="alternate")
@@ -64,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         ("carousel", args.carousel_trials, args.iterations),
         ("ensure", args.ensure_trials, args.keys),
         ("take", args.take_trials, args.rows),
+        ("nested", args.nested_trials, args.sends),
     )
     started = time.monotonic()
     all_figures: list[Figures] = []

@@ -1,8 +1,8 @@
 """Settling a run's claims on content rows — pure decisions (issue 11).
 
 A claim is ``claimed_by = "RUN_ID/ACT/ITERATION[/N]"`` (``take``,
-``pull_and_delete``); an act of a nested narrative claims as ``OUTER.ITER>ACT``, and is
-journalled as ``ACT``. When a run ends, and when an operator gives back the claims
+``pull_and_delete``); an act of a nested narrative claims, and is journalled, as
+``OUTER.ITER>ACT``. When a run ends, and when an operator gives back the claims
 of a run no process runs any more (``narrator content release``), each claim is
 either **given back** (the row returns to the pool for the next taker) or
 **consumed** (the row becomes ``taken`` unless the run changed its status, e.g.
@@ -112,8 +112,7 @@ def settle(claimants: Iterable[str], acts: Sequence[ActRecord], *, finished: boo
             (out.consumed if finished else out.back).append(text)
             continue
         same = [a for a in ordered if (a.iteration or 0) == who.iteration]
-        name = who.act.rsplit(">", 1)[-1]  # a nested act is journalled by its own name
-        taking = next((a.seq for a in same if a.name == name), None)
+        taking = next((a.seq for a in same if a.name == who.act), None)
         after = [a for a in same if taking is None or a.seq >= taking]
         maybe_sent = any(a.status in _MAYBE_SENT and _sends(a) for a in after)
         failed = any(_last(a, after).status == "failed" for a in after)

@@ -265,7 +265,8 @@ class Executor:
         return outcome
 
     async def _one_act(self, run: RunState, act: Act, iteration: int | None) -> ActOutcome:
-        key = (iteration or 0, act.name)
+        name = run.instance + act.name  # as journalled: a nested act carries its instance
+        key = (iteration or 0, name)
         if key in run.done:  # resumed: this act finished in the earlier attempt
             run.acts[act.name] = interpolate.ActValue(run.done[key], tainted=output_tainted(act))
             resumed = ActOutcome(act.name, "done", run.done[key], iteration=iteration)
@@ -295,7 +296,7 @@ class Executor:
             # without I/O) writes no `running` row, one commit fewer per skipped act; an
             # act the previous act's commit announced (`_announce`) has its row already
             services.journal.record_act(
-                ActRecord(run.run_id, seq, act.name, "running", iteration, started_at=started)
+                ActRecord(run.run_id, seq, name, "running", iteration, started_at=started)
             )
         try:
             if undecided is not None:
@@ -364,6 +365,9 @@ class Executor:
         nested = RunState(act.subplan, run.run_id, run.dry_run)
         nested.seq = run.seq
         nested.instance = f"{run.instance}{act.name}.{iteration or 0}>"
+        # a resumed run's nested acts: those that finished keep their outputs, a cut-off
+        # one reconciles (their journal names carry the instance, so the keys are theirs)
+        nested.done, nested.reconcile = run.done, run.reconcile
         try:
             result = await self.iteration(nested, None)
             if not result.ok:
@@ -435,7 +439,7 @@ class Executor:
         record = ActRecord(
             run.run_id,
             seq,
-            act.name,
+            run.instance + act.name,
             outcome.status,
             outcome.iteration,
             output=logs.redact(outcome.output),
@@ -475,7 +479,12 @@ class Executor:
         act, iteration = upcoming
         started = self.services.clock.now()
         return ActRecord(
-            run.run_id, run.seq + 1, act.name, "running", iteration, started_at=started
+            run.run_id,
+            run.seq + 1,
+            run.instance + act.name,
+            "running",
+            iteration,
+            started_at=started,
         )
 
     def _not_started(self, run: RunState) -> None:
@@ -508,7 +517,7 @@ class Executor:
             ActRecord(
                 run.run_id,
                 seq,
-                act.name,
+                run.instance + act.name,
                 "interrupted",
                 iteration,
                 error="interrupted by a signal",
@@ -527,7 +536,7 @@ def _upcoming(
     if run.dry_run or act.carousel is not None or not rest or len(rest[0]) > 1:
         return None
     after = rest[0][0]
-    if after.carousel is not None or (iteration or 0, after.name) in run.done:
+    if after.carousel is not None or (iteration or 0, run.instance + after.name) in run.done:
         return None
     return after, iteration
 

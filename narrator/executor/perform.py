@@ -252,7 +252,7 @@ class Performer:
             mentions=mentions,
             dry_run=run.dry_run,
             default_guild_id=guild.id,
-            reconcile_since=run.reconcile.get((iteration or 0, act.name)),
+            reconcile_since=run.reconcile.get((iteration or 0, run.instance + act.name)),
             lookup=lambda key: _pending_value(pending, key, services.state),
         )
         try:

@@ -35,14 +35,22 @@ def test_claimants_are_split_into_run_act_and_iteration() -> None:
     assert ClaimCount(f"{RUN}/pick/2", "posts", 1).run_id == RUN
 
 
-def test_a_nested_narratives_claim_is_matched_to_its_act_by_the_acts_own_name() -> None:
-    # an act of a nested narrative claims as OUTER.ITER>ACT and is journalled as ACT (with
-    # no iteration): the channels.ensure before its pick still does not count as a send
-    acts = iteration(1, None, "failed", "skipped")
+def test_a_nested_narratives_claim_is_matched_to_its_own_instances_acts() -> None:
+    # an act of a nested narrative claims and is journalled as OUTER.ITER>ACT (with no
+    # iteration): the channels.ensure before its pick still does not count as a send, and
+    # another instance's send (post.1>…) is not this instance's
     nested = f"{RUN}/post.2>pick/0"
     assert parse_claimant(nested) == Claimant(RUN, "post.2>pick", 0)
-    assert settle([nested], acts, finished=False).back == [nested]
-    sent = iteration(1, None, "done", "failed")
+
+    def instance(first: int, prefix: str, send: str, mark: str) -> list[ActRecord]:
+        acts = iteration(first, None, send, mark)
+        return [act(a.seq, prefix + a.name, a.status, None, a.input) for a in acts]
+
+    earlier = instance(1, "post.1>", "done", "done")  # the first turn's instance posted
+    assert settle(
+        [nested], earlier + instance(5, "post.2>", "failed", "skipped"), finished=False
+    ).back == [nested]
+    sent = earlier + instance(5, "post.2>", "done", "failed")
     assert settle([nested], sent, finished=False).consumed == [nested]
 
 

@@ -12,13 +12,14 @@ Shared by ``benchmarks/reliability.py`` (full counts, figures) and
    around the state commit;
 3. optionally the emulator forgets every nonce (``DELETE /_emulator/nonces``),
    as Discord does after a few minutes;
-4. one recovery: ``narrator resume --latest FILE`` (sends, carousels, takes), or
+4. one recovery: ``narrator resume --latest FILE`` (sends, carousels, takes, nested), or
    ``narrator run FILE`` again (``messages.ensure``), then for ensure one more
    run that must write nothing;
 5. the channel is compared with what the narrative declares: duplicates and
    missing messages are counted. For ``take`` (a posting carousel that claims one
    approved content row per iteration, posts it and marks it ``posted``), every row
-   of the table must also end ``posted`` with its message's id.
+   of the table must also end ``posted`` with its message's id. ``nested`` is one act
+   that runs a nested narrative of sends, so the kill lands inside it.
 """
 
 from __future__ import annotations
@@ -167,13 +168,26 @@ items = [{items}]
 """
 
 
+def nested_narrative(sends: int) -> tuple[str, list[str]]:
+    """An act that runs ``inner.toml`` (:func:`nested_inner`): a kill lands inside it."""
+    text = '[narrative]\nname = "kill_nested"\n\n[[act]]\nname = "outer"\nnarrative = "inner"\n'
+    return text, [f"Nested message {n} of {sends}" for n in range(1, sends + 1)]
+
+
+def nested_inner(sends: int) -> str:
+    text, _ = send_narrative(sends)
+    return text.replace('"kill_sends"', '"inner"').replace("Message ", "Nested message ")
+
+
 KINDS = {
     "send": send_narrative,
     "carousel": carousel_narrative,
     "ensure": ensure_narrative,
     "take": take_narrative,
+    "nested": nested_narrative,
 }
-SEEDS = {"take": take_seed}
+SEEDS = {"take": take_seed}  # a narrative run before the trial
+COMPANIONS = {"nested": {"inner.toml": nested_inner}}  # files beside the narrative
 
 
 # --------------------------------------------------------------------------- one trial
@@ -244,6 +258,8 @@ def run_trial(
     cli.env["DISCORD_TOKEN"] = TOKEN
     text, expected = KINDS[kind](size)
     cli.write("narrative.toml", text)
+    for name, companion in COMPANIONS.get(kind, {}).items():
+        cli.write(name, companion(size))
     if kind in SEEDS:
         cli.write("seed.toml", SEEDS[kind](size))
         seeded = cli("run", "seed.toml")

@@ -11,7 +11,7 @@ from tests.e2e.kill_trials import run_trials
 
 
 @pytest.mark.parametrize(
-    ("kind", "size"), [("send", 20), ("carousel", 12), ("ensure", 6), ("take", 8)]
+    ("kind", "size"), [("send", 20), ("carousel", 12), ("ensure", 6), ("take", 8), ("nested", 10)]
 )
 def test_killed_runs_recover_with_nothing_missing_and_nothing_twice(
     emulator: EmulatorProcess, tmp_path: Path, kind: str, size: int
