@@ -160,8 +160,10 @@ def test_nested_botticelli_files_are_stored_and_run_as_scheduled(tmp_path: Path)
     runs = sorted(cli("runs", "list", "--json").json(), key=lambda r: str(r["run_id"]))
     shown = [cli("runs", "show", str(r["run_id"]), "--json").json()["acts"] for r in runs]
     # the nested act's message (the nesting act answers "Action completed successfully",
-    # as Botticelli's executor does)
-    posted = [next(a for a in acts if a["name"] == "post")["output"]["content"] for acts in shown]
+    # as Botticelli's executor does); a nested act is journalled with its instance
+    posted = [
+        next(a for a in acts if a["name"] == "make.0>post")["output"]["content"] for acts in shown
+    ]
     assert posted == ["inner one", "inner two"]
 
 
