@@ -52,6 +52,8 @@ _PATTERNS = [
     ),
     re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}"),  # OpenAI / Anthropic keys
     re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"),  # Google keys
+    # a Discord webhook URL's token (whoever has it posts as the webhook); the id stays
+    re.compile(r"(/webhooks/\d{5,}/)(?!\[redacted\])[A-Za-z0-9._-]{20,}"),
 ]
 # one search over the text first: most texts (ids, ordinary prose) hold none of the shapes,
 # and a text none of the patterns matches is returned as it is
@@ -130,6 +132,8 @@ def redact_secrets(text: str) -> str:
             text = pattern.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
         elif index == 2:
             text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+        elif index == 5:
+            text = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
         else:
             text = pattern.sub(REDACTED, text)
     return text

@@ -81,3 +81,16 @@ def test_narrator_log_sets_level_and_format_when_the_command_line_does_not() -> 
     assert logger.level == logging.ERROR
     assert logs.configure(2, environ={}, stream=io.StringIO()).level == logging.DEBUG
     assert logs.configure(environ={}, stream=io.StringIO()).level == logging.WARNING
+
+
+def test_a_discord_webhook_urls_token_is_redacted_and_its_id_kept() -> None:
+    token = "ae3b45e9d4752f9cd2e7985bb8891ad40fefc37b"
+    url = f"https://discord.com/api/webhooks/1577543211713429504/{token}?wait=true"
+    assert logs.redact_text(f"posting to {url}") == (
+        "posting to https://discord.com/api/webhooks/1577543211713429504/[redacted]?wait=true"
+    )
+    hidden = "https://discord.com/api/webhooks/1577543211713429504/[redacted]"
+    assert logs.redact({"url": hidden}) == {"url": hidden}  # narrator's own outputs
+    assert logs.redact_text("/webhooks/{webhook_id}/{webhook_token}") == (
+        "/webhooks/{webhook_id}/{webhook_token}"  # a route template is no secret
+    )

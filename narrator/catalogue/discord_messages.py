@@ -145,9 +145,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "webhooks.send",
         "Post through a webhook.",
         {
-            "webhook_id": Arg("id", doc="webhook id (with token), or give url"),
+            "webhook_id": Arg("id", doc="webhook id (its token is read if not given), or url"),
             "token": Arg("str", doc="webhook token"),
-            "url": Arg("str", doc="the webhook URL"),
+            "url": Arg("str", doc="the webhook URL (an output's url with [redacted] works)"),
             "username": Arg("str"),
             "avatar_url": Arg("str"),
             **CONTENT,

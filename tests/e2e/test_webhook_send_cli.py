@@ -53,8 +53,8 @@ def test_webhook_ensure_then_send_through_its_url(
     assert "url" not in hooks[0] and hooks[0]["token"]  # as Discord: id and token only
     hook = hooks[0]
     outputs = {a["name"]: a["output"] for a in first.json()["acts"]}
-    url = f"https://discord.com/api/webhooks/{hook['id']}/{hook['token']}"
-    assert outputs["hook"]["url"] == url  # Discord's execute URL, built by narrator
+    url = f"https://discord.com/api/webhooks/{hook['id']}/[redacted]"
+    assert outputs["hook"]["url"] == url  # Discord's execute URL, its token hidden
 
     second = discord_cli("run", "--json", "hooked.toml")
     assert second.code == 0, second.out + second.err
@@ -69,3 +69,15 @@ def test_webhook_ensure_then_send_through_its_url(
     assert shown.code == 0 and hook["id"] in shown.out, shown.out + shown.err
     executes = [p for m, p in emulator.writes() if m == "POST" and p.startswith("/webhooks/")]
     assert executes == [f"/webhooks/{hook['id']}/{hook['token']}"] * 2
+
+    # the token (a secret: whoever has it posts as the webhook) is in no output, journal
+    # row, state value or log line: webhooks.send read it with the bot's token
+    journal = "".join(
+        discord_cli("runs", "show", r["run_id"], "--json", "--full").out
+        for r in discord_cli("runs", "list", "--json").json()
+    )
+    state = discord_cli("state", "list", "--json").out
+    logged = discord_cli("-vv", "run", "hooked.toml")
+    assert logged.code == 0, logged.out + logged.err
+    for where in (first.out, first.err, second.out, journal, state, logged.out + logged.err):
+        assert hook["token"] not in where

@@ -304,7 +304,9 @@ async def every_command(c: Contract) -> None:
     await c.run("webhooks.list", channel_id=ch)
     await c.run("webhooks.list")
     await c.run("webhooks.send", url=hook["url"], content="via hook", username="Bot")
-    await c.run("webhooks.send", webhook_id=hook["id"], token=_token(hook), content="again")
+    token = c.harness.emu.world.webhooks[hook["id"]]["token"]  # as a user pastes it from Discord
+    await c.run("webhooks.send", webhook_id=hook["id"], token=token, content="again")
+    await c.run("webhooks.send", webhook_id=hook["id"], content="token read by the bot")
     await c.run("webhooks.delete", webhook_id=hook["id"])
 
     await c.run("emojis.list")
@@ -320,10 +322,6 @@ async def every_command(c: Contract) -> None:
     await c.run("members.ban", user_id=OTHER, delete_message_days=1)
     await c.run("members.kick", user_id=USER, reason="contract")
     await c.run("roles.delete", role="Helpers")
-
-
-def _token(hook: dict[str, Any]) -> str:
-    return str(hook["url"]).rstrip("/").rsplit("/", 1)[-1]
 
 
 def check(spec: DiscordSpec, exchanges: list[Exchange]) -> dict[str, list[str]]:

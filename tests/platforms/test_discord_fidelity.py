@@ -30,17 +30,31 @@ async def test_a_message_key_is_saved_under_the_guild_of_its_channel(h: Harness)
     assert reads == [f"/channels/{channel}"]
 
 
-async def test_webhook_outputs_build_the_url_from_id_and_token(h: Harness) -> None:
-    """The emulator answers id and token only; create and list give Discord's execute URL,
-    and webhooks.send through it posts; a URL that is not a webhook's is refused."""
+async def test_webhook_outputs_hide_the_token_and_send_reads_it_with_the_bots(
+    h: Harness,
+) -> None:
+    """The emulator answers id and token only; create and list give Discord's execute URL
+    with the token hidden (whoever has it can post as the webhook); webhooks.send through
+    that url reads the token with the bot's token (GET /webhooks/ID) and posts; a full URL
+    with its token posts without the read; a URL that is not a webhook's is refused."""
     channel = (await h.run("channels.create", name="feed")).output["id"]
     hook = (await h.run("webhooks.create", channel_id=channel, name="Feed")).output
     token = h.emu.world.webhooks[hook["id"]]["token"]
-    assert hook["url"] == f"https://discord.com/api/webhooks/{hook['id']}/{token}"
+    assert hook["url"] == f"https://discord.com/api/webhooks/{hook['id']}/[redacted]"
     listed = (await h.run("webhooks.list", channel_id=channel)).output
     assert [w["url"] for w in listed] == [hook["url"]]
+    assert token not in repr(hook) + repr(listed)
+    h.emu.clear_log()
     sent = await h.run("webhooks.send", url=hook["url"] + "?wait=true", content="via url")
     assert h.emu.world.messages[channel][sent.output["id"]]["webhook_id"] == hook["id"]
+    assert [(e.method, e.path) for e in h.emu.log] == [
+        ("GET", f"/webhooks/{hook['id']}"),
+        ("POST", f"/webhooks/{hook['id']}/{token}"),
+    ]
+    h.emu.clear_log()
+    full = f"https://discord.com/api/webhooks/{hook['id']}/{token}"
+    await h.run("webhooks.send", url=full, content="with its token")
+    assert [(e.method, e.path) for e in h.emu.log] == [("POST", f"/webhooks/{hook['id']}/{token}")]
     with pytest.raises(PlatformError, match="not a webhook URL"):
         await h.run("webhooks.send", url="https://example.com/nothing", content="x")
 

@@ -107,26 +107,31 @@ def event_out(e: Mapping[str, Any]) -> dict[str, Any]:
 
 # Discord's execute URL of an incoming webhook; its API answers carry only id and token.
 WEBHOOK_URL = "https://discord.com/api/webhooks/{id}/{token}"
+# what stands for the token in the url narrator outputs: the token is a secret (whoever has
+# it can post as the webhook), so it never reaches outputs, the journal, state or logs;
+# webhooks.send fetches it with the bot's token when it meets this
+HIDDEN_TOKEN = "[redacted]"
 
 
 def webhook_out(h: Mapping[str, Any]) -> dict[str, Any]:
-    """A webhook's output. ``url`` is built from ``id`` and ``token`` (Discord's bot
-    endpoints send no ``url``); None when Discord gave no token (another app's webhook)."""
-    token = h.get("token")
+    """A webhook's output: ``url`` is Discord's execute URL with the token hidden
+    (``…/webhooks/ID/[redacted]``, which webhooks.send accepts); None when Discord gave
+    no token (another application's webhook, which narrator cannot post through)."""
     return {
         "id": h["id"],
         "name": h.get("name"),
         "channel_id": h.get("channel_id"),
-        "url": WEBHOOK_URL.format(id=h["id"], token=token) if token else None,
+        "url": WEBHOOK_URL.format(id=h["id"], token=HIDDEN_TOKEN) if h.get("token") else None,
     }
 
 
-def webhook_parts(url: str) -> tuple[str, str] | None:
-    """``(id, token)`` of a webhook URL (``.../webhooks/{id}/{token}``), else None."""
+def webhook_parts(url: str) -> tuple[str, str | None] | None:
+    """``(id, token)`` of a webhook URL (``.../webhooks/{id}/{token}``; token None when it
+    is the hidden one of narrator's outputs), else None."""
     parts = url.split("?", 1)[0].rstrip("/").split("/")
     if len(parts) < 3 or parts[-3] != "webhooks" or not parts[-2].isdigit() or not parts[-1]:
         return None
-    return parts[-2], parts[-1]
+    return parts[-2], (None if parts[-1] == HIDDEN_TOKEN else parts[-1])
 
 
 # --------------------------------------------------------------------------- request bodies

@@ -95,7 +95,10 @@ async def webhooks_send(session: Session, call: Call) -> CommandResult:
             )
         webhook_id, token = parts
     else:
-        webhook_id, token = call.id("webhook_id"), str(call.need("token"))
+        webhook_id = call.id("webhook_id")
+        token = str(call.get("token")) if call.get("token") else None
+    if token is None:
+        token = await _webhook_token(session, call, webhook_id)
     content = str(call.need("content"))
     if len(content) > 2000:
         raise PlatformError(
@@ -120,6 +123,29 @@ async def webhooks_send(session: Session, call: Call) -> CommandResult:
         what=f"post through webhook {webhook_id}",
     )
     return ok(message_out(message))
+
+
+async def _webhook_token(session: Session, call: Call, webhook_id: str) -> str:
+    """The token of a webhook narrator's outputs name without it, fetched with the bot's
+    token (``GET /webhooks/{id}``: Discord answers an incoming webhook with its token when
+    the bot may manage webhooks or its application made it)."""
+    hook = await session.http.request(
+        "GET",
+        "/webhooks/{webhook_id}",
+        webhook_id=webhook_id,
+        what=f"read webhook {webhook_id}",
+        permission="manage_webhooks",
+    )
+    token = hook.get("token") if isinstance(hook, dict) else None
+    if not token:
+        raise PlatformError(
+            f"webhooks.send: webhook {webhook_id} has no token the bot can read "
+            "(another application made it)",
+            act=call.raw.act,
+            hint="pass its full URL from Discord's channel settings: "
+            'url = "${WEBHOOK_URL}" (and keep it out of the narrative file)',
+        )
+    return str(token)
 
 
 COMMANDS = {

@@ -1,4 +1,4 @@
-"""Webhooks: create, list, delete, and execute (no bot token: the webhook's own)."""
+"""Webhooks: create, read, list, delete, and execute (no bot token: the webhook's own)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,14 @@ def guild_webhooks(ctx: Ctx) -> Answer:
     guild = ctx.world.guild(ctx.params["guild_id"])
     hooks = ctx.world.webhooks.values()
     return 200, [webhook_json(h) for h in hooks if h["guild_id"] == guild["id"]]
+
+
+@ROUTES.route("GET", "/webhooks/{webhook_id}", "manage_webhooks")
+def get_webhook(ctx: Ctx) -> Answer:
+    hook = ctx.world.webhooks.get(ctx.params["webhook_id"])
+    if hook is None:
+        raise unknown("Webhook")
+    return 200, webhook_json(hook)
 
 
 @ROUTES.route("DELETE", "/webhooks/{webhook_id}", "manage_webhooks")
