@@ -145,6 +145,7 @@ def _create_sqlite_file(url: str, path: Path, clock: Callable[[], datetime]) -> 
     used and this one thrown away. A failed build leaves nothing behind, and never
     touches ``path``, which another process may be using (issue 10's trials once saw a
     failed open delete the file the other run had just created)."""
+    _remove_dead_spares(path)
     spare = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
     engine = create_engine(str(make_url(url).set(database=str(spare))))
     try:
@@ -183,3 +184,21 @@ def _checkpointed(path: Path) -> None:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             connection.close()
+
+
+def _remove_dead_spares(path: Path) -> None:
+    """Spares that a process killed while building ``path`` left behind (``kill -9`` in
+    its first open): removed when their process is gone. Only the spares' own names are
+    touched, so another process's build in progress is left alone."""
+    from narrator.leases import pid_alive
+
+    prefix = f".{path.name}."
+    with suppress(OSError):
+        for entry in path.parent.iterdir():
+            name = entry.name
+            if not name.startswith(prefix) or ".new" not in name:
+                continue
+            pid = name[len(prefix) :].split("-", 1)[0]
+            if pid.isdigit() and not pid_alive(int(pid)):
+                with suppress(OSError):
+                    entry.unlink()

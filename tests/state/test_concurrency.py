@@ -171,3 +171,19 @@ def test_a_failed_first_open_never_deletes_the_file_another_process_created(
     finally:
         db.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["narrator.db"]
+
+
+def test_a_first_open_removes_the_spares_of_killed_builds_only(tmp_path: Path) -> None:
+    """A process SIGKILLed while building a new file leaves its spare; the next first open
+    of that file removes spares whose process is gone and keeps a live process's."""
+    import os
+
+    dead = [tmp_path / f".narrator.db.999999999-abcd1234.new{s}" for s in ("", "-wal", "-shm")]
+    live = tmp_path / f".narrator.db.{os.getpid()}-feedbeef.new"
+    other = tmp_path / ".notes.db.999999999-abcd1234.new"  # another database's spare
+    for leftover in (*dead, live, other):
+        leftover.write_bytes(b"half built")
+    open_database(f"sqlite:///{tmp_path / 'narrator.db'}").close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["narrator.db", live.name, other.name]
+    )
