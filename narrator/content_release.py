@@ -174,7 +174,13 @@ def _release_run(
     """Settle one run's claims — after journalling it released, so that it never resumes.
     A run that a resume took over since it was read is left alone (live)."""
     unfinished = record is not None and record.status != "done" and bool(held)
-    if unfinished and record is not None and not _mark_released(journal, record, when):
+    marked = record is not None and RELEASED in record.summary  # a release cut off before
+    if (
+        unfinished
+        and not marked
+        and record is not None
+        and not _mark_released(journal, record, when)
+    ):
         rows = sum(c.rows for c in held)
         return RunClaims(run_id, "running", rows, _tables(held), live=True, owner="a resume")
     return _settle_run(store, run_id, record, reason or _status(record), held, table)

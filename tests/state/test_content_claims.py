@@ -225,6 +225,13 @@ def test_a_released_run_is_marked_first_and_a_resume_that_came_first_wins(
     )
     r2 = journal.get_run("r2")
     assert r2 is not None and r2.status == "running" and RELEASED not in r2.summary
+    # a release cut off after marking r1 (its claims still held): the next one settles
+    # them without marking it again
+    store.take(APPROVED, "r1/pick/2")
+    (again,) = release_claims(store, journal, "r1", now=NOW, host=HOST, alive=lambda _p: False)
+    assert (again.back, again.live) == (1, False)
+    r1_again = journal.get_run("r1")
+    assert r1_again is not None and r1_again.error == r1.error
     # a resume that read r1 before the release: its take-over finds another owner
     assert not journal.take_over(
         "r1",
