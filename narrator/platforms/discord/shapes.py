@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from narrator.errors import PlatformError, did_you_mean
+from narrator.logs import REDACTED
 from narrator.platforms.discord.session import Call
 from narrator.platforms.discord.text import CHANNEL_KINDS, KIND_NAMES, parse_color
 from narrator.platforms.discord.transport import permission_bits, permission_names
@@ -107,10 +108,10 @@ def event_out(e: Mapping[str, Any]) -> dict[str, Any]:
 
 # Discord's execute URL of an incoming webhook; its API answers carry only id and token.
 WEBHOOK_URL = "https://discord.com/api/webhooks/{id}/{token}"
-# what stands for the token in the url narrator outputs: the token is a secret (whoever has
-# it can post as the webhook), so it never reaches outputs, the journal, state or logs;
-# webhooks.send fetches it with the bot's token when it meets this
-HIDDEN_TOKEN = "[redacted]"
+# what stands for the token in the url narrator outputs (the log redaction's mark): the token
+# is a secret (whoever has it can post as the webhook), so it never reaches outputs, the
+# journal, state or logs; webhooks.send fetches it with the bot's token when it meets this
+HIDDEN_TOKEN = REDACTED
 
 
 def webhook_out(h: Mapping[str, Any]) -> dict[str, Any]:
