@@ -52,6 +52,9 @@ async def test_webhook_outputs_hide_the_token_and_send_reads_it_with_the_bots(
         ("POST", f"/webhooks/{hook['id']}/{token}"),
     ]
     h.emu.clear_log()
+    await h.run("webhooks.send", url=hook["url"], content="again")  # the token is known now
+    assert [(e.method, e.path) for e in h.emu.log] == [("POST", f"/webhooks/{hook['id']}/{token}")]
+    h.emu.clear_log()
     full = f"https://discord.com/api/webhooks/{hook['id']}/{token}"
     await h.run("webhooks.send", url=full, content="with its token")
     assert [(e.method, e.path) for e in h.emu.log] == [("POST", f"/webhooks/{hook['id']}/{token}")]

@@ -130,6 +130,8 @@ class Session:
         # key): another act never adopts it (reconcile.py)
         self.claimed: dict[str, str] = {}
         self._channel_reads: dict[str, dict[str, Any]] = {}  # channels read one by one
+        # webhook id → its token, read once (webhooks.send through an output's hidden url)
+        self.webhook_tokens: dict[str, str] = {}
 
     def invalidate(self, guild_id: str | None = None) -> None:
         """Forget cached reads (all guilds, or one)."""

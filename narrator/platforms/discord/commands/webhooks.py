@@ -128,7 +128,10 @@ async def webhooks_send(session: Session, call: Call) -> CommandResult:
 async def _webhook_token(session: Session, call: Call, webhook_id: str) -> str:
     """The token of a webhook narrator's outputs name without it, fetched with the bot's
     token (``GET /webhooks/{id}``: Discord answers an incoming webhook with its token when
-    the bot may manage webhooks or its application made it)."""
+    the bot may manage webhooks or its application made it); once per run and webhook."""
+    known = session.webhook_tokens.get(webhook_id)
+    if known is not None:
+        return known
     hook = await session.http.request(
         "GET",
         "/webhooks/{webhook_id}",
@@ -145,6 +148,7 @@ async def _webhook_token(session: Session, call: Call, webhook_id: str) -> str:
             hint="pass its full URL from Discord's channel settings: "
             'url = "${WEBHOOK_URL}" (and keep it out of the narrative file)',
         )
+    session.webhook_tokens[webhook_id] = str(token)
     return str(token)
 
 
