@@ -103,22 +103,17 @@ pin = true
     return text, [f"Rule {n}: be kind to one another." for n in range(1, keys + 1)]
 
 
-def take_narrative(rows: int) -> tuple[str, list[str]]:
-    text = f"""
-[narrative]
-name = "kill_take"
-
-[carousel]
-iterations = {rows}
-until = "not pick"
-
+def posting_acts(where: str | None = "status = 'approved'") -> str:
+    """Take one row of ``queue`` (matching ``where``), post its ``text`` to ``${CHANNEL_ID}``,
+    mark it ``posted`` with the message's id: the acts of a posting carousel."""
+    condition = f'where = "{where}"\n' if where else ""
+    return f"""
 [[act]]
 name = "pick"
 [[act.input]]
 type = "table"
 table = "queue"
-where = "status = 'approved'"
-order_by = "id"
+{condition}order_by = "id"
 take = 1
 
 [[act]]
@@ -145,12 +140,22 @@ where = "id = {{act.pick.output.0.id}}"
 status = "posted"
 message_id = "{{act.send.output.id}}"
 """
-    return text, [f"Queued post {n} of {rows}" for n in range(1, rows + 1)]
+
+
+def take_narrative(rows: int) -> tuple[str, list[str]]:
+    head = (
+        f'[narrative]\nname = "kill_take"\n\n[carousel]\niterations = {rows}\nuntil = "not pick"\n'
+    )
+    return head + posting_acts(), queued_texts(rows)
+
+
+def queued_texts(rows: int) -> list[str]:
+    return [f"Queued post {n} of {rows}" for n in range(1, rows + 1)]
 
 
 def take_seed(rows: int) -> str:
     """The narrative that fills the ``queue`` table the take narrative posts from."""
-    items = ", ".join(f'{{ text = "Queued post {n} of {rows}" }}' for n in range(1, rows + 1))
+    items = ", ".join(f'{{ text = "{text}" }}' for text in queued_texts(rows))
     return f"""
 [narrative]
 name = "kill_take_seed"
